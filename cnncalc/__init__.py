@@ -1,0 +1,41 @@
+"""cnncalc: exact shapes, parameters, MACs and FLOPs of convolutional networks.
+
+    >>> import cnncalc
+    >>> a = cnncalc.load("architectures/hw_conv_760.yaml").analyse()
+    >>> a.layers[0].output_shape, a.totals["params"]
+    ((32, 32, 10), 760)
+
+Importing this package is cheap: nothing heavy (yaml, rich) is imported until used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import Diagnostic, Loc, SpecError
+
+__version__ = "0.1.0"
+__all__ = ["load", "loads", "analyse", "SpecError", "Diagnostic", "Loc", "__version__"]
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+    from .spec import Network
+
+
+def load(path: Any, overrides: dict[str, Any] | None = None) -> Network:
+    """Parse a spec file into a Network (raises SpecError)."""
+    from .spec import load as _load
+
+    return _load(path, overrides)
+
+
+def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = None) -> Network:
+    """Parse spec text into a Network (raises SpecError)."""
+    from .spec import loads as _loads
+
+    return _loads(text, file, overrides)
+
+
+def analyse(path: Any, overrides: dict[str, Any] | None = None, convention: str | None = None) -> Analysis:
+    """Load and analyse a spec file in one call."""
+    return load(path, overrides).analyse(convention=convention)

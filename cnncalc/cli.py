@@ -1,0 +1,45 @@
+"""The `cnncalc` command: a thin shell over the library.
+
+Subcommands live in `cnncalc.commands.<module>` and are imported only when invoked, so
+`cnncalc --help` and `--version` stay fast (click's documented "lazy loading" pattern).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from . import __version__
+
+# command name → (module, attribute, one-line help shown by `cnncalc --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "show": ("cnncalc.commands.show", "show", "Analyse a spec: shapes, params, MACs and FLOPs per layer."),
+    "types": ("cnncalc.commands.show", "types", "List the layer types and their parameters."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        cmd: click.Command = getattr(importlib.import_module(module), attr)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # describe commands without importing them
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][2]) for name in sorted(COMMANDS)])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cnncalc")
+def main() -> None:
+    """Exact output shapes, parameters, MACs and FLOPs of convolutional networks.
+
+    Write the network as YAML (see docs/spec.md), then: cnncalc show net.yaml
+    """

@@ -1,0 +1,225 @@
+"""What every layer type provides, and the parameter kinds layers declare.
+
+A layer type is a small class: its parameters (with aliases and defaults), how many inputs
+it takes, and one `infer` method that maps input tensors to an `Out` (shape, parameter
+counts, operation counts, receptive-field step, warnings, and the derivation text for
+--explain). The registry in `cnncalc.layers` maps type names and aliases to these classes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..errors import LayerError
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A tensor without batch dimension: `c` channels (or features) and spatial sizes.
+
+    A flat vector of F features is Tensor(F, ()). Layout only matters for display.
+    """
+
+    c: int
+    spatial: tuple[int, ...] = ()
+
+    @property
+    def numel(self) -> int:
+        return self.c * math.prod(self.spatial)
+
+    @property
+    def flat(self) -> bool:
+        return not self.spatial
+
+    def dims(self, layout: str) -> tuple[int, ...]:
+        if not self.spatial:
+            return (self.c,)
+        return (*self.spatial, self.c) if layout == "channels_last" else (self.c, *self.spatial)
+
+    def text(self, layout: str) -> str:
+        return "x".join(str(d) for d in self.dims(layout))
+
+    @staticmethod
+    def from_dims(dims: tuple[int, ...] | list[int], layout: str) -> Tensor:
+        dims = tuple(dims)
+        if len(dims) == 1:
+            return Tensor(dims[0])
+        if layout == "channels_last":
+            return Tensor(dims[-1], dims[:-1])
+        return Tensor(dims[0], dims[1:])
+
+
+@dataclass
+class RF:
+    """Receptive-field step of a layer along each spatial dim: kernel extent, stride, padding at start."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    pad: tuple[int, ...]
+    global_: bool = False  # the output sees the whole input (global pooling, flatten, dense)
+
+
+@dataclass
+class Out:
+    shape: Tensor
+    trainable: int = 0
+    non_trainable: int = 0
+    ops: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    explain: list[str] = field(default_factory=list)
+    rf: RF | None = None  # None: elementwise (does not change the receptive field)
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: str
+    default: Any = REQUIRED
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+    choices: tuple[Any, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _ints(value: Any, n: int, what: str, minimum: int) -> tuple[int, ...]:
+    """An int, a list of n ints, or an 'AxB' string, as an n-tuple."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\s*[xX×]\s*\d+)*\s*", value):
+        value = [int(p) for p in re.split(r"\s*[xX×]\s*", value.strip())]
+    if _is_int(value):
+        value = [value] * n
+    if isinstance(value, (list, tuple)) and len(value) == 1 and n > 1:
+        value = list(value) * n
+    if not isinstance(value, (list, tuple)) or len(value) != n or not all(_is_int(v) for v in value):
+        raise LayerError(f"{what} must be an integer or a list of {n} integers, got {value!r}", "invalid-value")
+    if any(v < minimum for v in value):
+        raise LayerError(f"{what} must be ≥ {minimum}, got {value!r}", "invalid-value")
+    return tuple(value)
+
+
+def check_value(name: str, p: Param, value: Any, ndim: int) -> Any:
+    """Validate and normalise one parameter value; raises LayerError(key=name)."""
+    try:
+        return _check(name, p, value, ndim)
+    except LayerError as exc:
+        exc.key = name
+        raise
+
+
+def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
+    k = p.kind
+    if k == "count":
+        if not _is_int(value) or value < 1:
+            raise LayerError(f"{name} must be a positive integer, got {value!r}", "invalid-value")
+        return value
+    if k == "nonneg":
+        if not _is_int(value) or value < 0:
+            raise LayerError(f"{name} must be an integer ≥ 0, got {value!r}", "invalid-value")
+        return value
+    if k == "int":
+        if not _is_int(value):
+            raise LayerError(f"{name} must be an integer, got {value!r}", "invalid-value")
+        return value
+    if k == "size":
+        return _ints(value, ndim, name, 1)
+    if k == "size0":
+        return _ints(value, ndim, name, 0)
+    if k == "padding":
+        return parse_padding(value, ndim, name)
+    if k == "bias":
+        if isinstance(value, bool):
+            return value
+        if value in ("per_position", "per-position"):
+            return "per_position"
+        raise LayerError(f"{name} must be true, false or per_position, got {value!r}", "invalid-value")
+    if k == "bool":
+        if not isinstance(value, bool):
+            raise LayerError(f"{name} must be true or false, got {value!r}", "invalid-value")
+        return value
+    if k == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise LayerError(f"{name} must be a number, got {value!r}", "invalid-value")
+        return float(value)
+    if k == "rate":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise LayerError(f"{name} must be a number in [0, 1), got {value!r}", "invalid-value")
+        return float(value)
+    if k == "choice":
+        if value not in p.choices:
+            raise LayerError(f"{name} must be one of {', '.join(map(str, p.choices))}; got {value!r}",
+                             "invalid-value")
+        return value
+    if k == "shape":
+        if not isinstance(value, (list, tuple)) or not value or not all(_is_int(v) for v in value):
+            raise LayerError(f"{name} must be a list of integers, got {value!r}", "invalid-value")
+        if any(v == 0 or v < -1 for v in value) or list(value).count(-1) > 1:
+            raise LayerError(f"{name} takes positive sizes and at most one -1, got {value!r}", "invalid-value")
+        return tuple(value)
+    raise AssertionError(f"unknown param kind {k}")  # pragma: no cover - registry bug
+
+
+def parse_padding(value: Any, ndim: int, name: str = "padding") -> Any:
+    """'same', or per-dim (begin, end) pairs. Accepts int, [p]*ndim, [b, e]*ndim sides, 'valid'."""
+    if isinstance(value, str):
+        low = value.lower()
+        if low == "same":
+            return "same"
+        if low == "valid":
+            return tuple((0, 0) for _ in range(ndim))
+    if _is_int(value):
+        value = [value]
+    if isinstance(value, (list, tuple)) and all(_is_int(v) for v in value):
+        if any(v < 0 for v in value):
+            raise LayerError(f"{name} must be ≥ 0, got {value!r}", "invalid-value")
+        if len(value) == 1:
+            return tuple((value[0], value[0]) for _ in range(ndim))
+        if len(value) == ndim:
+            return tuple((v, v) for v in value)
+        if len(value) == 2 * ndim:
+            return tuple((value[2 * i], value[2 * i + 1]) for i in range(ndim))
+    sides = "[top, bottom, left, right]" if ndim == 2 else "[begin, end]"
+    raise LayerError(
+        f"{name} must be an integer, a list of {ndim} integers, {sides}, 'same' or 'valid'; got {value!r}",
+        "invalid-value")
+
+
+class LayerType:
+    """Base class of every layer type; subclasses are registered with @register."""
+
+    name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    prefix: ClassVar[str] = "layer"  # automatic names: prefix + counter
+    doc: ClassVar[str] = ""
+    params: ClassVar[dict[str, Param]] = {}
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 1
+    ndim: ClassVar[int] = 2  # spatial dims of size/padding parameters
+
+    @classmethod
+    def infer(cls, p: dict[str, Any], inputs: list[Tensor]) -> Out:
+        raise NotImplementedError
+
+
+def need_spatial(t: Tensor, ndim: int, layer: str) -> tuple[int, ...]:
+    if len(t.spatial) != ndim:
+        want = {1: "a sequence (length and channels)", 2: "an image (height, width, channels)"}[ndim]
+        raise LayerError(f"{layer} needs {want} input, got a tensor of {len(t.spatial) + 1} dims "
+                         f"({'flat vector' if t.flat else 'spatial'})", "shape-mismatch")
+    return t.spatial
+
+
+def fmt(n: int | float) -> str:
+    """Thousands separators, so derivations read like the slides."""
+    if isinstance(n, float) and not n.is_integer():
+        return f"{n:.2f}"
+    return f"{int(n):,}"

@@ -1,0 +1,105 @@
+"""Output-size rules of sliding windows, per spatial dimension, with their derivations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import LayerError
+
+DIM_NAMES = {1: ("L",), 2: ("H", "W")}
+ROWS = {"H": "row", "W": "column", "L": "position"}
+
+
+@dataclass
+class Dim:
+    out: int
+    pad_begin: int
+    pad_end: int
+    unread: int  # real input rows never read by any window (trailing)
+    explain: list[str]
+    ratio: float  # (I + P - F)/S + 1 before rounding
+
+
+def same_padding(size: int, k_eff: int, stride: int) -> tuple[int, int, int]:
+    """TensorFlow SAME: output ceil(I/S); total pad split with the extra on the bottom/right."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k_eff - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def _sides(pb: int, pe: int) -> str:
+    return f"2·{pb}" if pb == pe else f"{pb} + {pe}"
+
+
+def window_dim(
+    dim: str, size: int, kernel: int, stride: int, dilation: int, padding: tuple[int, int] | str,
+    ceil_mode: bool = False, pooling: bool = False,
+) -> Dim:
+    """Sliding-window output size along one dim (conv and pooling).
+
+    Conv and floor-mode pooling: floor((I + Pb + Pe − D·(F−1) − 1)/S) + 1.
+    ceil_mode (PyTorch pooling): ceil(...) + 1, minus one if the last window would start
+    beyond the input plus the begin padding.
+    """
+    k_eff = dilation * (kernel - 1) + 1
+    kt = f"{kernel}" if dilation == 1 else f"{dilation}·({kernel}−1)+1"
+    explain: list[str] = []
+    if padding == "same":
+        out, pb, pe = same_padding(size, k_eff, stride)
+        total = pb + pe
+        explain.append(
+            f"SAME ({dim}): total pad = max((⌈{size}/{stride}⌉ − 1)·{stride} + {kt} − {size}, 0) = {total}"
+            f" → {'top' if dim == 'H' else 'begin' if dim == 'L' else 'left'} {pb}, "
+            f"{'bottom' if dim == 'H' else 'end' if dim == 'L' else 'right'} {pe}")
+        explain.append(f"{dim}_out = ⌈{size}/{stride}⌉ = {out}")
+        span = (out - 1) * stride + k_eff
+        unread = max(0, size + pb + pe - span - pe)
+        return Dim(out, pb, pe, unread, explain, (size + total - k_eff) / stride + 1)
+    assert not isinstance(padding, str)
+    pb, pe = padding
+    padded = size + pb + pe
+    if pooling and (pb > k_eff // 2 or pe > k_eff // 2):
+        raise LayerError(f"padding {max(pb, pe)} is more than half the pooling window {k_eff} "
+                         f"(PyTorch refuses this); use padding ≤ {k_eff // 2}", "invalid-value", key="padding")
+    if k_eff > padded:
+        raise LayerError(f"kernel {k_eff} is larger than the padded input {padded} along {dim} "
+                         f"({size} + padding {pb + pe}); use a smaller kernel or more padding",
+                         "kernel-too-large", key="kernel")
+    num = padded - k_eff
+    ratio = num / stride + 1
+    if ceil_mode:
+        out = -(-num // stride) + 1
+        if (out - 1) * stride >= size + pb:
+            out -= 1
+    else:
+        out = num // stride + 1
+    expr = f"({size} − {kt} + {_sides(pb, pe)})/{stride} + 1" if pb or pe else f"({size} − {kt})/{stride} + 1"
+    if ratio == out:
+        explain.append(f"{dim}_out = {expr} = {out}")
+    else:
+        rounding = "⌈⌉ ceil_mode" if ceil_mode else "⌊⌋ floor"
+        explain.append(f"{dim}_out = {expr} = {ratio:.2f} → {rounding} = {out}")
+    span = (out - 1) * stride + k_eff
+    unread = max(0, padded - span - pe)
+    return Dim(out, pb, pe, unread, explain, ratio)
+
+
+def windows(
+    sizes: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...] | str, ceil_mode: bool = False, pooling: bool = False,
+) -> tuple[list[Dim], list[str]]:
+    """All spatial dims at once; returns the dims and 'does not fit' warnings."""
+    names = DIM_NAMES[len(sizes)]
+    dims = []
+    warnings = []
+    for i, name in enumerate(names):
+        pad = padding if padding == "same" else padding[i]
+        d = window_dim(name, sizes[i], kernel[i], stride[i], dilation[i], pad, ceil_mode, pooling)
+        # Stride > kernel skips rows between windows by design; only a window grid that stops short is news.
+        if d.unread and stride[i] <= dilation[i] * (kernel[i] - 1) + 1:
+            noun = ROWS[name] + ("s" if d.unread > 1 else "")
+            warnings.append(
+                f"stride {stride[i]} does not fit along {name}: {d.explain[-1].split(' = ', 1)[1]}; "
+                f"the last {d.unread} input {noun} {'are' if d.unread > 1 else 'is'} never read")
+        dims.append(d)
+    return dims, warnings

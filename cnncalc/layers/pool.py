@@ -1,0 +1,124 @@
+"""Pooling: windowed max/avg, global and adaptive pooling."""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import LayerError
+from .base import RF, LayerType, Out, Param, Tensor, fmt, need_spatial
+from .geometry import windows
+
+_WINDOW = {
+    "kernel": Param("size", aliases=("kernel_size", "pool_size"), doc="window size"),
+    "stride": Param("size", None, aliases=("strides",), doc="step; defaults to the kernel"),
+    "padding": Param("padding", 0, doc="int, pair, sides, 'same' or 'valid'"),
+    "ceil_mode": Param("bool", False, doc="PyTorch ceil_mode: round the output size up"),
+}
+
+
+def _window(cls: type[LayerType], p: dict, x: Tensor, op: str) -> Out:
+    sizes = need_spatial(x, 2, cls.name)
+    stride = p["stride"] or p["kernel"]
+    dilation = p.get("dilation", (1, 1))
+    if p["ceil_mode"] and p["padding"] == "same":
+        raise LayerError("ceil_mode does not combine with padding 'same'", "invalid-value", key="ceil_mode")
+    dims, warnings = windows(sizes, p["kernel"], stride, dilation, p["padding"], p["ceil_mode"], pooling=True)
+    out = Tensor(x.c, tuple(d.out for d in dims))
+    window = math.prod(p["kernel"])
+    if op == "max":
+        ops = {"cmp": out.numel * (window - 1)}
+    else:
+        ops = {"add": out.numel * (window - 1), "div": out.numel}
+    explain = [line for d in dims for line in d.explain]
+    explain.append("params = 0 (pooling has no weights)")
+    return Out(out, ops=ops, warnings=warnings, explain=explain,
+               rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"])), stride,
+                     tuple(d.pad_begin for d in dims)))
+
+
+class MaxPool2d(LayerType):
+    name = "max_pool2d"
+    aliases = ("maxpool", "max_pool", "maxpool2d")
+    prefix = "pool"
+    doc = "max pooling (Keras MaxPooling2D, torch.nn.MaxPool2d)"
+    params = {**_WINDOW, "dilation": Param("size", 1, doc="PyTorch MaxPool2d dilation")}
+
+    @classmethod
+    def infer(cls, p, inputs):
+        return _window(cls, p, inputs[0], "max")
+
+
+class AvgPool2d(LayerType):
+    name = "avg_pool2d"
+    aliases = ("avgpool", "avg_pool", "avgpool2d")
+    prefix = "pool"
+    doc = "average pooling (Keras AveragePooling2D, torch.nn.AvgPool2d)"
+    params = {**_WINDOW, "count_include_pad": Param("bool", True, doc="divide by the full window (no shape effect)")}
+
+    @classmethod
+    def infer(cls, p, inputs):
+        return _window(cls, p, inputs[0], "avg")
+
+
+class _Global(LayerType):
+    prefix = "gpool"
+    params = {"keepdims": Param("bool", False, doc="keep 1x1 spatial dims")}
+    op = "avg"
+
+    @classmethod
+    def infer(cls, p, inputs):
+        x = inputs[0]
+        if x.flat:
+            raise LayerError(f"{cls.name} needs a spatial input, got a flat vector of {x.c}", "shape-mismatch")
+        out = Tensor(x.c, tuple(1 for _ in x.spatial)) if p["keepdims"] else Tensor(x.c)
+        n = math.prod(x.spatial)
+        ops = {"cmp": x.c * (n - 1)} if cls.op == "max" else {"add": x.c * (n - 1), "div": x.c}
+        return Out(out, ops=ops, explain=[f"each of {x.c} channels reduced over {fmt(n)} positions"],
+                   rf=RF((), (), (), global_=True))
+
+
+class GlobalAvgPool2d(_Global):
+    name = "global_avg_pool2d"
+    aliases = ("global_avg_pool", "gap", "global_average_pooling2d")
+    doc = "global average pooling (Keras GlobalAveragePooling2D; torch AdaptiveAvgPool2d(1) + flatten)"
+
+
+class GlobalMaxPool2d(_Global):
+    name = "global_max_pool2d"
+    aliases = ("global_max_pool", "global_max_pooling2d")
+    doc = "global max pooling (Keras GlobalMaxPooling2D)"
+    op = "max"
+
+
+def _adaptive_bins(size: int, out: int) -> list[int]:
+    """PyTorch's adaptive windows: [floor(i·I/O), ceil((i+1)·I/O))."""
+    return [-(-((i + 1) * size) // out) - (i * size) // out for i in range(out)]
+
+
+class AdaptiveAvgPool2d(LayerType):
+    name = "adaptive_avg_pool2d"
+    aliases = ("adaptive_avgpool",)
+    prefix = "pool"
+    doc = "adaptive average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d)"
+    params = {"output_size": Param("size", doc="output height and width")}
+
+    @classmethod
+    def infer(cls, p, inputs):
+        x = inputs[0]
+        sizes = need_spatial(x, 2, cls.name)
+        oh, ow = p["output_size"]
+        bh, bw = _adaptive_bins(sizes[0], oh), _adaptive_bins(sizes[1], ow)
+        cells = sum(h * w for h in bh for w in bw)  # summed window sizes over one channel
+        out = Tensor(x.c, (oh, ow))
+        ops = {"add": x.c * (cells - oh * ow), "div": out.numel}
+        rf = None
+        if sizes[0] % oh == 0 and sizes[1] % ow == 0:
+            kh, kw = sizes[0] // oh, sizes[1] // ow
+            rf = RF((kh, kw), (kh, kw), (0, 0))
+        elif oh == 1 and ow == 1:
+            rf = RF((), (), (), global_=True)
+        return Out(out, ops=ops, rf=rf,
+                   explain=[f"output {oh}x{ow} per channel; windows of {bh} rows x {bw} columns"])
+
+
+LAYERS = [MaxPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, AdaptiveAvgPool2d]

@@ -1,0 +1,37 @@
+"""The rich table of `cnncalc show`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import human, shape_text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..analysis import Analysis
+
+
+def print_table(a: Analysis, console: Console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    t = a.totals
+    table = Table(title=f"{a.name}  [dim]input {shape_text(a.input_shape)} ({a.layout})[/dim]",
+                  box=box.SIMPLE_HEAD, show_footer=True, title_justify="left")
+    table.add_column("#", justify="right", style="dim", footer="")
+    table.add_column("Layer", style="bold", footer="Total")
+    table.add_column("Type", style="cyan")
+    table.add_column("Output shape", footer=shape_text(a.output_shape))
+    table.add_column("Params", justify="right", footer=f"{t['params']:,}")
+    table.add_column("MACs", justify="right", footer=f"{t['macs']:,}")
+    table.add_column("FLOPs", justify="right", footer=f"{t['flops']:,}")
+    for i, layer in enumerate(a.layers, 1):
+        table.add_row(str(i), layer.name, layer.type, shape_text(layer.output_shape),
+                      f"{layer.params:,}" if layer.params else "-",
+                      f"{layer.macs:,}" if layer.macs else "-", f"{layer.flops:,}" if layer.flops else "-")
+    console.print(table)
+    console.print(f"Params: {t['params']:,} ({human(t['params'])})  trainable {t['trainable_params']:,}  "
+                  f"non-trainable {t['non_trainable_params']:,}", highlight=False)
+    console.print(f"MACs:   {t['macs']:,} ({human(t['macs'])})  FLOPs: {t['flops']:,} ({human(t['flops'])})  "
+                  f"[dim]convention: {a.convention} (see `cnncalc conventions`)[/dim]", highlight=False)

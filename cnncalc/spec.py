@@ -1,0 +1,512 @@
+"""Spec parsing: positioned YAML → a flat list of layer specs (blocks and repeats expanded).
+
+Every problem becomes a Diagnostic located at the offending YAML node; parsing goes on
+after an error where it can, so that `lint` reports every problem in one run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import expr
+from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
+from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
+from .layers.base import check_value
+from .yamlio import Node, decode, load_yaml
+
+TOP_KEYS = ("name", "input", "layout", "params", "blocks", "layers", "expect", "description")
+LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
+BLOCK_USE_KEYS = ("block", "name", "inputs", "repeat", "if", "expect")
+LAYOUTS = ("channels_last", "channels_first")
+MAX_LAYERS = 100_000
+MAX_BLOCK_DEPTH = 16
+MAX_DIM = 1 << 24  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
+
+
+@dataclass
+class LayerSpec:
+    name: str
+    type: type[LayerType]
+    params: dict[str, Any]
+    inputs: list[str]
+    loc: Loc
+    param_locs: dict[str, Loc] = field(default_factory=dict)
+    inputs_loc: Loc | None = None
+    origin: str = ""  # "block 'x' used at line N" for layers expanded from a block
+    expect: Node | None = None
+    raw: dict[str, Any] = field(default_factory=dict)  # the params as written (after $ substitution)
+
+    def where(self, key: str | None = None) -> Loc:
+        if key == "inputs" and self.inputs_loc:
+            return self.inputs_loc
+        return self.param_locs.get(key, self.loc) if key else self.loc
+
+
+@dataclass
+class Network:
+    name: str
+    file: str
+    layout: str
+    input: Tensor
+    input_loc: Loc
+    layers: list[LayerSpec]
+    params: dict[str, Any]
+    warnings: list[Diagnostic]
+    expect: Node | None = None
+    output: str = ""
+
+    def analyse(self, convention: str | None = None) -> Any:
+        from .analysis import analyse
+
+        return analyse(self, convention=convention)
+
+    analyze = analyse
+
+
+def suggest(word: str, options: list[str] | tuple[str, ...] | Any) -> str:
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Network:
+    """Read and parse a spec file. Raises SpecError listing every problem found."""
+    path = Path(path)
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise SpecError(Diagnostic("error", "is a directory, not a spec file", Loc(file), "unreadable")) from None
+    except OSError as exc:
+        raise SpecError(Diagnostic("error", f"cannot read file: {exc.strerror or exc}", Loc(file),
+                                   "unreadable")) from None
+    return loads(decode(data, file), file, overrides)
+
+
+def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = None) -> Network:
+    """Parse a spec from text; `file` is used in messages."""
+    root = load_yaml(text, file)
+    return _Parser(file, overrides or {}).parse(root)
+
+
+class _Scope:
+    """Name table of one block instance (or the top level)."""
+
+    def __init__(self, prefix: str, input_name: str):
+        self.prefix = prefix
+        self.names: dict[str, str] = {"input": input_name}
+        self.counters: dict[str, int] = {}
+        self.pending: list[tuple[LayerSpec, list[Node]]] = []  # explicit `inputs`, resolved at scope end
+
+
+class _Parser:
+    def __init__(self, file: str, overrides: dict[str, Any]):
+        self.file = file
+        self.overrides = overrides
+        self.out = Collector()
+        self.layers: list[LayerSpec] = []
+        self.globals: dict[str, Any] = {}
+        self.blocks: dict[str, Node] = {}
+        self.all_names: dict[str, LayerSpec] = {}
+
+    def err(self, message: str, loc: Loc, rule: str) -> None:
+        self.out.error(message, loc, rule)
+
+    # ---- top level -------------------------------------------------------------------------
+    def parse(self, root: Node) -> Network:
+        if not isinstance(root.value, dict):
+            raise SpecError(Diagnostic("error", "a spec is a YAML mapping with `input` and `layers`; "
+                                       f"this file holds a {_kind(root.value)}", root.loc, "not-a-spec"))
+        top = root.value
+        for key, kloc in (root.key_locs or {}).items():
+            if key not in TOP_KEYS:
+                self.err(f"unknown top-level key {key!r}{suggest(key, TOP_KEYS)}", kloc, "unknown-key")
+        if "layers" not in top:
+            raise SpecError(self.out.diagnostics + [Diagnostic(
+                "error", "missing `layers`: list the network's layers under `layers:`", root.loc, "missing-key")])
+        name = top["name"].value if "name" in top else Path(self.file).stem
+        if not isinstance(name, str):
+            self.err("`name` must be a string", top["name"].loc, "invalid-value")
+            name = str(name)
+        layout = self._layout(top.get("layout"))
+        self._params(top.get("params"))
+        tensor, input_loc = self._input(top.get("input"), root.loc, layout)
+        self._blocks(top.get("blocks"))
+        scope = _Scope("", "input")
+        layers_node = top["layers"]
+        if not isinstance(layers_node.value, list) or not layers_node.value:
+            self.err("`layers` must be a non-empty list of layers", layers_node.loc, "invalid-value")
+            raise SpecError(self.out.diagnostics)
+        last = self._sequence(layers_node, scope, self.globals, "input", "", 0)
+        self._resolve(scope)
+        self.out.raise_if_errors()
+        net = Network(name, self.file, layout, tensor, input_loc, self.layers, dict(self.globals),
+                      self.out.warnings, top.get("expect"), last)
+        return net
+
+    def _layout(self, node: Node | None) -> str:
+        if node is None:
+            return "channels_last"
+        value = node.value
+        if isinstance(value, str) and value.lower() in LAYOUTS:
+            return value.lower()
+        if value in ("NHWC", "HWC"):
+            return "channels_last"
+        if value in ("NCHW", "CHW"):
+            return "channels_first"
+        self.err(f"layout must be channels_last or channels_first, got {value!r}"
+                 f"{suggest(value, LAYOUTS)}", node.loc, "invalid-value")
+        return "channels_last"
+
+    def _params(self, node: Node | None) -> None:
+        given: dict[str, Any] = {}
+        if node is not None:
+            if not isinstance(node.value, dict):
+                self.err("`params` must be a mapping of names to values", node.loc, "invalid-value")
+            else:
+                for k, v in node.value.items():
+                    if isinstance(v.value, (dict, list)):
+                        self.err(f"param {k!r} must be a single value", v.loc, "invalid-value")
+                    given[k] = v.value
+        for k, v in self.overrides.items():
+            if k not in given:
+                known = ", ".join(sorted(given)) or "none"
+                raise SpecError(Diagnostic("error", f"--set {k}: the spec has no param {k!r} (its params: {known})"
+                                           f"{suggest(k, list(given))}", node.loc if node else Loc(self.file),
+                                           "unknown-param"))
+            given[k] = v
+        self.globals = given
+
+    def _input(self, node: Node | None, root_loc: Loc, layout: str) -> tuple[Tensor, Loc]:
+        if node is None:
+            self.err("missing `input`: give the input shape, e.g. `input: [32, 32, 3]`", root_loc, "missing-key")
+            return Tensor(1, (1, 1)), root_loc
+        value = node.value
+        if isinstance(value, str) and re.fullmatch(r"\s*\d+(\s*[xX×]\s*\d+)*\s*", value):
+            value = [int(p) for p in re.split(r"\s*[xX×]\s*", value.strip())]
+        elif isinstance(value, list):
+            value = [v.value for v in value]
+        ok = isinstance(value, list) and 1 <= len(value) <= 3 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value)
+        if not ok:
+            self.err(f"input must be a list of 1 to 3 positive integers in {layout} order "
+                     f"(e.g. [32, 32, 3]), got {node.plain()!r}", node.loc, "invalid-value")
+            return Tensor(1, (1, 1)), node.loc
+        if any(v < 1 or v > MAX_DIM for v in value):
+            self.err(f"input sizes must be between 1 and {MAX_DIM}, got {value}", node.loc,
+                     "nonpositive-size" if any(v < 1 for v in value) else "too-large")
+            return Tensor(1, (1, 1)), node.loc
+        return Tensor.from_dims(value, layout), node.loc
+
+    def _blocks(self, node: Node | None) -> None:
+        if node is None:
+            return
+        if not isinstance(node.value, dict):
+            self.err("`blocks` must be a mapping of block names to definitions", node.loc, "invalid-value")
+            return
+        for bname, bnode in node.value.items():
+            if not isinstance(bnode.value, dict):
+                self.err(f"block {bname!r} must be a mapping with `layers` (and optional `params`)",
+                         bnode.loc, "invalid-value")
+                continue
+            for key, kloc in (bnode.key_locs or {}).items():
+                if key not in ("params", "layers", "description"):
+                    self.err(f"unknown key {key!r} in block {bname!r}{suggest(key, ('params', 'layers'))}",
+                             kloc, "unknown-key")
+            layers = bnode.value.get("layers")
+            if layers is None or not isinstance(layers.value, list) or not layers.value:
+                self.err(f"block {bname!r} needs a non-empty `layers` list", bnode.loc, "missing-key")
+                continue
+            p = bnode.value.get("params")
+            if p is not None and not isinstance(p.value, dict):
+                self.err(f"`params` of block {bname!r} must be a mapping (name: default, null = required)",
+                         p.loc, "invalid-value")
+                continue
+            self.blocks[bname] = bnode
+
+    # ---- sequences, layers and blocks ----------------------------------------------------------
+    def _sequence(self, seq: Node, scope: _Scope, env: dict[str, Any], prev: str, origin: str, depth: int) -> str:
+        for entry in seq.value:
+            prev = self._entry(entry, scope, env, prev, origin, depth)
+        return prev
+
+    def _eval(self, node: Node, env: dict[str, Any]) -> Any:
+        """The node's plain value with `$` expressions evaluated; raises LayerError on bad expressions."""
+        v = node.value
+        if isinstance(v, list):
+            return [self._eval(x, env) for x in v]
+        if isinstance(v, dict):
+            return {k: self._eval(x, env) for k, x in v.items()}
+        if expr.is_expr(v):
+            try:
+                return expr.evaluate(v, env)
+            except expr.ExprError as exc:
+                raise LayerError(str(exc), "bad-expression") from None
+        return v
+
+    def _entry(self, node: Node, scope: _Scope, env: dict[str, Any], prev: str, origin: str, depth: int) -> str:
+        if isinstance(node.value, str):
+            node = Node({"type": node}, node.loc, {"type": node.loc})
+        if not isinstance(node.value, dict):
+            self.err(f"a layer is a mapping with a `type` (or a bare type name), got a {_kind(node.value)}",
+                     node.loc, "invalid-value")
+            return prev
+        entry = node.value
+        keys = node.key_locs or {}
+        try:
+            n_repeat = 1
+            if "repeat" in entry:
+                n_repeat = self._eval(entry["repeat"], env)
+                if not isinstance(n_repeat, int) or isinstance(n_repeat, bool) or n_repeat < 1:
+                    raise LayerError(f"repeat must be a positive integer, got {n_repeat!r}", "invalid-value",
+                                     key="repeat")
+                if n_repeat > MAX_LAYERS:
+                    raise LayerError(f"repeat {n_repeat} is more than the {MAX_LAYERS} layers a spec may have",
+                                     "too-large", key="repeat")
+        except LayerError as exc:
+            self.err(exc.message, entry["repeat"].loc, exc.rule)
+            return prev
+        name_node = entry.get("name")
+        base_name = None
+        if name_node is not None:
+            if not isinstance(name_node.value, str) or not re.fullmatch(r"[A-Za-z_][\w.\-]*", name_node.value):
+                self.err(f"name must be a word (letters, digits, _ . -), got {name_node.value!r}", name_node.loc,
+                         "invalid-value")
+                return prev
+            base_name = name_node.value
+            if base_name == "input":
+                self.err("`input` is reserved for the network input; choose another name", name_node.loc,
+                         "duplicate-name")
+                return prev
+        for i in range(n_repeat):
+            local = dict(env, i=i) if "repeat" in entry else env
+            if "if" in entry:
+                try:
+                    if not self._eval(entry["if"], local):
+                        continue
+                except LayerError as exc:
+                    self.err(exc.message, entry["if"].loc, exc.rule)
+                    return prev
+            name = base_name if base_name is None or "repeat" not in entry else f"{base_name}.{i}"
+            if len(self.layers) >= MAX_LAYERS:
+                raise SpecError(self.out.diagnostics + [Diagnostic(
+                    "error", f"the spec expands to more than {MAX_LAYERS} layers", node.loc, "too-large")])
+            if "block" in entry:
+                prev = self._block_use(node, scope, local, prev, name, origin, depth)
+            else:
+                prev = self._layer(node, keys, scope, local, prev, name, origin)
+        return prev
+
+    def _auto_name(self, scope: _Scope, prefix: str) -> str:
+        n = scope.counters.get(prefix, 0)
+        while True:
+            n += 1
+            if f"{prefix}{n}" not in scope.names:
+                scope.counters[prefix] = n
+                return f"{prefix}{n}"
+
+    def _register(self, scope: _Scope, local: str, spec: LayerSpec | None, loc: Loc) -> str | None:
+        if local in scope.names:
+            glob = scope.prefix + local
+            first = self.all_names.get(glob)
+            where = f" (first at line {first.loc.line})" if first else ""
+            self.err(f"duplicate layer name {local!r}{where}; names must be unique", loc, "duplicate-name")
+            return None
+        glob = scope.prefix + local
+        scope.names[local] = glob
+        if spec is not None:
+            self.all_names[glob] = spec
+        return glob
+
+    def _layer(self, node: Node, keys: dict[str, Loc], scope: _Scope, env: dict[str, Any], prev: str,
+               name: str | None, origin: str) -> str:
+        entry = node.value
+        tnode = entry.get("type")
+        if tnode is None:
+            self.err("layer has no `type` (e.g. `type: conv2d`) and no `block`", node.loc, "missing-key")
+            return prev
+        if not isinstance(tnode.value, str):
+            self.err(f"type must be a layer type name, got {tnode.value!r}", tnode.loc, "unknown-layer")
+            return prev
+        cls = lookup(tnode.value)
+        if cls is None:
+            names = list(all_types())
+            from .layers import ALIASES
+
+            hint = suggest(tnode.value.lower(), names + list(ALIASES)) or "; run `cnncalc types` for the list"
+            self.err(f"unknown layer type {tnode.value!r}{hint}", tnode.loc, "unknown-layer")
+            return prev
+        # map aliases to canonical parameter names
+        canon: dict[str, str] = {}
+        for pname, p in cls.params.items():
+            canon[pname] = pname
+            for a in p.aliases:
+                canon[a] = pname
+        params: dict[str, Any] = {}
+        raw: dict[str, Any] = {}
+        locs: dict[str, Loc] = {}
+        ok = True
+        given: set[str] = set()
+        typo_of: set[str] = set()
+        for key, vnode in entry.items():
+            if key in LAYER_KEYS:
+                continue
+            if key == "block":
+                continue
+            if key not in canon:
+                options = list(canon) + list(LAYER_KEYS)
+                hint = suggest(key, options)
+                close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+                if close and close[0] in canon:
+                    typo_of.add(canon[close[0]])  # one error for a typo, not also "needs <param>"
+                known = ", ".join(cls.params) or "none"
+                self.err(f"unknown parameter {key!r} for {cls.name}{hint} (its parameters: {known})",
+                         keys.get(key, vnode.loc), "unknown-param")
+                ok = False
+                continue
+            pname = canon[key]
+            if pname in given:
+                self.err(f"{key!r} and {pname!r} are the same parameter; give it once", keys.get(key, vnode.loc),
+                         "duplicate-key")
+                ok = False
+                continue
+            given.add(pname)
+            try:
+                value = self._eval(vnode, env)
+                raw[pname] = value
+                params[pname] = check_value(pname, cls.params[pname], value, cls.ndim)
+                if any(isinstance(v, int) and v > MAX_DIM for v in _flat(params[pname])):
+                    raise LayerError(f"{pname} {value!r} is too large (limit {MAX_DIM})", "too-large")
+            except LayerError as exc:
+                self.err(f"{cls.name}: {exc.message}", vnode.loc, exc.rule)
+                ok = False
+            locs[pname] = vnode.loc
+        for pname, p in cls.params.items():
+            if pname not in given:
+                if p.default is REQUIRED:
+                    ok = False
+                    if pname not in typo_of:
+                        self.err(f"{cls.name} needs `{pname}`", tnode.loc, "missing-param")
+                else:
+                    params[pname] = check_value(pname, p, p.default, cls.ndim) if p.default is not None else None
+        local = name or self._auto_name(scope, cls.prefix)
+        spec = LayerSpec(scope.prefix + local, cls, params, [], node.loc, locs, origin=origin,
+                         expect=entry.get("expect"), raw=raw)
+        glob = self._register(scope, local, spec if ok else None, (entry.get("name") or node).loc)
+        if glob is None:
+            return prev
+        if "inputs" in entry:
+            spec.inputs_loc = entry["inputs"].loc
+            inode = entry["inputs"]
+            items = inode.value if isinstance(inode.value, list) else [inode]
+            try:
+                evaluated = [Node(self._eval(x, env), x.loc) for x in items]
+            except LayerError as exc:
+                self.err(exc.message, inode.loc, exc.rule)
+                return glob
+            scope.pending.append((spec, evaluated))
+        else:
+            spec.inputs = [prev]
+        if ok:
+            self.layers.append(spec)
+        return glob
+
+    def _block_use(self, node: Node, scope: _Scope, env: dict[str, Any], prev: str, name: str | None,
+                   origin: str, depth: int) -> str:
+        entry = node.value
+        keys = node.key_locs or {}
+        bnode = entry["block"]
+        bname = bnode.value
+        if not isinstance(bname, str) or bname not in self.blocks:
+            hint = suggest(bname, list(self.blocks)) if isinstance(bname, str) else ""
+            defined = ", ".join(self.blocks) or "none"
+            self.err(f"unknown block {bname!r}{hint} (blocks defined: {defined})", bnode.loc, "unknown-block")
+            return prev
+        if depth >= MAX_BLOCK_DEPTH:
+            self.err(f"blocks nested more than {MAX_BLOCK_DEPTH} deep (does block {bname!r} use itself?)",
+                     bnode.loc, "block-recursion")
+            return prev
+        bdef = self.blocks[bname].value
+        declared: dict[str, Node] = bdef["params"].value if "params" in bdef else {}
+        args: dict[str, Any] = {}
+        for key, vnode in entry.items():
+            if key in BLOCK_USE_KEYS:
+                continue
+            if key not in declared:
+                known = ", ".join(declared) or "none"
+                self.err(f"block {bname!r} has no param {key!r}{suggest(key, list(declared))} (its params: {known})",
+                         keys.get(key, vnode.loc), "unknown-param")
+                continue
+            try:
+                args[key] = self._eval(vnode, env)
+            except LayerError as exc:
+                self.err(exc.message, vnode.loc, exc.rule)
+        benv = dict(self.globals)
+        for key, dnode in declared.items():
+            if key in args:
+                benv[key] = args[key]
+            elif dnode.value is None:
+                self.err(f"block {bname!r} needs param {key!r}", bnode.loc, "missing-param")
+                return prev
+            else:
+                try:
+                    benv[key] = self._eval(dnode, benv)
+                except LayerError as exc:
+                    self.err(exc.message, dnode.loc, exc.rule)
+                    return prev
+        local = name or self._auto_name(scope, bname)
+        glob = self._register(scope, local, None, (entry.get("name") or node).loc)
+        if glob is None:
+            return prev
+        block_input = prev
+        if "inputs" in entry:
+            inode = entry["inputs"]
+            items = inode.value if isinstance(inode.value, list) else [inode]
+            if len(items) != 1:
+                self.err("a block takes exactly one input", inode.loc, "invalid-value")
+                return prev
+            ref = items[0].value
+            resolved = scope.names.get(ref) if isinstance(ref, str) else None
+            if resolved is None:
+                self.err(f"block input {ref!r} is not a layer defined before this point"
+                         f"{suggest(ref, list(scope.names))}", items[0].loc, "unknown-reference")
+                return prev
+            block_input = resolved
+        inner = _Scope(glob + ".", block_input)
+        where = f"block {bname!r} used at line {node.loc.line}"
+        last = self._sequence(self.blocks[bname].value["layers"], inner, benv, block_input,
+                              f"{where}; {origin}" if origin else where, depth + 1)
+        self._resolve(inner)
+        # the block's own name refers to its output
+        scope.names[local] = last
+        return last
+
+    def _resolve(self, scope: _Scope) -> None:
+        for spec, items in scope.pending:
+            resolved = []
+            for item in items:
+                ref = item.value
+                if not isinstance(ref, str):
+                    self.err(f"inputs must be layer names, got {ref!r}", item.loc, "invalid-value")
+                    continue
+                target = scope.names.get(ref)
+                if target is None:
+                    self.err(f"{spec.name}: unknown layer {ref!r} in inputs{suggest(ref, list(scope.names))}",
+                             item.loc, "unknown-reference")
+                    continue
+                resolved.append(target)
+            spec.inputs = resolved
+
+
+def _flat(v: Any) -> list[Any]:
+    if isinstance(v, (list, tuple)):
+        return [x for item in v for x in _flat(item)]
+    return [v]
+
+
+def _kind(v: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
+            type(None): "null value"}.get(type(v), type(v).__name__)

@@ -1,0 +1,142 @@
+"""Safe YAML loading that keeps the position of every node.
+
+PyYAML's composer gives nodes with marks; we convert them ourselves (instead of
+`yaml.safe_load`) so that every value keeps its line and column, duplicate keys are
+caught, and alias expansion is bounded ("billion laughs").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import Diagnostic, Loc, SpecError
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_NODES = 200_000  # after alias expansion
+MAX_DEPTH = 64
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+class Node:
+    """A YAML value with its position. Mappings hold `dict[str, Node]`, sequences `list[Node]`."""
+
+    __slots__ = ("value", "loc", "key_locs")
+
+    def __init__(self, value: Any, loc: Loc, key_locs: dict[str, Loc] | None = None):
+        self.value = value
+        self.loc = loc
+        self.key_locs = key_locs
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Node({self.value!r} @ {self.loc})"
+
+    def plain(self) -> Any:
+        """The value with positions stripped."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+def _fail(message: str, loc: Loc, rule: str = "invalid-yaml") -> SpecError:
+    return SpecError(Diagnostic("error", message, loc, rule))
+
+
+def decode(data: bytes, file: str) -> str:
+    if len(data) > MAX_BYTES:
+        raise _fail(f"file is {len(data)} bytes; specs are limited to {MAX_BYTES} bytes", Loc(file), "too-large")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise _fail("file is not valid UTF-8 text; save it as UTF-8", Loc(file, line, col), "invalid-encoding") from None
+    return text
+
+
+def load_yaml(text: str, file: str) -> Node:
+    """Parse one YAML document into a positioned Node tree."""
+    import yaml
+
+    if not text.strip():
+        raise _fail("file is empty; a spec needs at least `input` and `layers`", Loc(file), "empty-file")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Loc(file, mark.line + 1, mark.column + 1) if mark else Loc(file)
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise _fail(f"invalid YAML: {problem}", loc) from None
+    except yaml.YAMLError as exc:
+        raise _fail(f"invalid YAML: {str(exc).splitlines()[0]}", Loc(file)) from None
+    except RecursionError:
+        raise _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", Loc(file), "too-large") from None
+    if root is None:
+        raise _fail("file holds no YAML document; a spec needs at least `input` and `layers`", Loc(file), "empty-file")
+    return _Converter(file).convert(root)
+
+
+class _Converter:
+    def __init__(self, file: str):
+        import yaml
+
+        self.file = file
+        self.count = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.yaml = yaml
+
+    def loc(self, node: Any) -> Loc:
+        m = node.start_mark
+        return Loc(self.file, m.line + 1, m.column + 1)
+
+    def convert(self, node: Any, depth: int = 0) -> Node:
+        yaml = self.yaml
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _fail(
+                f"YAML expands to more than {MAX_NODES} values (aliases/anchors?); refusing to load it",
+                self.loc(node), "too-large")
+        if depth > MAX_DEPTH:
+            raise _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", self.loc(node), "too-large")
+        loc = self.loc(node)
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP_TAG:
+                raise _fail(f"YAML tag {node.tag!r} is not allowed in a spec; remove it", loc, "invalid-yaml")
+            self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+            out: dict[str, Node] = {}
+            key_locs: dict[str, Loc] = {}
+            for knode, vnode in node.value:
+                kloc = self.loc(knode)
+                if not isinstance(knode, yaml.ScalarNode) or knode.tag not in _SCALAR_TAGS:
+                    raise _fail("mapping keys must be plain names", kloc, "invalid-yaml")
+                key = self.constructor.construct_object(knode)
+                if not isinstance(key, str):
+                    key = str(key).lower() if isinstance(key, bool) else str(key)
+                if key in out:
+                    raise _fail(f"duplicate key {key!r} (first at line {key_locs[key].line}); keep one", kloc,
+                                "duplicate-key")
+                key_locs[key] = kloc
+                out[key] = self.convert(vnode, depth + 1)
+            return Node(out, loc, key_locs)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise _fail(f"YAML tag {node.tag!r} is not allowed in a spec; remove it", loc, "invalid-yaml")
+            return Node([self.convert(v, depth + 1) for v in node.value], loc)
+        if node.tag not in _SCALAR_TAGS:
+            raise _fail(f"YAML tag {node.tag!r} is not allowed in a spec; remove it", loc, "invalid-yaml")
+        try:
+            value = self.constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            raise _fail(f"cannot read value {node.value!r}", loc, "invalid-yaml") from None
+        return Node(value, loc)
