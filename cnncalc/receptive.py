@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from .graph import INPUT
-from .layers import Tensor
+from .layers import RF, Tensor
 
 if TYPE_CHECKING:
     from .analysis import Analysis, LayerResult
@@ -79,16 +79,16 @@ def _step(layer: LayerResult, ins: list[ReceptiveField], whole: ReceptiveField, 
     if len(ins) > 1:
         return _merge(ins, whole)
     x = ins[0]
-    if x.kind == GLOBAL or (layer.rf is not None and layer.rf.global_):
+    rf = layer.rf
+    in_spatial = Tensor.from_dims(layer.input_shapes[0], layout).spatial
+    if x.kind == GLOBAL or (rf is not None and (rf.global_ or _covers(rf, in_spatial))):
         return whole  # any function of units that see everything sees everything
     if x.kind != LOCAL or layer.type in OPAQUE:
         return ReceptiveField(UNKNOWN)
-    rf = layer.rf
     if rf is None:
         # elementwise layers keep the field; anything else that moves pixels (a reshape, uneven
         # adaptive pooling) has no uniform window
-        same = Tensor.from_dims(layer.input_shapes[0], layout).spatial == layer.tensor.spatial
-        return x if same else ReceptiveField(UNKNOWN)
+        return x if in_spatial == layer.tensor.spatial else ReceptiveField(UNKNOWN)
     assert x.size is not None and x.jump is not None and x.start is not None
     if len(rf.kernel) != len(x.size):
         return ReceptiveField(UNKNOWN)
@@ -96,6 +96,12 @@ def _step(layer: LayerResult, ins: list[ReceptiveField], whole: ReceptiveField, 
     jump = tuple(j * s for j, s in zip(x.jump, rf.stride, strict=True))
     start = tuple(st + (Fraction(k - 1, 2) - p) * j for st, k, p, j in zip(x.start, rf.kernel, rf.pad, x.jump, strict=True))
     return ReceptiveField(LOCAL, size, jump, start)
+
+
+def _covers(rf: RF, spatial: tuple[int, ...]) -> bool:
+    """One window spans the whole input tensor (e.g. adaptive pooling to 1x1): a global layer."""
+    return len(rf.kernel) == len(spatial) and all(
+        k - p >= n for k, p, n in zip(rf.kernel, rf.pad, spatial, strict=True))
 
 
 def _merge(ins: list[ReceptiveField], whole: ReceptiveField) -> ReceptiveField:
