@@ -285,7 +285,7 @@ class _Parser:
                 name = self._name(name_node, local)
                 if name is None:
                     return prev
-                if "repeat" in entry and not ("$" in str(name_node.value)):
+                if "repeat" in entry and "$" not in str(name_node.value):
                     name = f"{name}.{i}"
             if len(self.layers) >= MAX_LAYERS:
                 raise SpecError(self.out.diagnostics + [Diagnostic(
