@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..memory import DTYPE_BYTES, OPTIMIZER_STATES
+from ..memory import DTYPE_BYTES, OPTIMIZER_STATES, MemoryConfig
 from ..render import FORMATS
 from .common import console, fail, parse_sets, print_warnings
 
@@ -40,19 +40,16 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], b
         analysis = load(file, parse_sets(sets)).analyse()
     except SpecError as err:
         fail(err)
-    from ..memory import MemoryConfig
-
     mem = MemoryConfig(batch_size or 1, dtype or "float32", optimizer or "adam")
-    extra = {"columns": columns, "memory": mem}
     if fmt == "table":
         from ..render.table import print_table
 
-        print_table(analysis, console(), **extra, memory_summary=bool(batch_size or dtype or optimizer))
+        print_table(analysis, console(), columns, mem, memory_summary=bool(batch_size or dtype or optimizer))
         print_warnings(analysis.warnings)
         return
     from .. import render
 
-    text = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, **extra)
+    text = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, mem)
     click.echo(text.rstrip("\n"))
     if fmt != "json":
         print_warnings(analysis.warnings)
