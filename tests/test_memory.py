@@ -140,7 +140,7 @@ def test_json_start_is_fractional_for_even_windows():
 
 def test_default_table_is_unchanged_and_columns_add_to_it():
     plain = run(ARCH / "alexnet.yaml")
-    assert plain.exit_code == 0 and "RF" not in plain.output and "Memory:" not in plain.output
+    assert plain.exit_code == 0 and "RF" not in plain.output and "Memory" not in plain.output
     r = run(ARCH / "alexnet.yaml", "--columns", "rf,jump,start,act_mem")
     assert r.exit_code == 0, r.output
     header = next(line for line in r.output.splitlines() if "Layer" in line)
@@ -149,9 +149,11 @@ def test_default_table_is_unchanged_and_columns_add_to_it():
     assert conv5[-4:] == ["163", "16", "17", "173,056"]
     fc6 = next(line for line in r.output.splitlines() if " fc6 " in line).split()
     assert fc6[-4:] == ["global", "-", "-", "16,384"]
-    assert "Memory: batch 1, float32" in r.output
+    assert "Memory (batch 1, float32)" in r.output
+    hw = run(ARCH / "hw_conv_760.yaml", "--optimizer", "adam").output
+    assert "params 3,040 B" in hw and "Training (adam): 106,368 B" in hw  # the hand count above
     r = run(ARCH / "alexnet.yaml", "--batch-size", "128")
-    assert "Memory: batch 128, float32" in r.output and "RF" not in r.output
+    assert "Memory (batch 128, float32)" in r.output and "RF" not in r.output
 
 
 def test_csv_and_markdown_columns():
@@ -165,7 +167,7 @@ def test_csv_and_markdown_columns():
     assert plain[0][-1] == "flops" and len(plain[1]) == 8
     md = run(ARCH / "alexnet.yaml", "-f", "markdown", "--columns", "all").output
     assert "| RF | Jump | Start | Activations | Act. bytes | Param bytes |" in md
-    assert "| 163 | 16 | 17 | 43,264 | 173,056 | 3,539,968 |" in md and "Memory: batch 1" in md
+    assert "| 163 | 16 | 17 | 43,264 | 173,056 | 3,539,968 |" in md and "Memory (batch 1, float32)" in md
 
 
 @pytest.mark.parametrize("args,message", [

@@ -86,7 +86,7 @@ def to_markdown(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig
               f"{t['non_trainable_params']:,}). MACs: {t['macs']:,} ({human(t['macs'])}). "
               f"FLOPs: {t['flops']:,} ({human(t['flops'])}), convention `{a.convention}`."]
     if x and MEMORY_COLUMNS & set(columns):
-        lines += ["", x.summary()]
+        lines += ["", x.summary().replace("\n", "\n\n")]
     for w in a.warnings:
         lines.append(f"\n> warning: {w.format()}")
     return "\n".join(lines) + "\n"

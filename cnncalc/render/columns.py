@@ -98,12 +98,16 @@ class Extra:
         return f"{value[column]:,}" if commas else str(value[column])
 
     def summary(self) -> str:
-        """One line for the table: parameter, activation and training memory."""
+        """Two lines for the table and markdown: parameter and activation memory, then training."""
         m, t = self.memory, self.memory["training"]
-        return (f"Memory: batch {m['batch_size']}, {m['dtype']}: params {human_bytes(m['param_bytes'])}, "
-                f"activations {human_bytes(m['activation_bytes'])} (forward total "
-                f"{human_bytes(m['forward_bytes'])}); training with {m['optimizer']} ≈ "
-                f"{human_bytes(t['total_bytes'])} (see docs/memory.md)")
+
+        def b(n: int) -> str:
+            return f"{n:,} B ({human_bytes(n)})"
+
+        return (f"Memory (batch {m['batch_size']}, {m['dtype']}): params {b(m['param_bytes'])}  activations "
+                f"{b(m['activation_bytes'])}  forward total {b(m['forward_bytes'])}\n"
+                f"Training ({m['optimizer']}): {b(t['total_bytes'])} = params + gradients + optimizer state "
+                f"+ saved activations + gradient workspace (docs/memory.md)")
 
 
 def human_bytes(n: int) -> str:
