@@ -160,7 +160,13 @@ layers:
     f = fields(spec, text=True)
     for name, _ in layers:
         check(f[name], measured[name], size)
-    assert f["e"].size[0] != f["e"].size[1]  # reported per dimension
+    assert f["e"].size[0] != f["e"].size[1]  # reported per dimension, as HxW in the table
+    from cnncalc.render.columns import Extra
+
+    a = cnncalc.loads(spec, "t.yaml").analyse()
+    cells = [Extra.of(a).cell(a.layer("e"), c) for c in ("rf", "jump", "start")]
+    assert cells == ["x".join(str(v) for v in f["e"].size), "x".join(str(v) for v in f["e"].jump),
+                     "x".join(str(float(v)) if v.denominator != 1 else str(v) for v in f["e"].start)]
 
 
 def test_tensorflow_same_padding_matches_keras():

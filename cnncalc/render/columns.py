@@ -30,7 +30,7 @@ def parse_columns(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    if names == ["all"]:
+    if "all" in names:
         return tuple(COLUMNS)
     bad = [n for n in names if n not in COLUMNS]
     if bad:
