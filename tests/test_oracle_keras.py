@@ -95,3 +95,16 @@ def test_conv1d_matches_keras():
     want, params, _ = keras_layer(keras.layers.Conv1D(8, 5, strides=2, padding="same"), (19, 4))
     got = one_layer("{type: conv1d, filters: 8, kernel: 5, stride: 2, padding: same}", "[19, 4]")
     assert (got.output_shape, got.params) == (want, params)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("kernel", [1, 2, 3, 4])
+def test_conv_transpose_same_valid_matches_keras(padding, stride, kernel):
+    for size in (1, 2, 5, 6, 7):
+        hw = (size, size + 1)
+        want, params, _ = keras_layer(keras.layers.Conv2DTranspose(4, kernel, strides=stride, padding=padding),
+                                      (*hw, 3))
+        got = one_layer(f"{{type: conv_transpose2d, filters: 4, kernel: {kernel}, stride: {stride}, "
+                        f"padding: {padding}}}", f"[{hw[0]}, {hw[1]}, 3]")
+        assert (got.output_shape, got.params) == (want, params), (size, kernel, stride, padding)
