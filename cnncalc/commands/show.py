@@ -14,11 +14,15 @@ from .common import console, fail, parse_sets, print_warnings
               help="Output format; json is a stable public interface (docs/json.md).")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Override a spec param, e.g. --set k=256 (repeatable).")
-def show(file: str, fmt: str, sets: tuple[str, ...]) -> None:
+@click.option("--explain", is_flag=True, help="Show each layer's numbers derived step by step (not with csv).")
+def show(file: str, fmt: str, sets: tuple[str, ...], explain: bool) -> None:
     """Analyse FILE and print each layer's output shape, params, MACs and FLOPs."""
     from .. import load
     from ..errors import SpecError
 
+    if explain and fmt == "csv":
+        raise click.BadParameter("--explain works with table, markdown and json output, not csv",
+                                 param_hint="--explain")
     try:
         analysis = load(file, parse_sets(sets)).analyse()
     except SpecError as err:
@@ -27,11 +31,26 @@ def show(file: str, fmt: str, sets: tuple[str, ...]) -> None:
         from ..render.table import print_table
 
         print_table(analysis, console())
+        if explain:
+            from ..render import explain as ex
+
+            click.echo("\n" + ex.to_text(analysis))
         print_warnings(analysis.warnings)
         return
     from .. import render
 
-    text = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis)
+    if fmt == "json" and explain:
+        import json
+
+        from ..render import explain as ex
+
+        text = json.dumps(ex.add_to_dict(analysis.to_dict(), analysis), indent=2)
+    else:
+        text = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis)
+    if fmt == "markdown" and explain:
+        from ..render import explain as ex
+
+        text = text.rstrip("\n") + "\n\n" + ex.to_markdown(analysis)
     click.echo(text.rstrip("\n"))
     if fmt != "json":
         print_warnings(analysis.warnings)

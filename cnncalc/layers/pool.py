@@ -16,6 +16,10 @@ _WINDOW = {
 }
 
 
+def _kdesc(kernel: tuple[int, ...]) -> str:
+    return "·".join(map(str, kernel))
+
+
 def _window(cls: type[LayerType], p: dict, x: Tensor, op: str) -> Out:
     sizes = need_spatial(x, 2, cls.name)
     stride = p["stride"] or p["kernel"]
@@ -31,6 +35,12 @@ def _window(cls: type[LayerType], p: dict, x: Tensor, op: str) -> Out:
         ops = {"add": out.numel * (window - 1), "div": out.numel}
     explain = [line for d in dims for line in d.explain]
     explain.append("params = 0 (pooling has no weights)")
+    cells = f"{'·'.join(map(str, (*out.spatial, out.c)))} outputs"
+    if op == "max":
+        explain.append(f"comparisons = {cells} · ({_kdesc(p['kernel'])} − 1) = {fmt(ops['cmp'])}")
+    else:
+        explain.append(f"adds = {cells} · ({_kdesc(p['kernel'])} − 1) = {fmt(ops['add'])}, "
+                       f"divides = {fmt(ops['div'])}")
     return Out(out, ops=ops, warnings=warnings, explain=explain,
                rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"])), stride,
                      tuple(d.pad_begin for d in dims)))
