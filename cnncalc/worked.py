@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from .layers.geometry import Dim, windows
 
-Number = Union[int, float]
+Number = int | float
 Matrix = list[list[Number]]
 MAX_CELLS = 10_000  # "small matrices only": keeps --explain output and runtime sane
 

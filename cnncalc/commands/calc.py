@@ -45,8 +45,8 @@ def _layer(out: CalcOutput, layer_type: str, input: Any, layout: str = "channels
 
 
 def _print_layer(out: CalcOutput, a: Analysis) -> None:
-    from ..render import human, shape_text
     from ..render import explain as ex
+    from ..render import human, shape_text
 
     layer = a.layers[0]
     lines = ex.layer_lines(layer, a.convention) if out.explain else []
@@ -306,5 +306,8 @@ def size(out: CalcOutput, n: int, f: int, s: int, p: int) -> None:
     if not exact:
         unread = (f"; the last {d.unread} input row{'s are' if d.unread > 1 else ' is'} never read"
                   if d.unread else "")
-        click.echo(f"warning: stride does not fit: {d.ratio:.2f} = {d.explain[-1].split(' = ', 1)[1].split(' = ')[0]}"
+        from ..layers.geometry import ratio_text
+
+        formula = d.explain[-1].split(" = ")[1]
+        click.echo(f"warning: stride does not fit: {ratio_text(d.ratio)} = {formula}"
                    f" is not an integer; frameworks round down to {d.out}{unread}", err=True)

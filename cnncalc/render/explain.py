@@ -58,6 +58,6 @@ def to_markdown(a: Analysis) -> str:
 
 def add_to_dict(d: dict[str, Any], a: Analysis) -> dict[str, Any]:
     """Give each layer of `Analysis.to_dict()` output an `explain` list."""
-    for ld, layer in zip(d["layers"], a.layers):
+    for ld, layer in zip(d["layers"], a.layers, strict=True):
         ld["explain"] = layer_lines(layer, a.convention)
     return d
