@@ -115,11 +115,12 @@ def _matrix(value: str, hint: str) -> Matrix:
     """--values / --kernel-values: a file name, '-' for stdin, or the numbers inline ("1 2; 3 4")."""
     import os
     import re
+    import sys
 
     from ..worked import MatrixError, parse_matrix
 
     if value == "-":
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
     elif os.path.isfile(value):
         try:
             with open(value, encoding="utf-8") as fh:
@@ -261,7 +262,8 @@ def dense(out: CalcOutput, in_features: int, out_features: int, no_bias: bool) -
     _layer(out, "dense", [in_features], units=out_features, bias=not no_bias)
 
 
-@click.command(cls=CalcCommand)
+# ignore_unknown_options: `size 7 3 -1` should say "S must be ≥ 1", not "no such option -1"
+@click.command(cls=CalcCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("n", type=click.IntRange(min=1))
 @click.argument("f", type=click.IntRange(min=1))
 @click.argument("s", type=click.IntRange(min=1), default=1)
