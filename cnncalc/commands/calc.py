@@ -38,7 +38,7 @@ def _layer(out: CalcOutput, layer_type: str, input: Any, layout: str = "channels
     from ..errors import SpecError
 
     try:
-        a = analyse_layer(layer_type, input, layout, **params)
+        a = analyse_layer(layer_type, input, layout, convention=out.convention, **params)
     except SpecError as err:
         fail_calc(err, layer_type)
     _print_layer(out, a)

@@ -65,18 +65,23 @@ CALC_FORMATS = ("text", "json", "markdown")
 
 @dataclass
 class CalcOutput:
-    """The options every calculator shares; a new shared option is one field plus one click option."""
+    """The options every calculator shares; a new shared option is one field here plus one click option
+    in `calculator_options` (e.g. --convention: its value reaches every layer calculator already)."""
 
     fmt: str = "text"
     explain: bool = False
+    convention: str | None = None  # counting convention for MACs/FLOPs (None: the default)
 
 
 def calculator_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Add --format and --explain to a calculator; the command receives them as `out: CalcOutput`."""
 
+    fields = ("fmt", "explain", "convention")
+
     @functools.wraps(f)
-    def wrapper(fmt: str, explain: bool, **kwargs: Any) -> Any:
-        return f(out=CalcOutput(fmt, explain), **kwargs)
+    def wrapper(**kwargs: Any) -> Any:
+        shared = {k: kwargs.pop(k) for k in fields if k in kwargs}
+        return f(out=CalcOutput(**shared), **kwargs)
 
     wrapper = click.option("--explain", is_flag=True,
                            help="Derive every number with the values substituted.")(wrapper)
