@@ -16,10 +16,6 @@ _WINDOW = {
 }
 
 
-def _kdesc(kernel: tuple[int, ...]) -> str:
-    return "·".join(map(str, kernel))
-
-
 def _window(cls: type[LayerType], p: dict, x: Tensor, op: str) -> Out:
     sizes = need_spatial(x, 2, cls.name)
     stride = p["stride"] or p["kernel"]
@@ -35,11 +31,11 @@ def _window(cls: type[LayerType], p: dict, x: Tensor, op: str) -> Out:
         ops = {"add": out.numel * (window - 1), "div": out.numel}
     explain = [line for d in dims for line in d.explain]
     explain.append("params = 0 (pooling has no weights)")
-    cells = f"{'·'.join(map(str, (*out.spatial, out.c)))} outputs"
+    cells, taps = "·".join(map(str, (*out.spatial, out.c))), "·".join(map(str, p["kernel"]))
     if op == "max":
-        explain.append(f"comparisons = {cells} · ({_kdesc(p['kernel'])} − 1) = {fmt(ops['cmp'])}")
+        explain.append(f"comparisons = {cells} outputs · ({taps} − 1) = {fmt(ops['cmp'])}")
     else:
-        explain.append(f"adds = {cells} · ({_kdesc(p['kernel'])} − 1) = {fmt(ops['add'])}, "
+        explain.append(f"adds = {cells} outputs · ({taps} − 1) = {fmt(ops['add'])}, "
                        f"divides = {fmt(ops['div'])}")
     return Out(out, ops=ops, warnings=warnings, explain=explain,
                rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"], strict=True)), stride,
