@@ -223,3 +223,44 @@ def test_worked_cli_errors(args, code, fragment):
 def test_values_from_stdin():
     r = CliRunner().invoke(main, ["pool", "--values", "-", "-k", "2"], input=POOL_IN.replace(";", "\n"))
     assert r.exit_code == 0 and r.stdout == "6 8\n3 4\n"
+
+
+# ---- several channels (optional extension: channels separated by blank lines or |) ---------------
+
+def test_parse_channels():
+    assert worked.parse_channels("1 2; 3 4 | 5 6; 7 8") == [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]
+    assert worked.parse_channels("1 2\n3 4\n\n5 6\n7 8\n") == [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]
+    assert worked.parse_channels("1 2\n3 4\n") == [[[1, 2], [3, 4]]]
+    with pytest.raises(worked.MatrixError, match=r"channel 2 is 1x2 but channel 1 is 2x2"):
+        worked.parse_channels("1 2; 3 4 | 5 6")
+    with pytest.raises(worked.MatrixError, match=r"channel 2: 'x' is not a number"):
+        worked.parse_channels("1 2 | x 3")
+
+
+def test_multichannel_conv_and_pool_against_torch():
+    torch = pytest.importorskip("torch")
+    f = torch.nn.functional
+    rng = random.Random(6)
+    for _ in range(100):
+        c, h, w, k = rng.randint(2, 3), rng.randint(3, 6), rng.randint(3, 6), rng.randint(1, 3)
+        x = [_rand(rng, h, w, -4, 4) for _ in range(c)]
+        filt = [_rand(rng, k, k, -2, 2) for _ in range(c)]
+        s, p = rng.randint(1, 2), rng.randint(0, 1)
+        t = torch.tensor(x, dtype=torch.float64)[None]
+        ref = f.conv2d(t, torch.tensor(filt, dtype=torch.float64)[None], stride=s, padding=p)[0, 0].tolist()
+        assert worked.conv2d(x, filt, stride=s, padding=p).output == ref
+        pool_ref = f.max_pool2d(t, 2, 1)[0].tolist()
+        assert worked.pool2d(x, 2, 1).output == pool_ref
+
+
+def test_multichannel_cli():
+    r = run("conv", "--values", "1 2 0; 0 1 1; 1 0 2 | 2 0 1; 1 1 0; 0 2 1", "--kernel-values", "1 0; 0 1 | 0 1; 1 0",
+            "--explain")
+    assert r.exit_code == 0
+    assert "out(1,1) = [(1x1) + (2x0) + (0x0) + (1x1)] + [(2x0) + (0x1) + (1x1) + (1x0)] = 3" in r.stdout
+    r = run("pool", "--values", "1 2; 3 4 | 5 6; 7 9", "-k", "2", "--explain")
+    assert "channel 2: out(1,1) = max(5, 6, 7, 9) = 9" in r.stdout and r.stdout.endswith("4\n\n9\n")
+    doc = json.loads(run("pool", "--values", "1 2; 3 4 | 5 6; 7 9", "-k", "2", "-f", "json").stdout)
+    assert doc["output_shape"] == [2, 1, 1] and doc["output"] == [[[4]], [[9]]]
+    r = run("conv", "--values", "1 2; 3 4 | 5 6; 7 9", "--kernel-values", "1")
+    assert r.exit_code == 1 and "the filter has 1 channel but the input has 2" in r.stderr

@@ -84,40 +84,44 @@ def _big(n: int, human: Any) -> str:
 
 def _print_worked(out: CalcOutput, w: Worked, title: str) -> None:
     from ..render.explain import INDENT
-    from ..worked import format_matrix, num
+    from ..worked import as_channels, format_matrix, num
 
     if out.fmt == "json":
         import json
 
         click.echo(json.dumps(w.to_dict(out.explain), indent=2))
     elif out.fmt == "markdown":
-        rows = w.output
-        lines = [f"{title} → {len(rows)}x{len(rows[0])}", ""]
+        chans = as_channels(w.output)
+        lines = [f"{title} → {_shape(chans)}"]
         if out.explain:
-            lines += [f"- `{line}`" for line in w.size_explain + w.cells] + [""]
-        # row and column numbers as headers, the way out(i,j) in the derivations counts them
-        lines.append("| out | " + " | ".join(str(j) for j in range(1, len(rows[0]) + 1)) + " |")
-        lines.append("|---|" + "---:|" * len(rows[0]))
-        lines += [f"| **{i}** | " + " | ".join(num(v) for v in row) + " |" for i, row in enumerate(rows, 1)]
+            lines += [""] + [f"- `{line}`" for line in w.size_explain + w.cells]
+        for c, rows in enumerate(chans, 1):
+            lines += ["", f"Channel {c}:", ""] if len(chans) > 1 else [""]
+            # row and column numbers as headers, the way out(i,j) in the derivations counts them
+            lines.append("| out | " + " | ".join(str(j) for j in range(1, len(rows[0]) + 1)) + " |")
+            lines.append("|---|" + "---:|" * len(rows[0]))
+            lines += [f"| **{i}** | " + " | ".join(num(v) for v in row) + " |" for i, row in enumerate(rows, 1)]
         click.echo("\n".join(lines))
     else:
         if out.explain:
             click.echo(title)
             for line in w.size_explain + w.cells:
                 click.echo(INDENT + line)
-            click.echo(f"output ({len(w.output)}x{len(w.output[0])}):")
+            click.echo(f"output {_shape(as_channels(w.output))}:")
         click.echo(format_matrix(w.output))
     for msg in w.warnings:
         click.echo(f"warning: {msg}", err=True)
 
 
-def _matrix(value: str, hint: str) -> Matrix:
-    """--values / --kernel-values: a file name, '-' for stdin, or the numbers inline ("1 2; 3 4")."""
+def _matrix(value: str, hint: str) -> list[Matrix]:
+    """--values / --kernel-values: a file name, '-' for stdin, or the numbers inline ("1 2; 3 4").
+
+    Returns one matrix per channel (channels are separated by blank lines or `|`)."""
     import os
     import re
     import sys
 
-    from ..worked import MatrixError, parse_matrix
+    from ..worked import MatrixError, parse_channels
 
     if value == "-":
         text = sys.stdin.read()
@@ -127,12 +131,12 @@ def _matrix(value: str, hint: str) -> Matrix:
                 text = fh.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise click.BadParameter(f"cannot read {value}: {exc}", param_hint=hint) from None
-    elif re.fullmatch(r"[\s\d.,;+\-eE\[\]]*", value):
+    elif re.fullmatch(r"[\s\d.,;|+\-eE\[\]]*", value):
         text = value
     else:
         raise click.BadParameter(f"{value!r} is neither a file nor numbers like \"1 2 3; 4 5 6\"", param_hint=hint)
     try:
-        return parse_matrix(text)
+        return parse_channels(text)
     except MatrixError as exc:
         raise click.BadParameter(str(exc), param_hint=hint) from None
 
@@ -154,8 +158,9 @@ def _reject(given: dict[str, Any], why: str) -> None:
             raise click.BadParameter(why, param_hint=opt)
 
 
-def _shape(m: Matrix) -> str:
-    return f"{len(m)}x{len(m[0])}"
+def _shape(m: list[Matrix]) -> str:
+    """HxW, plus the channel count when there are several."""
+    return f"{len(m[0])}x{len(m[0][0])}" + (f" ({len(m)} channels)" if len(m) > 1 else "")
 
 
 def _pad_text(padding: Any) -> str:
@@ -196,7 +201,7 @@ def conv(out: CalcOutput, input_: tuple[int, ...] | None, filters: int | None, k
         from .. import worked
 
         x, w = _matrix(values, "--values"), _matrix(kernel_values, "--kernel-values")
-        if kernel is not None and (kernel if isinstance(kernel, tuple) else (kernel, kernel)) != (len(w), len(w[0])):
+        if kernel is not None and (kernel if isinstance(kernel, tuple) else (kernel, kernel)) != (len(w[0]), len(w[0][0])):
             raise click.BadParameter(f"{kernel} does not match the {_shape(w)} --kernel-values", param_hint="--kernel")
         title = f"{_shape(x)} ⊛ {_shape(w)}, stride {stride}, padding {_pad_text(padding)}" + (
             f", dilation {dilation}" if dilation != 1 else "")
