@@ -111,7 +111,9 @@ def format_matrix(m: Matrix | list[Matrix]) -> str:
 
 def as_channels(m: Matrix | list[Matrix]) -> list[Matrix]:
     """A matrix is one channel; a list of matrices is several."""
-    return m if m and m[0] and isinstance(m[0][0], list) else [m]  # type: ignore[return-value]
+    if m and m[0] and isinstance(m[0][0], list):
+        return m  # type: ignore[return-value]
+    return [m]  # type: ignore[list-item]
 
 
 @dataclass

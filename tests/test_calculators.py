@@ -223,7 +223,7 @@ def test_usage_errors(args, fragment):
 @pytest.mark.parametrize("args,fragment", [
     (("conv", "-i", "5x5x3", "-n", "1", "-k", "7"), "kernel 7 is larger than the padded input 5 along H"),
     (("conv", "-i", "5x5x3", "-n", "4", "-k", "3", "-g", "2"), "groups 2 must divide the input channels (3)"),
-    (("pool", "-i", "4x4x1", "-k", "2", "-p", "2"), "more than half the pooling window"),
+    (("pool", "-i", "4x4x1", "-k", "2", "-p", "2"), "more than half the pooling kernel"),
     (("pool", "-i", "4x4x1", "-k", "2", "-p", "same", "--ceil-mode"), "ceil_mode does not combine"),
     (("size", "3", "5", "1"), "kernel 5 is larger than the padded input 3"),
 ])

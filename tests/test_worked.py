@@ -210,7 +210,7 @@ def test_kernel_larger_than_image_raises():
     (("conv", "--values", "1 2; 3 4", "--kernel-values", "1", "--kernel", "3"), 2, "does not match"),
     (("conv", "--values", "1 2; 3 4", "--kernel-values", "1", "--stride", "0"), 2, "must be ≥ 1"),
     (("pool", "--values", "1 2; 3 4", "-k", "3"), 1, "kernel 3 is larger"),
-    (("pool", "--values", "1 2; 3 4", "-k", "2", "-p", "2"), 1, "more than half the pooling window"),
+    (("pool", "--values", "1 2; 3 4", "-k", "2", "-p", "2"), 1, "more than half the pooling kernel"),
     (("pool", "--values", "1 2; 3 4", "-k", "2", "--input", "2x2x1"), 2, "not used with --values"),
 ])
 def test_worked_cli_errors(args, code, fragment):
