@@ -16,6 +16,11 @@ from . import __version__
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("cnncalc.commands.show", "show", "Analyse a spec: shapes, params, MACs and FLOPs per layer."),
     "types": ("cnncalc.commands.show", "types", "List the layer types and their parameters."),
+    "conv": ("cnncalc.commands.calc", "conv", "One conv layer: shape, params, MACs, FLOPs; or a worked example."),
+    "pool": ("cnncalc.commands.calc", "pool", "One pooling layer: shape and operations; or a worked example."),
+    "dense": ("cnncalc.commands.calc", "dense", "One dense layer: params, MACs, FLOPs."),
+    "size": ("cnncalc.commands.calc", "size", "The bare output size (N − F + 2P)/S + 1."),
+    "solve": ("cnncalc.commands.solve", "solve", "Find the padding, stride or kernel that gives an output size."),
 }
 
 

@@ -18,6 +18,7 @@ class Convention:
     summary: str
     macs: Callable[[str, Ops], int]
     flops: Callable[[str, Ops], int]
+    explain: Callable[[str, Ops], str] | None = None  # the FLOPs sum written out, for --explain
 
 
 def _macs(layer_type: str, ops: Ops) -> int:
@@ -28,12 +29,22 @@ def _flops(layer_type: str, ops: Ops) -> int:
     return 2 * ops.get("mac", 0) + sum(v for k, v in ops.items() if k != "mac")
 
 
+OP_WORDS = {"bias": "bias adds", "add": "adds", "mul": "multiplies", "div": "divides", "cmp": "comparisons",
+            "exp": "exps", "pow": "powers", "act": "activations"}
+
+
+def _flops_explain(layer_type: str, ops: Ops) -> str:
+    terms = [f"2·{ops['mac']:,} MACs"] if ops.get("mac") else []
+    terms += [f"{v:,} {OP_WORDS.get(k, k)}" for k, v in ops.items() if k != "mac" and v]
+    return f"FLOPs = {' + '.join(terms) or '0'} = {_flops(layer_type, ops):,}"
+
+
 CONVENTIONS: dict[str, Convention] = {
     "cnncalc": Convention(
         "cnncalc",
         "MACs: conv/dense multiply-accumulates, no bias (torchvision, fvcore); "
         "FLOPs: 2 per MAC plus every other operation (bias adds, norm, pooling, activations, merges)",
-        _macs, _flops),
+        _macs, _flops, _flops_explain),
 }
 DEFAULT = "cnncalc"
 

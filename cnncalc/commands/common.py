@@ -1,8 +1,12 @@
-"""Helpers shared by the subcommands: console setup, error printing, --set parsing."""
+"""Helpers shared by the subcommands: console setup, error printing, --set parsing, calculator options."""
 
 from __future__ import annotations
 
+import functools
+import re
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -52,3 +56,133 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
 def print_warnings(warnings: list) -> None:
     for w in warnings:
         click.echo(w.format(), err=True)
+
+
+# ---- calculators (conv, pool, dense, size, solve) -------------------------------------------
+
+CALC_FORMATS = ("text", "json", "markdown")
+
+
+@dataclass
+class CalcOutput:
+    """The options every calculator shares; a new shared option is one field here plus one click option
+    in `calculator_options` (e.g. --convention: its value reaches every layer calculator already)."""
+
+    fmt: str = "text"
+    explain: bool = False
+    convention: str | None = None  # counting convention for MACs/FLOPs (None: the default)
+
+
+def calculator_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --format and --explain to a calculator; the command receives them as `out: CalcOutput`."""
+
+    fields = ("fmt", "explain", "convention")
+
+    @functools.wraps(f)
+    def wrapper(**kwargs: Any) -> Any:
+        shared = {k: kwargs.pop(k) for k in fields if k in kwargs}
+        return f(out=CalcOutput(**shared), **kwargs)
+
+    wrapper = click.option("--explain", is_flag=True,
+                           help="Derive every number with the values substituted.")(wrapper)
+    wrapper = click.option("--format", "-f", "fmt", type=click.Choice(CALC_FORMATS), default="text",
+                           show_default=True, help="json: one object, same keys as a `show --format json` layer.")(wrapper)
+    return wrapper
+
+
+class SizeType(click.ParamType):
+    """An integer or an HxW pair ('3', '3x5', '3,5'), each at least `minimum`."""
+
+    name = "INT|HxW"
+
+    def __init__(self, minimum: int = 1):
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (int, tuple)):
+            return value
+        parts = re.split(r"\s*[xX×,]\s*", str(value).strip())
+        if len(parts) not in (1, 2) or not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
+            self.fail(f"{value!r} is not an integer or an HxW pair like 3x5", param, ctx)
+        ints = tuple(int(p) for p in parts)
+        if any(v < self.minimum for v in ints):
+            self.fail(f"must be ≥ {self.minimum}, got {value}", param, ctx)
+        return ints[0] if len(ints) == 1 else ints
+
+
+class PaddingType(click.ParamType):
+    """INT, H,W, top,bottom,left,right, 'same' or 'valid' (as the spec's `padding`)."""
+
+    name = "INT|H,W|same|valid"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (int, list)):
+            return value
+        text = str(value).strip().lower()
+        if text in ("same", "valid"):
+            return text
+        parts = re.split(r"\s*[xX×,]\s*", text)
+        if len(parts) not in (1, 2, 4) or not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
+            self.fail(f"{value!r} is not INT, H,W, TOP,BOTTOM,LEFT,RIGHT, same or valid", param, ctx)
+        ints = [int(p) for p in parts]
+        if any(v < 0 for v in ints):
+            self.fail(f"padding must be ≥ 0, got {value}", param, ctx)
+        return ints[0] if len(ints) == 1 else ints
+
+
+class ShapeType(click.ParamType):
+    """A tensor shape without batch dimension: 32x32x3 (also 32,32,3)."""
+
+    name = "SHAPE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        parts = re.split(r"\s*[xX×,]\s*", str(value).strip())
+        if not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
+            self.fail(f"{value!r} is not a shape like 32x32x3", param, ctx)
+        dims = tuple(int(p) for p in parts)
+        if any(d < 1 for d in dims):
+            self.fail(f"sizes must be ≥ 1, got {value}", param, ctx)
+        return dims
+
+
+def image_shape(shape: tuple[int, ...], layout: str, hint: str = "--input") -> tuple[int, ...]:
+    """Check that a --input shape is an image (3 dims) in `layout` order."""
+    if len(shape) != 3:
+        want = "HxWxC, e.g. 32x32x3" if layout == "channels_last" else "CxHxW, e.g. 3x32x32"
+        raise click.BadParameter(f"{'x'.join(map(str, shape))} has {len(shape)} dims; give {want} ({layout})",
+                                 param_hint=hint)
+    return shape
+
+
+def fail_calc(err: SpecError, layer_name: str = "") -> NoReturn:
+    """A calculator's layer rule failed (e.g. kernel larger than the input): one line per error, exit 1."""
+    for d in err.diagnostics:
+        msg = d.message
+        if layer_name and msg.startswith(layer_name + ": "):
+            msg = msg[len(layer_name) + 2:]
+        click.echo(f"error: {msg} [{d.rule}]", err=True)
+    sys.exit(1)
+
+
+class _OneLineUsageError(click.UsageError):
+    def show(self, file: Any = None) -> None:
+        name = self.ctx.command_path if self.ctx else "cnncalc"
+        click.echo(f"error: {self.format_message()} (see `{name} --help`)", err=True)
+
+
+class CalcCommand(click.Command):
+    """A command whose usage errors are one line (`error: ...`, exit 2) instead of click's usage block."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _OneLineUsageError(exc.format_message(), exc.ctx) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _OneLineUsageError(exc.format_message(), exc.ctx or ctx) from None

@@ -30,12 +30,16 @@ def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> t
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), help="Element type for memory  [default: float32]")
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZER_STATES)),
               help="Optimizer state in the training-memory estimate  [default: adam]")
+@click.option("--explain", is_flag=True, help="Show each layer's numbers derived step by step (not with csv).")
 def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], batch_size: int | None,
-         dtype: str | None, optimizer: str | None) -> None:
+         dtype: str | None, optimizer: str | None, explain: bool) -> None:
     """Analyse FILE and print each layer's output shape, params, MACs and FLOPs."""
     from .. import load
     from ..errors import SpecError
 
+    if explain and fmt == "csv":
+        raise click.BadParameter("--explain works with table, markdown and json output, not csv",
+                                 param_hint="--explain")
     try:
         analysis = load(file, parse_sets(sets)).analyse()
     except SpecError as err:
@@ -45,11 +49,24 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], b
         from ..render.table import print_table
 
         print_table(analysis, console(), columns, mem, memory_summary=bool(batch_size or dtype or optimizer))
+        if explain:
+            from ..render import explain as ex
+
+            click.echo("\n" + ex.to_text(analysis))
         print_warnings(analysis.warnings)
         return
     from .. import render
 
     text = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, mem)
+    if explain:
+        from ..render import explain as ex
+
+        if fmt == "json":
+            import json
+
+            text = json.dumps(ex.add_to_dict(json.loads(text), analysis), indent=2)
+        else:
+            text = text.rstrip("\n") + "\n\n" + ex.to_markdown(analysis)
     click.echo(text.rstrip("\n"))
     if fmt != "json":
         print_warnings(analysis.warnings)

@@ -27,6 +27,15 @@ def same_padding(size: int, k_eff: int, stride: int) -> tuple[int, int, int]:
     return out, total // 2, total - total // 2
 
 
+def ratio_text(ratio: float) -> str:
+    """2.33, but 2.99998 rather than a misleading 3.00 when the value is not a whole number."""
+    for digits in range(2, 10):
+        text = f"{ratio:.{digits}f}"
+        if float(text) != round(ratio) or ratio == round(ratio):
+            return text
+    return f"{ratio:.10f}"
+
+
 def _sides(pb: int, pe: int) -> str:
     return f"2·{pb}" if pb == pe else f"{pb} + {pe}"
 
@@ -81,7 +90,7 @@ def window_dim(
         explain.append(f"{dim}_out = {expr} = {out}")
     else:
         rounding = "⌈⌉ ceil_mode" if ceil_mode else "⌊⌋ floor"
-        explain.append(f"{dim}_out = {expr} = {ratio:.2f} → {rounding} = {out}")
+        explain.append(f"{dim}_out = {expr} = {ratio_text(ratio)} → {rounding} = {out}")
     span = (out - 1) * stride + k_eff
     unread = max(0, padded - span - pe)
     return Dim(out, pb, pe, unread, explain, ratio)

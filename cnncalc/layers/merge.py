@@ -53,7 +53,9 @@ class Concat(LayerType):
                 raise LayerError(f"concat needs the same spatial size on every input, got {_show(first, lay)} "
                                  f"and {_show(t, lay)}; fix the strides or padding of one branch",
                                  "shape-mismatch", key="inputs")
-        return Out(Tensor(sum(t.c for t in inputs), first.spatial))
+        channels = sum(t.c for t in inputs)
+        return Out(Tensor(channels, first.spatial),
+                   explain=[f"channels = {' + '.join(str(t.c) for t in inputs)} = {channels}"])
 
 
 class Multiply(LayerType):

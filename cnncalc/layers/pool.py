@@ -31,6 +31,12 @@ def _window(cls: type[LayerType], p: dict, x: Tensor, op: str) -> Out:
         ops = {"add": out.numel * (window - 1), "div": out.numel}
     explain = [line for d in dims for line in d.explain]
     explain.append("params = 0 (pooling has no weights)")
+    cells, taps = "·".join(map(str, (*out.spatial, out.c))), "·".join(map(str, p["kernel"]))
+    if op == "max":
+        explain.append(f"comparisons = {cells} outputs · ({taps} − 1) = {fmt(ops['cmp'])}")
+    else:
+        explain.append(f"adds = {cells} outputs · ({taps} − 1) = {fmt(ops['add'])}, "
+                       f"divides = {fmt(ops['div'])}")
     return Out(out, ops=ops, warnings=warnings, explain=explain,
                rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"], strict=False)), stride,
                      tuple(d.pad_begin for d in dims)))
