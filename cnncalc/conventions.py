@@ -124,15 +124,17 @@ class Convention:
 
 
 def _lrn_tensor_ops(c: LayerCost) -> int:
-    """ptflops and calflops patch torch functions; F.local_response_norm calls x.mul(x) (n),
+    """3·in + (C + size − 1)·positions: the patched torch calls inside F.local_response_norm.
+
+    ptflops and calflops count torch functions, not the LRN module: x.mul(x) (n elements), an
     avg_pool over the channel-padded squares ((C + size − 1)·positions), .mul(alpha) (n) and
-    .add(k) (n); each counts its input elements."""
+    .add(k) (n), each by its input elements."""
     x = c.inputs[0]
     return 3 * x.numel + (x.c + c.params["size"] - 1) * math.prod(x.spatial)
 
 
 def _thop_adaptive_avg(c: LayerCost) -> int:
-    """thop: (prod(input size / output size) + 1) per output element, in float64, truncated."""
+    """int((Π input size / output size + 1) · out), in float64 like thop (window adds + 1 divide)."""
     x, y = c.inputs[0], c.output
     assert y is not None
     out_spatial = y.spatial or tuple(1 for _ in x.spatial)  # global pooling: 1x1
@@ -140,6 +142,20 @@ def _thop_adaptive_avg(c: LayerCost) -> int:
     for i, o in zip(x.spatial, out_spatial):
         window *= i / o
     return int((window + 1) * y.numel)
+
+
+def _calflops_transposed(c: LayerCost) -> int:
+    """2·mac + bias adds over the positions of a *forward* conv of the input (calflops's formula).
+
+    calflops sizes a transposed convolution's bias term with the forward-convolution output
+    formula, (I + 2p − d(k − 1) − 1)//s + 1 per dim, instead of the real (larger) output."""
+    x, y, p = c.inputs[0], c.output, c.params
+    assert y is not None
+    positions = 1
+    for i, size in enumerate(x.spatial):
+        pad = p["padding"][i][0] if isinstance(p["padding"], tuple) else 0
+        positions *= (size + 2 * pad - (p["dilation"][i] * (p["kernel"][i] - 1) + 1)) // p["stride"][i] + 1
+    return 2 * c.ops.get("mac", 0) + (y.c * positions if c.ops.get("bias") else 0)
 
 
 # --------------------------------------------------------------------------- the conventions
@@ -210,7 +226,7 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         "element + pooling per input element + softmax + LRN.",
         mac_rules={"*": {"mac": 1}},
         flop_rules={"*": {"mac": 2},  # dense: F.linear is counted as 2·in·out, its bias ignored
-               "conv": {"mac": 2, "bias": 1}, "conv_transpose": {"mac": 2, "bias": 1},
+               "conv": {"mac": 2, "bias": 1}, "conv_transpose": _calflops_transposed,
                "batch_norm": {"in": 1, "affine_in": 1},
                "relu": {"out": 1}, "elu": {"out": 1}, "gelu": {"out": 1}, "leaky_relu": {"out": 1},
                "silu": {"out": 1},  # ReLU6 is F.hardtanh, which calflops does not patch

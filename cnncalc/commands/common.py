@@ -52,3 +52,19 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
 def print_warnings(warnings: list) -> None:
     for w in warnings:
         click.echo(w.format(), err=True)
+
+
+def _check_convention(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    from .. import conventions
+
+    try:
+        return conventions.get(value).name
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def convention_option(f: Any) -> Any:
+    """`--convention NAME`: which tool's rules turn op counts into the reported MACs and FLOPs."""
+    return click.option("--convention", "convention", metavar="NAME", default=None, callback=_check_convention,
+                        help="How MACs/FLOPs are counted: cnncalc (default), torchvision, fvcore, thop, torchinfo, "
+                             "ptflops or calflops; see `cnncalc conventions`.")(f)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..render import FORMATS
-from .common import console, fail, parse_sets, print_warnings
+from .common import console, convention_option, fail, parse_sets, print_warnings
 
 
 @click.command()
@@ -14,13 +14,14 @@ from .common import console, fail, parse_sets, print_warnings
               help="Output format; json is a stable public interface (docs/json.md).")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Override a spec param, e.g. --set k=256 (repeatable).")
-def show(file: str, fmt: str, sets: tuple[str, ...]) -> None:
+@convention_option
+def show(file: str, fmt: str, sets: tuple[str, ...], convention: str) -> None:
     """Analyse FILE and print each layer's output shape, params, MACs and FLOPs."""
     from .. import load
     from ..errors import SpecError
 
     try:
-        analysis = load(file, parse_sets(sets)).analyse()
+        analysis = load(file, parse_sets(sets)).analyse(convention=convention)
     except SpecError as err:
         fail(err)
     if fmt == "table":
