@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .layers import Tensor
@@ -83,7 +83,7 @@ class LayerCost:
 
 
 Special = Callable[[LayerCost], int]
-Rule = Union[Mapping[str, int], Special]
+Rule = Mapping[str, int] | Special
 
 
 def _apply(rule: Rule, cost: LayerCost) -> int:
@@ -139,7 +139,7 @@ def _thop_adaptive_avg(c: LayerCost) -> int:
     assert y is not None
     out_spatial = y.spatial or tuple(1 for _ in x.spatial)  # global pooling: 1x1
     window = 1.0
-    for i, o in zip(x.spatial, out_spatial):
+    for i, o in zip(x.spatial, out_spatial, strict=True):
         window *= i / o
     return int((window + 1) * y.numel)
 
