@@ -24,7 +24,8 @@ BLOCK_USE_KEYS = ("block", "name", "inputs", "repeat", "if", "expect")
 LAYOUTS = ("channels_last", "channels_first")
 MAX_LAYERS = 100_000
 MAX_BLOCK_DEPTH = 16
-MAX_DIM = 1 << 24  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
+MAX_DIM = 1 << 24
+_NAME_SUB = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
 
 
 @dataclass
@@ -270,17 +271,6 @@ class _Parser:
             self.err(exc.message, entry["repeat"].loc, exc.rule)
             return prev
         name_node = entry.get("name")
-        base_name = None
-        if name_node is not None:
-            if not isinstance(name_node.value, str) or not re.fullmatch(r"[A-Za-z_][\w.\-]*", name_node.value):
-                self.err(f"name must be a word (letters, digits, _ . -), got {name_node.value!r}", name_node.loc,
-                         "invalid-value")
-                return prev
-            base_name = name_node.value
-            if base_name == "input":
-                self.err("`input` is reserved for the network input; choose another name", name_node.loc,
-                         "duplicate-name")
-                return prev
         for i in range(n_repeat):
             local = dict(env, i=i) if "repeat" in entry else env
             if "if" in entry:
@@ -290,7 +280,13 @@ class _Parser:
                 except LayerError as exc:
                     self.err(exc.message, entry["if"].loc, exc.rule)
                     return prev
-            name = base_name if base_name is None or "repeat" not in entry else f"{base_name}.{i}"
+            name = None
+            if name_node is not None:
+                name = self._name(name_node, local)
+                if name is None:
+                    return prev
+                if "repeat" in entry and "$" not in str(name_node.value):
+                    name = f"{name}.{i}"
             if len(self.layers) >= MAX_LAYERS:
                 raise SpecError(self.out.diagnostics + [Diagnostic(
                     "error", f"the spec expands to more than {MAX_LAYERS} layers", node.loc, "too-large")])
@@ -299,6 +295,26 @@ class _Parser:
             else:
                 prev = self._layer(node, keys, scope, local, prev, name, origin)
         return prev
+
+    def _name(self, node: Node, env: dict[str, Any]) -> str | None:
+        """A layer name; `${expr}` and `$param` inside it are substituted (e.g. `conv${i + 2}`)."""
+        value = node.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and "$" in value:
+            try:
+                value = _NAME_SUB.sub(lambda m: str(expr.evaluate(m.group(0), env)), value)
+            except expr.ExprError as exc:
+                self.err(str(exc), node.loc, "bad-expression")
+                return None
+        if not isinstance(value, str) or not re.fullmatch(r"[\w][\w.\-]*", value):
+            self.err(f"name must be letters, digits, '_', '.' or '-' (not starting with '.' or '-'), "
+                     f"got {value!r}", node.loc, "invalid-value")
+            return None
+        if value == "input":
+            self.err("`input` is reserved for the network input; choose another name", node.loc, "duplicate-name")
+            return None
+        return value
 
     def _auto_name(self, scope: _Scope, prefix: str) -> str:
         n = scope.counters.get(prefix, 0)

@@ -101,7 +101,7 @@ def test_json_has_convention_and_per_layer_ops():
     d = json.loads(r.output)
     assert d["convention"] == "fvcore"
     for layer in d["layers"]:
-        assert OLD_LAYER_KEYS | {"ops"} == set(layer)
+        assert OLD_LAYER_KEYS | {"ops"} <= set(layer)
         assert list(layer["ops"]) == list(conventions.OP_KINDS)
     by_name = {layer["name"]: layer for layer in d["layers"]}
     # bn1 on 64x112x112: fvcore counts input elements x2 (affine); its ops are one mul and one add each

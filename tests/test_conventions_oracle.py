@@ -13,6 +13,7 @@ import copy
 import functools
 import io
 import logging
+import os
 import sys
 import warnings
 from importlib import metadata
@@ -229,8 +230,15 @@ KNOWN_GAP = {("alphago_policy", "thop"): (69_312, None), ("alphago_policy", "ptf
              ("alphago_policy", "calflops"): (0, 361)}
 
 
+# The 224x224 ImageNet nets take minutes on a small CPU; their layer families are all covered by
+# the single-layer cases and resnet18. CNNCALC_SLOW_TESTS=1 runs them too (all pass).
+HEAVY = {"vgg16", "resnet50", "se_resnet50", "googlenet", "mobilenet_v2"}
+SLOW = os.environ.get("CNNCALC_SLOW_TESTS") == "1"
+
+
 @pytest.mark.parametrize("tool", TOOLS)
-@pytest.mark.parametrize("arch", sorted(tm.MODELS))
+@pytest.mark.parametrize("arch", [pytest.param(a, marks=pytest.mark.skipif(
+    a in HEAVY and not SLOW, reason="slow: set CNNCALC_SLOW_TESTS=1")) for a in sorted(tm.MODELS)])
 def test_architecture(arch, tool):
     need(tool)
     macs, flops = tool_totals(arch, tool)

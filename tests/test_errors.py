@@ -179,3 +179,23 @@ def test_cli_missing_file_and_non_utf8(tmp_path):
     bad.write_bytes(b"name: caf\xe9\ninput: [8, 8, 3]\nlayers: [relu]\n")
     result = CliRunner().invoke(main, ["show", str(bad)])
     assert result.exit_code == 1 and f"{bad}:1:10: error: file is not valid UTF-8" in result.output
+
+
+def test_names_digits_and_computed():
+    a = cnncalc.loads("""input: [8, 8, 3]
+layers:
+  - {type: conv2d, name: conv1, filters: 4, kernel: 3, padding: 1}
+  - {type: conv2d, name: "conv${i + 2}", filters: 4, kernel: 3, padding: 1, repeat: 3}
+  - {type: relu, name: 0}
+  - {type: relu, name: r, repeat: 2}
+  - relu
+""").analyse()
+    assert [x.name for x in a.layers] == ["conv1", "conv2", "conv3", "conv4", "0", "r.0", "r.1", "relu1"]
+
+
+@pytest.mark.parametrize("name,needle", [('"-x"', '"-x"'), ('"a b"', '"a b"'), ("input", "input}"),
+                                         ('"c${nope}"', '"c${nope}"')])
+def test_bad_names(name, needle):
+    text = f"input: [8, 8, 3]\nlayers:\n  - {{type: relu, name: {name}}}\n"
+    d = err(text)
+    assert where(d) == at(text, 3, needle)

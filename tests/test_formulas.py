@@ -190,3 +190,17 @@ def test_totals_add_up():
     assert t["params"] == sum(x.params for x in a.layers) == t["trainable_params"] + t["non_trainable_params"]
     # slide 003: conv1 896, conv2 64*(4*4*32)+64 = 32832, fc1 23050
     assert t["params"] == 896 + 32_832 + 23_050
+
+
+def test_ceil_mode_window_may_overhang_a_small_input():
+    # torch.nn.MaxPool2d(2, 2, ceil_mode=True) on 1x1 gives 1x1; without ceil_mode it refuses
+    assert window_dim("H", 1, 2, 2, 1, (0, 0), ceil_mode=True, pooling=True).out == 1
+    with pytest.raises(cnncalc.SpecError):
+        one_layer("{type: max_pool2d, kernel: 2}", "[1, 1, 3]")
+
+
+def test_pool_padding_limit_uses_the_undilated_kernel():
+    # torch: MaxPool2d(3, 1, padding=2, dilation=2) raises "pad should be ... at most half of kernel size"
+    with pytest.raises(cnncalc.SpecError) as info:
+        one_layer("{type: max_pool2d, kernel: 3, stride: 1, padding: 2, dilation: 2}", "[9, 9, 3]")
+    assert "more than half the pooling kernel 3" in info.value.first.message

@@ -46,8 +46,13 @@ EXPECTED_PARAMS = {
 }
 
 # BatchNorm running mean + variance (2 * C per BN layer).
-EXPECTED_NON_TRAINABLE = {"resnet18": 9_600, "resnet50": 53_120, "se_resnet50": 53_120,
-                          "googlenet": 14_560, "mobilenet_v2": 34_112}
+EXPECTED_NON_TRAINABLE = {
+    "resnet18": 9_600,
+    "resnet50": 53_120,
+    "se_resnet50": 53_120,
+    "googlenet": 14_560,
+    "mobilenet_v2": 34_112,
+}
 
 # MACs (multiply-accumulates of conv and dense layers), as computed by the torch oracle;
 # they agree with the usual published figures (ResNet-50 4.09G, VGG-16 15.47G, MobileNetV2 300M,
@@ -77,12 +82,12 @@ def to_chw(shape, layout):
     return shape
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def analyse(arch):
     return cnncalc.load(str(ARCH_DIR / f"{arch}.yaml")).analyse()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def torch_run(arch):
     model = torch_models.build(arch)
     a = analyse(arch)
@@ -106,7 +111,7 @@ def test_same_layers(arch):
     """cnncalc's layers and the torch model's leaf modules are the same set of names."""
     a = analyse(arch)
     model, _ = torch_run(arch)
-    names = [l.name for l in a.layers]
+    names = [layer.name for layer in a.layers]
     assert len(names) == len(set(names)), "duplicate cnncalc layer names"
     leaves = set(torch_models.leaf_modules(model))
     assert sorted(set(names) - leaves) == [], "cnncalc layers without a torch module"
@@ -116,18 +121,18 @@ def test_same_layers(arch):
 def mismatches(a, measured):
     """Every disagreement between a cnncalc analysis and the torch measurements, as text."""
     problems = []
-    for l in a.layers:
-        t = measured.get(l.name)
+    for layer in a.layers:
+        t = measured.get(layer.name)
         if t is None:
-            problems.append(f"{l.name}: no torch module was called under this name")
+            problems.append(f"{layer.name}: no torch module was called under this name")
             continue
         got = {
-            "output_shape": to_chw(l.output_shape, a.layout),
-            "input_shapes": [to_chw(s, a.layout) for s in l.input_shapes],
-            "trainable_params": l.trainable_params,
-            "non_trainable_params": l.non_trainable_params,
-            "params": l.params,
-            "macs": l.macs,
+            "output_shape": to_chw(layer.output_shape, a.layout),
+            "input_shapes": [to_chw(s, a.layout) for s in layer.input_shapes],
+            "trainable_params": layer.trainable_params,
+            "non_trainable_params": layer.non_trainable_params,
+            "params": layer.params,
+            "macs": layer.macs,
             "calls": 1,
         }
         want = {
@@ -141,7 +146,7 @@ def mismatches(a, measured):
         }
         for key in got:
             if got[key] != want[key]:
-                problems.append(f"{l.name} ({l.type}) {key}: cnncalc {got[key]} != torch {want[key]}")
+                problems.append(f"{layer.name} ({layer.type}) {key}: cnncalc {got[key]} != torch {want[key]}")
     return problems
 
 
@@ -180,15 +185,16 @@ def test_totals(arch):
     assert totals["params"] == torch_params + torch_buffers
     assert totals["macs"] == torch_macs == EXPECTED_MACS[arch]
     # totals are the sums over the layers
-    assert totals["params"] == sum(l.params for l in a.layers)
-    assert totals["trainable_params"] == sum(l.trainable_params for l in a.layers)
-    assert totals["macs"] == sum(l.macs for l in a.layers)
+    assert totals["params"] == sum(layer.params for layer in a.layers)
+    assert totals["trainable_params"] == sum(layer.trainable_params for layer in a.layers)
+    assert totals["macs"] == sum(layer.macs for layer in a.layers)
 
 
 def test_slide_shapes():
     """Shapes quoted on the slides."""
+
     def shapes(arch):
-        return {l.name: tuple(l.output_shape) for l in analyse(arch).layers}
+        return {layer.name: tuple(layer.output_shape) for layer in analyse(arch).layers}
 
     alex = shapes("alexnet")
     assert alex["conv1"] == (55, 55, 96)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -79,7 +78,10 @@ class AlexNetSimplified(nn.Module):
 
     def __init__(self):
         super().__init__()
-        lrn = lambda: nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
+
+        def lrn():
+            return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
+
         self.conv1 = nn.Conv2d(3, 96, 11, stride=4)
         self.relu1 = nn.ReLU()
         self.pool1 = nn.MaxPool2d(3, 2)
@@ -162,8 +164,8 @@ class CifarNet(nn.Module):
         self.fc1 = nn.Linear(64 * 6 * 6, 10)
 
     def forward(self, x):
-        x = self.pool1(self.relu1(self.conv1(x)))   # 32x15x15
-        x = self.pool2(self.relu2(self.conv2(x)))   # 64x6x6
+        x = self.pool1(self.relu1(self.conv1(x)))  # 32x15x15
+        x = self.pool2(self.relu2(self.conv2(x)))  # 64x6x6
         return self.fc1(self.dropout(self.flatten(x)))
 
 
@@ -187,17 +189,29 @@ class AlexNetTorchvision(nn.Module):
     def __init__(self, num_classes: int = 1000):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 64, 11, stride=4, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
-            nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
-            nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
+            nn.Conv2d(3, 64, 11, stride=4, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(64, 192, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(192, 384, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(384, 256, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(256, 256, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
         )
         self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(
-            nn.Dropout(0.5), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),
-            nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(4096, 4096),
+            nn.ReLU(),
             nn.Linear(4096, num_classes),
         )
 
@@ -222,8 +236,12 @@ class VGG16(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(
-            nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
-            nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(4096, 4096),
+            nn.ReLU(),
+            nn.Dropout(0.5),
             nn.Linear(4096, num_classes),
         )
 
@@ -314,7 +332,7 @@ class ResNet(nn.Module):
         self.relu = nn.ReLU()
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         cin = 64
-        for i, (n, planes) in enumerate(zip(layers, (64, 128, 256, 512))):
+        for i, (n, planes) in enumerate(zip(layers, (64, 128, 256, 512), strict=True)):
             blocks = []
             for j in range(n):
                 stride = 2 if (i > 0 and j == 0) else 1
@@ -353,8 +371,9 @@ class Inception(nn.Module):
         self.branch1 = BasicConv2d(cin, ch1x1, 1)
         self.branch2 = nn.Sequential(BasicConv2d(cin, ch3x3red, 1), BasicConv2d(ch3x3red, ch3x3, 3, padding=1))
         self.branch3 = nn.Sequential(BasicConv2d(cin, ch5x5red, 1), BasicConv2d(ch5x5red, ch5x5, 3, padding=1))
-        self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),
-                                     BasicConv2d(cin, pool_proj, 1))
+        self.branch4 = nn.Sequential(
+            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True), BasicConv2d(cin, pool_proj, 1)
+        )
         self.concat = Concat(1)
 
     def forward(self, x):
@@ -435,8 +454,15 @@ class MobileNetV2(nn.Module):
 
     def __init__(self, num_classes=1000):
         super().__init__()
-        setting = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
-                   (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+        setting = [
+            (1, 16, 1, 1),
+            (6, 24, 2, 2),
+            (6, 32, 3, 2),
+            (6, 64, 4, 2),
+            (6, 96, 3, 1),
+            (6, 160, 3, 2),
+            (6, 320, 1, 1),
+        ]
         feats, cin = [_conv_bn_relu6(3, 32, stride=2)], 32
         for t, c, n, s in setting:
             for i in range(n):
@@ -444,7 +470,7 @@ class MobileNetV2(nn.Module):
                 cin = c
         feats.append(_conv_bn_relu6(cin, 1280, kernel=1))
         self.features = nn.Sequential(*feats)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))   # functional in torchvision
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))  # functional in torchvision
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
 
@@ -537,6 +563,7 @@ def run_torch(model: nn.Module, input_chw) -> dict:
                 non_trainable_params=non_trainable_params(module),
                 macs=module_macs(module, output),
             )
+
         return hook
 
     for name, module in leaf_modules(model).items():
@@ -556,5 +583,7 @@ if __name__ == "__main__":  # quick standalone check: python tests/torch_models.
         total = sum(p.numel() for p in m.parameters())
         macs = sum(r.macs for r in res.values())
         last = list(res.values())[-1].output_shape
-        print(f"{name:22s} params={total:>12,d}  macs={macs:>15,d}  out={last}  "
-              f"leaves={len(leaf_modules(m))} called={len(res)}")
+        print(
+            f"{name:22s} params={total:>12,d}  macs={macs:>15,d}  out={last}  "
+            f"leaves={len(leaf_modules(m))} called={len(res)}"
+        )

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import click
 
+from ..memory import DTYPE_BYTES, OPTIMIZER_STATES, MemoryConfig
 from ..render import FORMATS
 from .common import console, convention_option, fail, parse_sets, print_warnings
+
+
+def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    from ..render.columns import parse_columns
+
+    try:
+        return parse_columns(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 @click.command()
@@ -14,8 +24,15 @@ from .common import console, convention_option, fail, parse_sets, print_warnings
               help="Output format; json is a stable public interface (docs/json.md).")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Override a spec param, e.g. --set k=256 (repeatable).")
+@click.option("--columns", callback=_columns, metavar="LIST",
+              help="Extra table/csv/markdown columns: rf,jump,start,act,act_mem,param_mem or all (json has all).")
+@click.option("--batch-size", "-b", type=click.IntRange(min=1), help="Batch size for memory  [default: 1]")
+@click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), help="Element type for memory  [default: float32]")
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZER_STATES)),
+              help="Optimizer state in the training-memory estimate  [default: adam]")
 @convention_option
-def show(file: str, fmt: str, sets: tuple[str, ...], convention: str) -> None:
+def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], batch_size: int | None,
+         dtype: str | None, optimizer: str | None, convention: str) -> None:
     """Analyse FILE and print each layer's output shape, params, MACs and FLOPs."""
     from .. import load
     from ..errors import SpecError
@@ -24,15 +41,16 @@ def show(file: str, fmt: str, sets: tuple[str, ...], convention: str) -> None:
         analysis = load(file, parse_sets(sets)).analyse(convention=convention)
     except SpecError as err:
         fail(err)
+    mem = MemoryConfig(batch_size or 1, dtype or "float32", optimizer or "adam")
     if fmt == "table":
         from ..render.table import print_table
 
-        print_table(analysis, console())
+        print_table(analysis, console(), columns, mem, memory_summary=bool(batch_size or dtype or optimizer))
         print_warnings(analysis.warnings)
         return
     from .. import render
 
-    text = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis)
+    text = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, mem)
     click.echo(text.rstrip("\n"))
     if fmt != "json":
         print_warnings(analysis.warnings)

@@ -136,6 +136,10 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
         return _ints(value, ndim, name, 0)
     if k == "padding":
         return parse_padding(value, ndim, name)
+    if k == "tpadding":  # transposed conv: 'valid' keeps its Keras meaning, which differs from 0
+        if isinstance(value, str) and value.lower() == "valid":
+            return "valid"
+        return parse_padding(value, ndim, name)
     if k == "bias":
         if isinstance(value, bool):
             return value

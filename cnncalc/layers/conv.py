@@ -123,7 +123,8 @@ class ConvTranspose2d(LayerType):
     aliases = ("deconv2d", "conv2d_transpose")
     prefix = "deconv"
     doc = "transposed convolution (torch.nn.ConvTranspose2d, Keras Conv2DTranspose)"
-    params = {**_FILTERS, **_COMMON, "output_padding": Param("size0", 0), **_GROUPS, **_BIAS}
+    params = {**_FILTERS, **_COMMON, "padding": Param("tpadding", 0, doc="int, pair, sides, 'same' or 'valid' (Keras)"),
+              "output_padding": Param("size0", 0), **_GROUPS, **_BIAS}
 
     @classmethod
     def infer(cls, p, inputs):
@@ -146,6 +147,9 @@ class ConvTranspose2d(LayerType):
             if p["padding"] == "same":
                 o = size * s  # Keras: the forward SAME conv of the output gives the input back
                 explain.append(f"{dim}_out = {size}·{s} = {o} (SAME)")
+            elif p["padding"] == "valid":
+                o = size * s + max(k_eff - s, 0)  # Keras deconv_output_length; torch's padding 0 differs if K < S
+                explain.append(f"{dim}_out = {size}·{s} + max({k_eff} − {s}, 0) = {o} (VALID)")
             else:
                 pb, pe = p["padding"][i]
                 o = (size - 1) * s - pb - pe + k_eff + op

@@ -50,7 +50,6 @@ class Reshape(LayerType):
     prefix = "reshape"
     doc = "reshape (target shape in the spec's layout, one -1 allowed)"
     params = {"shape": Param("shape", aliases=("target_shape",), doc="target shape in the spec's layout")}
-    layout = "channels_last"  # set by the analysis before inference
 
     @classmethod
     def infer(cls, p, inputs):
@@ -87,17 +86,6 @@ class ZeroPad2d(LayerType):
         return Out(Tensor(x.c, (h + t + b, w + left + r)), rf=RF((1, 1), (1, 1), (t, left)))
 
 
-class Dropout(LayerType):
-    name = "dropout"
-    prefix = "dropout"
-    doc = "dropout (no parameters, shape unchanged)"
-    params = {"rate": Param("rate", 0.5, aliases=("p",), doc="drop probability")}
-
-    @classmethod
-    def infer(cls, p, inputs):
-        return Out(inputs[0])
-
-
 class Identity(LayerType):
     name = "identity"
     prefix = "identity"
@@ -106,6 +94,13 @@ class Identity(LayerType):
     @classmethod
     def infer(cls, p, inputs):
         return Out(inputs[0])
+
+
+class Dropout(Identity):
+    name = "dropout"
+    prefix = "dropout"
+    doc = "dropout (no parameters, shape unchanged)"
+    params = {"rate": Param("rate", 0.5, aliases=("p",), doc="drop probability")}
 
 
 class _Activation(LayerType):

@@ -58,21 +58,24 @@ def window_dim(
     assert not isinstance(padding, str)
     pb, pe = padding
     padded = size + pb + pe
-    if pooling and (pb > k_eff // 2 or pe > k_eff // 2):
-        raise LayerError(f"padding {max(pb, pe)} is more than half the pooling window {k_eff} "
-                         f"(PyTorch refuses this); use padding ≤ {k_eff // 2}", "invalid-value", key="padding")
-    if k_eff > padded:
-        raise LayerError(f"kernel {k_eff} is larger than the padded input {padded} along {dim} "
-                         f"({size} + padding {pb + pe}); use a smaller kernel or more padding",
-                         "kernel-too-large", key="kernel")
+    if pooling and (pb > kernel // 2 or pe > kernel // 2):
+        # PyTorch's pool2d_shape_check compares with the undilated kernel: kW/2 >= padW
+        raise LayerError(f"padding {max(pb, pe)} is more than half the pooling kernel {kernel} "
+                         f"(PyTorch refuses this); use padding ≤ {kernel // 2}", "invalid-value", key="padding")
     num = padded - k_eff
     ratio = num / stride + 1
     if ceil_mode:
+        # PyTorch's pooling_output_shape: round up, but the last window must start inside the
+        # input or the begin padding; a window may overhang the end, even past a small input.
         out = -(-num // stride) + 1
         if (out - 1) * stride >= size + pb:
             out -= 1
     else:
         out = num // stride + 1
+    if out < 1 or (k_eff > padded and not ceil_mode):
+        raise LayerError(f"kernel {k_eff} is larger than the padded input {padded} along {dim} "
+                         f"({size} + padding {pb + pe}); use a smaller kernel or more padding",
+                         "kernel-too-large", key="kernel")
     expr = f"({size} − {kt} + {_sides(pb, pe)})/{stride} + 1" if pb or pe else f"({size} − {kt})/{stride} + 1"
     if ratio == out:
         explain.append(f"{dim}_out = {expr} = {out}")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
+    from ..memory import MemoryConfig
 
 FORMATS = ("table", "json", "markdown", "csv")
 
@@ -22,10 +23,13 @@ def human(n: int) -> str:
     return str(n)
 
 
-def to_json(a: Analysis) -> str:
+def to_json(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig | None = None) -> str:
+    """Every key, always: `columns` only concerns the table and csv."""
     import json
 
-    return json.dumps(a.to_dict(), indent=2)
+    from .columns import extend_json
+
+    return json.dumps(extend_json(a, a.to_dict(), memory), indent=2)
 
 
 ROW_HEAD = ("layer", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "macs", "flops")
@@ -36,34 +40,53 @@ def rows(a: Analysis) -> list[tuple[str, ...]]:
              str(layer.non_trainable_params), str(layer.macs), str(layer.flops)) for layer in a.layers]
 
 
-def to_csv(a: Analysis) -> str:
+def to_csv(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig | None = None) -> str:
     import csv
     import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(ROW_HEAD)
-    w.writerows(rows(a))
     t = a.totals
-    w.writerow(("(total)", "", shape_text(a.output_shape), t["params"], t["trainable_params"],
-                t["non_trainable_params"], t["macs"], t["flops"]))
+    total = ("(total)", "", shape_text(a.output_shape), t["params"], t["trainable_params"],
+             t["non_trainable_params"], t["macs"], t["flops"])
+    if not columns:
+        w.writerow(ROW_HEAD)
+        w.writerows(rows(a))
+        w.writerow(total)
+        return buf.getvalue()
+    from .columns import Extra
+
+    x = Extra.of(a, memory)
+    w.writerow((*ROW_HEAD, *columns))
+    for layer, row in zip(a.layers, rows(a), strict=True):
+        w.writerow((*row, *(x.cell(layer, c, commas=False) for c in columns)))
+    w.writerow((*total, *(x.footer(c, commas=False) for c in columns)))
     return buf.getvalue()
 
 
-def to_markdown(a: Analysis) -> str:
+def to_markdown(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig | None = None) -> str:
+    from .columns import COLUMNS, MEMORY_COLUMNS, Extra
+
     t = a.totals
+    x = Extra.of(a, memory) if columns else None
+
+    def extra(cells) -> str:  # the --columns cells, appended to a row
+        return "".join(f" {c} |" for c in cells) if x else ""
+
     lines = [f"### {a.name}", "",
              f"Input {shape_text(a.input_shape)} ({a.layout}), output {shape_text(a.output_shape)}.", "",
-             "| # | layer | type | output shape | params | MACs | FLOPs |",
-             "|---:|---|---|---|---:|---:|---:|"]
+             "| # | layer | type | output shape | params | MACs | FLOPs |" + extra(COLUMNS[c][0] for c in columns),
+             "|---:|---|---|---|---:|---:|---:|" + "---:|" * len(columns)]
     for i, layer in enumerate(a.layers, 1):
         lines.append(f"| {i} | {layer.name} | {layer.type} | {shape_text(layer.output_shape)} | {layer.params:,} | "
-                     f"{layer.macs:,} | {layer.flops:,} |")
+                     f"{layer.macs:,} | {layer.flops:,} |" + extra(x.cell(layer, c) for c in columns if x))
     lines.append(f"| | **total** | | **{shape_text(a.output_shape)}** | **{t['params']:,}** | **{t['macs']:,}** | "
-                 f"**{t['flops']:,}** |")
+                 f"**{t['flops']:,}** |" + extra(x.footer(c) and f"**{x.footer(c)}**" for c in columns if x))
     lines += ["", f"Params: {t['params']:,} (trainable {t['trainable_params']:,}, non-trainable "
               f"{t['non_trainable_params']:,}). MACs: {t['macs']:,} ({human(t['macs'])}). "
               f"FLOPs: {t['flops']:,} ({human(t['flops'])}), convention `{a.convention}`."]
+    if x and MEMORY_COLUMNS & set(columns):
+        lines += ["", x.summary().replace("\n", "\n\n")]
     for w in a.warnings:
         lines.append(f"\n> warning: {w.format()}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,75 @@
+"""`cnncalc show` output formats and the library API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+from conftest import ARCH, ROOT
+
+import cnncalc
+from cnncalc.cli import main
+
+HW = str(ARCH / "hw_conv_760.yaml")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_library_does_not_import_rich():
+    code = ("import sys, cnncalc; a = cnncalc.analyse(sys.argv[1]); "
+            "from cnncalc import render; render.to_json(a); render.to_csv(a); render.to_markdown(a); "
+            "print(a.totals['params'], 'rich' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, HW], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["760", "False"]
+
+
+def test_json_is_one_object_with_the_documented_keys():
+    result = run("show", str(ARCH / "resnet18.yaml"), "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert {"name", "layout", "input_shape", "output_shape", "layers", "totals", "warnings"} <= set(data)
+    assert data["layout"] == "channels_first" and data["input_shape"] == [3, 224, 224]
+    layer = data["layers"][0]
+    assert set(layer) >= {"name", "type", "inputs", "input_shapes", "output_shape", "params", "trainable_params",
+                          "non_trainable_params", "macs", "flops"}
+    assert layer["output_shape"] == [64, 112, 112] and layer["inputs"] == ["input"]
+    # torchvision resnet18: 11,689,512 trainable; BN running stats 9,600
+    assert data["totals"]["trainable_params"] == 11_689_512 and data["totals"]["non_trainable_params"] == 9_600
+    assert data["totals"]["params"] == 11_689_512 + 9_600
+
+
+def test_csv_and_markdown():
+    rows = list(csv.reader(io.StringIO(run("show", HW, "-f", "csv").output)))
+    assert rows[0][:4] == ["layer", "type", "output_shape", "params"]
+    assert rows[1][:4] == ["conv1", "conv2d", "32x32x10", "760"] and rows[-1][0] == "(total)"
+    md = run("show", HW, "-f", "markdown").output
+    assert "| 1 | conv1 | conv2d | 32x32x10 | 760 | 768,000 | 1,546,240 |" in md
+
+
+def test_table_lists_layers_and_totals():
+    out = run("show", str(ARCH / "alexnet.yaml")).output
+    assert "55x55x96" in out and "6x6x256" in out and "62,378,344" in out and "Traceback" not in out
+    assert "\x1b[" not in out  # no colour codes when not writing to a terminal
+
+
+def test_set_overrides_a_param():
+    result = run("show", str(ARCH / "alphago_policy.yaml"), "--set", "k=128", "-f", "json")
+    data = json.loads(result.output)
+    # conv1 128*(5*5*48)+128, 11 x (128*9*128+128), last 128 + 361
+    assert data["totals"]["params"] == 153_728 + 11 * 147_584 + 128 + 361
+    bad = run("show", str(ARCH / "alphago_policy.yaml"), "--set", "kk=1")
+    assert bad.exit_code == 1 and "no param 'kk'" in bad.output and "did you mean 'k'" in bad.output
+
+
+def test_version_and_help_do_not_import_the_analysis():
+    code = ("import sys; from cnncalc.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit: pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('cnncalc.analysis', 'yaml', 'rich'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert run("--version").output.strip() == f"cnncalc, version {cnncalc.__version__}"
