@@ -140,3 +140,42 @@ def test_conventions_command_shows_one_rule_table():
     assert "relu               2·out" in r.output and "FLOPs = 2 · MACs" in r.output
     bad = CliRunner().invoke(main, ["conventions", "nope"])
     assert bad.exit_code == 2 and "unknown convention 'nope'" in bad.output
+
+
+# Single layers whose count is idiosyncratic, as measured by the tools (torch 2.13; versions in
+# pyproject's `conventions` extra) on the equivalent torch module; input given channels-first.
+# tests/test_conventions_oracle.py re-measures all of them when the tools are installed.
+MEASURED = [
+    # (layer, input, convention, MACs, FLOPs or None)
+    ("{type: adaptive_avg_pool2d, output_size: 3}", "[4, 13, 13]", "thop", 711, None),  # float64 (13/3)^2
+    ("{type: adaptive_avg_pool2d, output_size: [2, 3]}", "[3, 7, 5]", "thop", 123, None),
+    ("{type: adaptive_avg_pool2d, output_size: 1}", "[4, 13, 13]", "fvcore", 676, None),
+    ("{type: adaptive_avg_pool2d, output_size: 1}", "[4, 13, 13]", "ptflops", 1352, None),
+    ("relu", "[4, 6, 6]", "ptflops", 288, None),  # module hook + patched F.relu
+    ("relu6", "[4, 6, 6]", "ptflops", 144, None),
+    ("relu6", "[4, 6, 6]", "calflops", 0, 0),  # F.hardtanh is not patched
+    ("{type: max_pool2d, kernel: 3, stride: 2}", "[4, 13, 13]", "ptflops", 1352, None),
+    ("{type: max_pool2d, kernel: 3, stride: 2}", "[4, 13, 13]", "calflops", 0, 676),
+    ("{type: avg_pool2d, kernel: 3, stride: 2}", "[4, 13, 13]", "thop", 144, None),
+    ("{type: local_response_norm, size: 5, k: 2}", "[8, 6, 6]", "ptflops", 1296, None),
+    ("{type: local_response_norm, size: 3}", "[5, 4, 6]", "calflops", 0, 528),
+    ("batch_norm", "[4, 6, 6]", "thop", 576, None),
+    ("batch_norm", "[4, 6, 6]", "torchinfo", 8, None),
+    ("{type: batch_norm, affine: false}", "[4, 6, 6]", "fvcore", 144, None),
+    ("softmax", "[10]", "thop", 29, None),
+    ("{type: dense, units: 7}", "[12]", "calflops", 84, 168),  # dense bias not counted
+    ("{type: dense, units: 7}", "[12]", "torchinfo", 91, None),
+    ("{type: conv_transpose2d, filters: 5, kernel: 3, stride: 2}", "[3, 4, 4]", "thop", 10935, None),
+    ("{type: conv_transpose2d, filters: 5, kernel: 3, stride: 2}", "[3, 4, 4]", "torchinfo", 11340, None),
+    ("{type: conv_transpose2d, filters: 5, kernel: 3, stride: 2}", "[3, 4, 4]", "ptflops", 2565, None),
+    ("{type: conv_transpose2d, filters: 5, kernel: 3, stride: 2}", "[3, 4, 4]", "calflops", 2160, 4325),
+    ("{type: depthwise_conv2d, kernel: 3}", "[4, 8, 8]", "torchinfo", 1440, None),
+    ("{type: add, inputs: [input, input]}", "[4, 6, 6]", "ptflops", 0, None),
+]
+
+
+@pytest.mark.parametrize("layer,shape,name,macs,flops", MEASURED)
+def test_measured_single_layers(layer, shape, name, macs, flops):
+    a = cnncalc.loads(f"input: {shape}\nlayout: channels_first\nlayers:\n  - {layer}\n").analyse(convention=name)
+    assert a.totals["macs"] == macs
+    assert a.totals["flops"] == (2 * macs if flops is None else flops)
