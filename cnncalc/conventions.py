@@ -7,7 +7,7 @@ and FLOPs. A handful of tools do something no weighted sum expresses; those few 
 are small functions, next to the table that uses them. See docs/flops.md.
 
 The tool conventions were measured by running each tool (versions in `Convention.verified`)
-on single-layer PyTorch modules and on the shipped architectures (tests/test_conventions.py).
+on single-layer PyTorch modules and on the shipped architectures (tests/test_conventions_oracle.py).
 """
 
 from __future__ import annotations
