@@ -29,6 +29,7 @@ class LayerResult:
     explain: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rf: RF | None = None
+    cost: conventions.LayerCost | None = None  # what the convention counted; --explain writes it out
 
     @property
     def params(self) -> int:
@@ -46,6 +47,7 @@ class LayerResult:
             "non_trainable_params": self.non_trainable_params,
             "macs": self.macs,
             "flops": self.flops,
+            "ops": {k: self.ops.get(k, 0) for k in conventions.OP_KINDS},
         }
 
 
@@ -126,12 +128,14 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
         tensors[spec.name] = o.shape
         for w in o.warnings:
             out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, "stride-not-fitting", spec.name)
+        cost = conventions.LayerCost(cls.name, o.ops, tuple(inputs), o.shape, o.trainable, spec.params)
+        macs, flops = conv.count(cost)
         results.append(LayerResult(
             name=spec.name, type=cls.name, inputs=list(spec.inputs),
             input_shapes=[t.dims(layout) for t in inputs], output_shape=o.shape.dims(layout),
             trainable_params=o.trainable, non_trainable_params=o.non_trainable,
-            macs=conv.macs(cls.name, o.ops), flops=conv.flops(cls.name, o.ops), ops=o.ops, tensor=o.shape,
-            spec=spec, explain=o.explain, warnings=o.warnings, rf=o.rf))
+            macs=macs, flops=flops, ops=o.ops, tensor=o.shape,
+            spec=spec, explain=o.explain, warnings=o.warnings, rf=o.rf, cost=cost))
     out.raise_if_errors()
     for spec in net.layers:
         if spec.name not in consumed and spec.name != net.output:

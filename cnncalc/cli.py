@@ -15,6 +15,8 @@ from . import __version__
 # command name → (module, attribute, one-line help shown by `cnncalc --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("cnncalc.commands.show", "show", "Analyse a spec: shapes, params, MACs and FLOPs per layer."),
+    "conventions": ("cnncalc.commands.conventions", "conventions",
+                    "List the MACs/FLOPs counting conventions (torchvision, fvcore, thop, ...)."),
     "types": ("cnncalc.commands.show", "types", "List the layer types and their parameters."),
     "conv": ("cnncalc.commands.calc", "conv", "One conv layer: shape, params, MACs, FLOPs; or a worked example."),
     "pool": ("cnncalc.commands.calc", "pool", "One pooling layer: shape and operations; or a worked example."),

@@ -1,53 +1,293 @@
 """How raw operation counts become the reported MACs and FLOPs.
 
-Every layer reports its operations by kind (`mac`, `bias`, `add`, `mul`, `div`, `cmp`,
-`exp`, `pow`, `act`); a convention decides what is summed. See docs/flops.md.
+Every layer reports its operations by kind (`OP_KINDS`: multiply-accumulates, bias adds,
+additions, comparisons, ...). A *convention* is data: for each layer type or family it gives
+the weight of each *term* (an op kind, or a size of the layer's tensors) in the reported MACs
+and FLOPs. A handful of tools do something no weighted sum expresses; those few special cases
+are small functions, next to the table that uses them. See docs/flops.md.
+
+The tool conventions were measured by running each tool (versions in `Convention.verified`)
+on single-layer PyTorch modules and on the shipped architectures (tests/test_conventions_oracle.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .layers import Tensor
 
 Ops = dict[str, int]
+
+# Operation kinds a layer may report in `Out.ops` (and in JSON "ops", always in this order).
+OP_KINDS = ("mac", "bias", "add", "mul", "div", "cmp", "exp", "pow", "act")
+
+# Terms a rule can weigh besides the op kinds.
+TERMS = {
+    "in": "elements of the (first) input tensor",
+    "out": "elements of the output tensor",
+    "params": "trainable parameters of the layer",
+    "affine_in": "input elements if the layer has a learned scale/shift (batch norm γ, β), else 0",
+    "mac_by_output": "multiply-accumulates counted from the output side (output elements × taps reaching each); "
+                     "differs from `mac` only for a transposed convolution",
+}
+
+TERM_WORDS = {"mac": "MACs", "bias": "bias adds", "add": "adds", "mul": "multiplies", "div": "divides",
+              "cmp": "comparisons", "exp": "exps", "pow": "powers", "act": "activations", "in": "input elements",
+              "out": "output elements", "params": "params", "affine_in": "input elements (affine)",
+              "mac_by_output": "MACs (output side)"}
+
+# Rules name a layer type, else its family, else "*".
+FAMILIES: dict[str, str] = {
+    "conv2d": "conv", "conv1d": "conv", "depthwise_conv2d": "conv", "separable_conv2d": "conv",
+    "conv_transpose2d": "conv_transpose",
+    "max_pool2d": "max_pool", "avg_pool2d": "avg_pool",
+    # cnncalc's global pools are torch's AdaptiveAvgPool2d(1) / AdaptiveMaxPool2d(1) (+ flatten)
+    "adaptive_avg_pool2d": "adaptive_avg_pool", "global_avg_pool2d": "adaptive_avg_pool",
+    "global_max_pool2d": "adaptive_max_pool",
+    "local_response_norm": "lrn",
+    "add": "merge", "multiply": "merge", "concat": "merge",
+}
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """What a convention may look at: the layer's op counts and tensors."""
+
+    type: str
+    ops: Mapping[str, int]
+    inputs: tuple[Tensor, ...] = ()
+    output: Tensor | None = None
+    trainable: int = 0
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def term(self, name: str) -> int:
+        if name in OP_KINDS:
+            return self.ops.get(name, 0)
+        if self.output is None or not self.inputs:
+            raise ValueError(f"term {name!r} needs the layer's tensors; use Convention.count with a LayerCost")
+        x, y = self.inputs[0], self.output
+        if name == "in":
+            return x.numel
+        if name == "out":
+            return y.numel
+        if name == "params":
+            return self.trainable
+        if name == "affine_in":
+            return x.numel if self.trainable else 0
+        if name == "mac_by_output":
+            mac = self.ops.get("mac", 0)
+            if self.type != "conv_transpose2d":
+                return mac
+            # mac = in_positions · C_in · (C_out/g) · k  →  out_positions · C_in · (C_out/g) · k
+            return mac // math.prod(x.spatial) * math.prod(y.spatial)
+        raise KeyError(f"unknown term {name!r}")
+
+
+Special = Callable[[LayerCost], int]
+Rule = Mapping[str, int] | Special
+
+
+def _apply(rule: Rule, cost: LayerCost) -> int:
+    if callable(rule):
+        return rule(cost)
+    return sum(w * cost.term(t) for t, w in rule.items())
 
 
 @dataclass(frozen=True)
 class Convention:
     name: str
-    summary: str
-    macs: Callable[[str, Ops], int]
-    flops: Callable[[str, Ops], int]
-    explain: Callable[[str, Ops], str] | None = None  # the FLOPs sum written out, for --explain
+    summary: str  # one line, printed by `cnncalc conventions`
+    mac_rules: Mapping[str, Rule]
+    flop_rules: Mapping[str, Rule] | None = None  # None: FLOPs = 2 · MACs
+    verified: str = ""  # the tool version the rules were measured against
+
+    def rule(self, table: Mapping[str, Rule], layer_type: str) -> Rule:
+        for key in (layer_type, FAMILIES.get(layer_type, layer_type), "*"):
+            if key in table:
+                return table[key]
+        return {}
+
+    def count(self, cost: LayerCost) -> tuple[int, int]:
+        """(MACs, FLOPs) of one layer."""
+        macs = _apply(self.rule(self.mac_rules, cost.type), cost)
+        flops = 2 * macs if self.flop_rules is None else _apply(self.rule(self.flop_rules, cost.type), cost)
+        return macs, flops
+
+    # ops-only shortcuts (enough for "cnncalc" and "torchvision"; rules on tensor sizes raise ValueError)
+    def macs(self, layer_type: str, ops: Ops) -> int:
+        return self.count(LayerCost(layer_type, ops))[0]
+
+    def flops(self, layer_type: str, ops: Ops) -> int:
+        return self.count(LayerCost(layer_type, ops))[1]
+
+    def explain(self, cost: LayerCost) -> str:
+        """The FLOPs sum written out from this convention's own rule, for --explain."""
+        flops = self.count(cost)[1]
+        if self.flop_rules is None:
+            return f"FLOPs = 2·{self.count(cost)[0]:,} MACs = {flops:,} (convention {self.name})"
+        rule = self.rule(self.flop_rules, cost.type)
+        if callable(rule):
+            return f"FLOPs = {flops:,} ({self.name}'s special rule for {cost.type}; see docs/flops.md)"
+        terms = []
+        for term, weight in rule.items():
+            value = cost.term(term)
+            if value:
+                word = TERM_WORDS.get(term, term)
+                terms.append(f"{weight}·{value:,} {word}" if weight != 1 else f"{value:,} {word}")
+        return f"FLOPs = {' + '.join(terms) or '0'} = {flops:,}"
 
 
-def _macs(layer_type: str, ops: Ops) -> int:
-    return ops.get("mac", 0)
+# --------------------------------------------------------------------------- special cases
 
 
-def _flops(layer_type: str, ops: Ops) -> int:
-    return 2 * ops.get("mac", 0) + sum(v for k, v in ops.items() if k != "mac")
+def _lrn_tensor_ops(c: LayerCost) -> int:
+    """3·in + (C + size − 1)·positions: the patched torch calls inside F.local_response_norm.
+
+    ptflops and calflops count torch functions, not the LRN module: x.mul(x) (n elements), an
+    avg_pool over the channel-padded squares ((C + size − 1)·positions), .mul(alpha) (n) and
+    .add(k) (n), each by its input elements."""
+    x = c.inputs[0]
+    return 3 * x.numel + (x.c + c.params["size"] - 1) * math.prod(x.spatial)
 
 
-OP_WORDS = {"bias": "bias adds", "add": "adds", "mul": "multiplies", "div": "divides", "cmp": "comparisons",
-            "exp": "exps", "pow": "powers", "act": "activations"}
+def _thop_adaptive_avg(c: LayerCost) -> int:
+    """int((Π input size / output size + 1) · out), in float64 like thop (window adds + 1 divide)."""
+    x, y = c.inputs[0], c.output
+    assert y is not None
+    out_spatial = y.spatial or tuple(1 for _ in x.spatial)  # global pooling: 1x1
+    window = 1.0
+    for i, o in zip(x.spatial, out_spatial, strict=True):
+        window *= i / o
+    return int((window + 1) * y.numel)
 
 
-def _flops_explain(layer_type: str, ops: Ops) -> str:
-    terms = [f"2·{ops['mac']:,} MACs"] if ops.get("mac") else []
-    terms += [f"{v:,} {OP_WORDS.get(k, k)}" for k, v in ops.items() if k != "mac" and v]
-    return f"FLOPs = {' + '.join(terms) or '0'} = {_flops(layer_type, ops):,}"
+def _calflops_transposed(c: LayerCost) -> int:
+    """2·mac + bias adds over the positions of a *forward* conv of the input (calflops's formula).
+
+    calflops sizes a transposed convolution's bias term with the forward-convolution output
+    formula, (I + 2p − d(k − 1) − 1)//s + 1 per dim, instead of the real (larger) output."""
+    x, y, p = c.inputs[0], c.output, c.params
+    assert y is not None
+    positions = 1
+    for i, size in enumerate(x.spatial):
+        pad = p["padding"][i][0] if isinstance(p["padding"], tuple) else 0
+        positions *= (size + 2 * pad - (p["dilation"][i] * (p["kernel"][i] - 1) + 1)) // p["stride"][i] + 1
+    return 2 * c.ops.get("mac", 0) + (y.c * positions if c.ops.get("bias") else 0)
 
 
-CONVENTIONS: dict[str, Convention] = {
-    "cnncalc": Convention(
+# --------------------------------------------------------------------------- the conventions
+
+_EVERY_OP = {k: 1 for k in OP_KINDS} | {"mac": 2}
+
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
+    Convention(
         "cnncalc",
-        "MACs: conv/dense multiply-accumulates, no bias (torchvision, fvcore); "
-        "FLOPs: 2 per MAC plus every other operation (bias adds, norm, pooling, activations, merges)",
-        _macs, _flops, _flops_explain),
-}
+        "MACs: conv/dense multiply-accumulates, bias excluded (as torchvision); FLOPs: 2 per MAC + every other "
+        "arithmetic op (bias adds, normalisation, pooling, activations, merges). The default.",
+        mac_rules={"*": {"mac": 1}}, flop_rules={"*": _EVERY_OP}),
+    Convention(
+        "torchvision",
+        "MACs: conv/dense multiply-accumulates, no bias: the number torchvision's model docs call \"GFLOPS\" "
+        "(AlexNet 0.714, VGG-16 15.47, ResNet-50 4.089); FLOPs = 2 x MACs.",
+        mac_rules={"*": {"mac": 1}}),
+    Convention(
+        "fvcore",
+        "MACs: fvcore FlopCountAnalysis.total() (its \"flops\", one per multiply-add): conv/dense "
+        "multiply-accumulates + batch norm per input element (x2 if affine) + adaptive avg pool per input "
+        "element; FLOPs = 2 x MACs.",
+        mac_rules={"*": {"mac": 1},
+              "batch_norm": {"in": 1, "affine_in": 1},  # eval mode; training mode would differ
+              "adaptive_avg_pool": {"in": 1}},  # aten::adaptive_avg_pool2d; max/avg_pool2d, ReLU are not counted
+        verified="fvcore 0.1.5.post20221221"),
+    Convention(
+        "thop",
+        "MACs: thop.profile()'s first result: conv/dense multiply-accumulates (no bias) + batch norm 2 per input "
+        "element (x2 if affine) + avg pool 1 per output + adaptive avg pool (window + 1) per output + softmax; "
+        "ReLU and max pool are free; FLOPs = 2 x MACs.",
+        mac_rules={"*": {"mac": 1},
+              "conv_transpose": {"mac_by_output": 1},  # thop uses the forward-conv formula on the output
+              "batch_norm": {"in": 2, "affine_in": 2},
+              "avg_pool": {"out": 1},
+              "adaptive_avg_pool": _thop_adaptive_avg,
+              "softmax": {"exp": 1, "add": 1, "div": 1}},  # exp n + add n−1 + div n (softmax of a vector)
+        verified="thop 0.1.1.post2209072238"),
+    Convention(
+        "torchinfo",
+        "MACs: torchinfo's \"Total mult-adds\": every weight and bias used once per output position, i.e. "
+        "conv/dense multiply-accumulates + bias adds, + batch norm's gamma and beta once each; nothing else; "
+        "FLOPs = 2 x MACs.",
+        mac_rules={"*": {"mac": 1, "bias": 1},
+              "conv_transpose": {"mac_by_output": 1, "bias": 1},  # (weights + bias) x output positions
+              "batch_norm": {"params": 1}},  # a non-conv module: parameters x batch size
+        verified="torchinfo 1.8.0"),
+    Convention(
+        "ptflops",
+        "MACs: ptflops get_model_complexity_info() (pytorch backend): conv/dense multiply-accumulates + bias adds "
+        "+ batch norm per input element (x2 if affine) + pooling 2 per input element + ReLU/ELU/GELU 2 and "
+        "ReLU6/LeakyReLU/SiLU 1 per element + softmax + LRN; FLOPs = 2 x MACs.",
+        # The doubled counts are real: ptflops hooks nn.ReLU/nn.MaxPool2d/... *and* patches the
+        # torch.nn.functional call each of them makes, so both count.
+        mac_rules={"*": {"mac": 1, "bias": 1},
+              "batch_norm": {"in": 1, "affine_in": 1},
+              "relu": {"out": 2}, "elu": {"out": 2}, "gelu": {"out": 2},
+              "relu6": {"out": 1}, "leaky_relu": {"out": 1}, "silu": {"out": 1},  # one of the two hooks only
+              "max_pool": {"in": 2}, "avg_pool": {"in": 2},
+              "adaptive_avg_pool": {"in": 2}, "adaptive_max_pool": {"in": 2},
+              "softmax": {"out": 1},
+              "lrn": _lrn_tensor_ops},
+        verified="ptflops 0.7.5"),
+    Convention(
+        "calflops",
+        "calflops calculate_flops(): MACs = conv/dense multiply-accumulates; FLOPs = 2 per MAC + conv bias adds "
+        "(not dense bias) + batch norm per input element (x2 if affine) + ReLU/ELU/GELU/LeakyReLU/SiLU per "
+        "element + pooling per input element + softmax + LRN.",
+        mac_rules={"*": {"mac": 1}},
+        flop_rules={"*": {"mac": 2},  # dense: F.linear is counted as 2·in·out, its bias ignored
+               "conv": {"mac": 2, "bias": 1}, "conv_transpose": _calflops_transposed,
+               "batch_norm": {"in": 1, "affine_in": 1},
+               "relu": {"out": 1}, "elu": {"out": 1}, "gelu": {"out": 1}, "leaky_relu": {"out": 1},
+               "silu": {"out": 1},  # ReLU6 is F.hardtanh, which calflops does not patch
+               "max_pool": {"in": 1}, "avg_pool": {"in": 1},
+               "adaptive_avg_pool": {"in": 1}, "adaptive_max_pool": {"in": 1},
+               "softmax": {"out": 1},
+               "lrn": _lrn_tensor_ops},
+        verified="calflops 0.3.2"),
+)}
 DEFAULT = "cnncalc"
 
 
+def names() -> list[str]:
+    return list(CONVENTIONS)
+
+
 def get(name: str | None) -> Convention:
-    return CONVENTIONS[name or DEFAULT]
+    """The convention called `name` (None: the default); ValueError names the choices."""
+    key = (name or DEFAULT).strip().lower()
+    if key not in CONVENTIONS:
+        raise ValueError(f"unknown convention {name!r}; choose one of {', '.join(CONVENTIONS)} "
+                         "(see `cnncalc conventions`)")
+    return CONVENTIONS[key]
+
+
+def describe(conv: Convention) -> list[str]:
+    """The rule table of a convention as text lines (for `cnncalc conventions NAME`)."""
+    def show(rule: Rule) -> str:
+        if callable(rule):
+            return (rule.__doc__ or rule.__name__).split("\n")[0].strip()
+        return " + ".join(f"{w}·{t}" if w != 1 else t for t, w in rule.items()) or "0"
+
+    lines = [f"{conv.name}: {conv.summary}"]
+    if conv.verified:
+        lines.append(f"  verified against {conv.verified}")
+    for title, table in (("MACs", conv.mac_rules), ("FLOPs", conv.flop_rules)):
+        if table is None:
+            lines.append(f"  {title} = 2 · MACs")
+            continue
+        lines.append(f"  {title} per layer (first match: type, family, *):")
+        for key, rule in table.items():
+            lines.append(f"    {key:<18} {show(rule)}")
+    return lines

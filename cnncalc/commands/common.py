@@ -58,6 +58,22 @@ def print_warnings(warnings: list) -> None:
         click.echo(w.format(), err=True)
 
 
+def _check_convention(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    from .. import conventions
+
+    try:
+        return conventions.get(value).name
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def convention_option(f: Any) -> Any:
+    """`--convention NAME`: which tool's rules turn op counts into the reported MACs and FLOPs."""
+    return click.option("--convention", "convention", metavar="NAME", default=None, callback=_check_convention,
+                        help="How MACs/FLOPs are counted: cnncalc (default), torchvision, fvcore, thop, torchinfo, "
+                             "ptflops or calflops; see `cnncalc conventions`.")(f)
+
+
 # ---- calculators (conv, pool, dense, size, solve) -------------------------------------------
 
 CALC_FORMATS = ("text", "json", "markdown")
@@ -83,6 +99,7 @@ def calculator_options(f: Callable[..., Any]) -> Callable[..., Any]:
         shared = {k: kwargs.pop(k) for k in fields if k in kwargs}
         return f(out=CalcOutput(**shared), **kwargs)
 
+    wrapper = convention_option(wrapper)
     wrapper = click.option("--explain", is_flag=True,
                            help="Derive every number with the values substituted.")(wrapper)
     wrapper = click.option("--format", "-f", "fmt", type=click.Choice(CALC_FORMATS), default="text",

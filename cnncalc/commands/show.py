@@ -6,7 +6,7 @@ import click
 
 from ..memory import DTYPE_BYTES, OPTIMIZER_STATES, MemoryConfig
 from ..render import FORMATS
-from .common import console, fail, parse_sets, print_warnings
+from .common import console, convention_option, fail, parse_sets, print_warnings
 
 
 def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -31,8 +31,9 @@ def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> t
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZER_STATES)),
               help="Optimizer state in the training-memory estimate  [default: adam]")
 @click.option("--explain", is_flag=True, help="Show each layer's numbers derived step by step (not with csv).")
+@convention_option
 def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], batch_size: int | None,
-         dtype: str | None, optimizer: str | None, explain: bool) -> None:
+         dtype: str | None, optimizer: str | None, explain: bool, convention: str) -> None:
     """Analyse FILE and print each layer's output shape, params, MACs and FLOPs."""
     from .. import load
     from ..errors import SpecError
@@ -41,7 +42,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], b
         raise click.BadParameter("--explain works with table, markdown and json output, not csv",
                                  param_hint="--explain")
     try:
-        analysis = load(file, parse_sets(sets)).analyse()
+        analysis = load(file, parse_sets(sets)).analyse(convention=convention)
     except SpecError as err:
         fail(err)
     mem = MemoryConfig(batch_size or 1, dtype or "float32", optimizer or "adam")

@@ -23,11 +23,8 @@ def layer_lines(layer: LayerResult, convention: str | None = None) -> list[str]:
 
     lines = list(layer.explain)
     conv = conventions.get(convention)
-    if layer.flops or layer.macs:
-        if conv.explain is not None:
-            lines.append(conv.explain(layer.type, layer.ops))
-        else:
-            lines.append(f"FLOPs = {layer.flops:,} (convention {conv.name})")
+    if (layer.flops or layer.macs) and layer.cost is not None:
+        lines.append(conv.explain(layer.cost))
     return lines
 
 
