@@ -16,6 +16,9 @@ from . import __version__
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("cnncalc.commands.show", "show", "Analyse a spec: shapes, params, MACs and FLOPs per layer."),
     "types": ("cnncalc.commands.show", "types", "List the layer types and their parameters."),
+    "export": ("cnncalc.commands.export", "export", "Write the network as PyTorch or Keras code."),
+    "verify": ("cnncalc.commands.export", "verify", "Build the network in PyTorch or Keras and compare every layer."),
+    "diagram": ("cnncalc.commands.diagram", "diagram", "Draw the network as SVG (or Mermaid)."),
 }
 
 

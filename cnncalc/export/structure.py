@@ -132,11 +132,11 @@ class _Ctx:
         return True
 
 
-def forward_lines(group: Item, call: dict[str, str], input_var: str = "x") -> tuple[list[str], str]:
-    """Lines `var = <call>(args)` for each child of `group`, and the variable holding the result.
+def plan(group: Item, input_var: str = "x") -> tuple[list[str], list[tuple[str, Item, list[str]]], str]:
+    """The data flow of `group`'s children: (prelude lines, steps (variable, child, argument variables),
+    the variable holding the result).
 
-    `call` maps each child's key to the expression to call (e.g. `self.conv1`). A tensor lives in
-    `x` when the next child is its only reader; anything read later gets its own name.
+    A tensor lives in `x` when the next child is its only reader; anything read later gets its own name.
     """
     children = group.children
     readers: dict[str, list[int]] = {}
@@ -144,18 +144,19 @@ def forward_lines(group: Item, call: dict[str, str], input_var: str = "x") -> tu
         for src in it.inputs:
             readers.setdefault(src, []).append(i)
     var: dict[str, str] = {}
-    lines: list[str] = []
-    taken = {"x", "self"}
+    prelude: list[str] = []
+    taken = {"x", "self", "inputs", "name"}
     src = group.inputs[0]
     if readers.get(src, []) in ([0], []):
         var[src] = input_var
     else:
         adds = any(children[i].layer is not None and children[i].layer.type == "add" for i in readers[src])
         var[src] = "identity" if adds else "inp"
-        lines.append(f"{var[src]} = {input_var}")
+        prelude.append(f"{var[src]} = {input_var}")
         taken.add(var[src])
+    steps = []
     for i, it in enumerate(children):
-        args = ", ".join(input_var if i == 0 and s == src else var[s] for s in it.inputs)
+        args = [input_var if i == 0 and s == src else var[s] for s in it.inputs]
         r = readers.get(it.output, [])
         if r == [i + 1] or (not r and i == len(children) - 1):
             name = "x"
@@ -165,5 +166,11 @@ def forward_lines(group: Item, call: dict[str, str], input_var: str = "x") -> tu
                 name += "_"
             taken.add(name)
         var[it.output] = name
-        lines.append(f"{name} = {call[it.key]}({args})")
-    return lines, var[group.output]
+        steps.append((name, it, args))
+    return prelude, steps, var[group.output]
+
+
+def forward_lines(group: Item, call: dict[str, str], input_var: str = "x") -> tuple[list[str], str]:
+    """`plan` as lines `var = <call>(args)`; `call` maps each child's key to what to call."""
+    prelude, steps, ret = plan(group, input_var)
+    return prelude + [f"{v} = {call[it.key]}({', '.join(args)})" for v, it, args in steps], ret
