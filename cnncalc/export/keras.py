@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from . import Errors, Exported, Unsupported, explicit_padding, header, tensors
-from .code import Arg, Call, lit, pos, render, size
+from .code import WIDTH, Arg, Call, lit, pos, render, size
 from .structure import Item, plan
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ HELPERS = {
                 "k": self.k, "axis": self.axis}
 ''',
     "ConstantPadding2D": '''class ConstantPadding2D(keras.layers.Layer):
-    """Pads height and width with `value`; -inf makes max pooling ignore the padding, as PyTorch does."""
+    """Pads height and width with `value` (-inf: max pooling ignores the padding, as in PyTorch)."""
 
     def __init__(self, padding, value=0.0, data_format="channels_last", **kwargs):
         super().__init__(**kwargs)
@@ -85,7 +85,8 @@ HELPERS = {
         return ops.pad(x, self._pads(), constant_values=self.value)
 
     def compute_output_shape(self, input_shape):
-        return tuple(None if d is None else d + b + e for d, (b, e) in zip(input_shape, self._pads()))
+        pads = self._pads()
+        return tuple(None if d is None else d + sum(pads[i]) for i, d in enumerate(input_shape))
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding, "value": self.value,
@@ -288,16 +289,21 @@ def generate(a: Analysis, source: str) -> Exported:
             args = _channel_scales(layer, ts, a.layout, args, var, name, lines)
         for j, (role, call) in enumerate(calls):
             call.args.append(Arg("name", name + (f"__{role}" if role else "")))
-            src = (args[0] if len(args) == 1 else "[" + ", ".join(args) + "]") if j == 0 else var
-            lead = f"    {var} = "
-            lines.append(f"{var} = {render(call, {}, 4, len(lead) - 4)}({src})")
+            srcs = args if j == 0 else [var]
+            src = srcs[0] if len(srcs) == 1 else "[" + ", ".join(srcs) + "]"
+            lead = f"{var} = "
+            line = f"{lead}{render(call, {}, 4, len(lead) + len(src) + 2)}({src})"
+            if len(line.splitlines()[-1]) + 4 > WIDTH:  # a long list of inputs: one per line
+                line = line[:-len(src) - 2] + "(\n    [\n" + "".join(f"        {v},\n" for v in srcs) + "    ]\n)"
+            lines.append(line)
     errors.raise_if_any()
     in_shape = a.network.input.dims(a.layout)
     out_shape = a.layers[-1].tensor.dims(a.layout) if a.layers else in_shape
     parts = [header(a, source, "keras", "Keras 3 functional model")
              + f"\nInput: (N, {', '.join(map(str, in_shape))}) {a.layout}; output: (N, "
-             f"{', '.join(map(str, out_shape))}). Layer names are the spec's, with `_` for `.`.\n"
-             '"""\n\nimport keras\n' + ("from keras import layers, ops\n" if helpers else "from keras import layers\n")]
+             f"{', '.join(map(str, out_shape))}).\nLayer names are the spec's, with `_` for `.`.\n"
+             '"""\n\nimport keras\n' + ("from keras import layers, ops\n" if helpers - {"PerPositionBias"}
+                                         else "from keras import layers\n")]
     if a.layout == "channels_first":
         parts[0] += '\nDATA_FORMAT = "channels_first"  # the spec\'s layout; Keras defaults to channels_last\n'
     parts += [HELPERS[h] for h in HELPERS if h in helpers]

@@ -300,7 +300,7 @@ def generate(a: Analysis, source: str) -> Exported:
     dims = lambda s: " x ".join(map(str, s))  # noqa: E731
     parts = [header(a, source, "pytorch", "PyTorch model")
              + f"\nInput: (N, {', '.join(map(str, in_shape))}) channels first; output: (N, "
-             f"{', '.join(map(str, out_shape))}). Module paths follow the spec's layer names.\n"
+             f"{', '.join(map(str, out_shape))}).\nModule paths follow the spec's layer names.\n"
              '"""\n\nimport torch\nfrom torch import nn\n']
     parts += [HELPERS[h] for h in helpers]
     for cls in classes:

@@ -98,7 +98,9 @@ def _torch(a: Analysis) -> Report:
     torch = _import("torch")
     e = export(a, "pytorch")
     module = load_module(e.code, "cnncalc_export_torch")
-    model = getattr(module, e.builder)().eval()
+    with torch.device("meta"):  # verify needs shapes and counts, not values: skip initialising the weights
+        model = getattr(module, e.builder)()
+    model = model.to_empty(device="cpu").eval()
     shapes: dict[str, tuple[int, ...]] = {}
 
     def hook(name: str) -> Any:
