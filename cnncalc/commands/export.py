@@ -102,4 +102,4 @@ def _print(analysis, report, show_all: bool) -> None:  # type: ignore[no-untyped
     if bad:
         out.print(f"[red]{len(bad)} of {len(rows)} layers differ[/red] (first: {bad[0].name})", highlight=False)
     else:
-        out.print(f"[green]all {len(rows)} layers agree[/green] with {fw}", highlight=False)
+        out.print(f"[green]{len(rows)}/{len(rows)} layers agree[/green] with {fw}", highlight=False)
