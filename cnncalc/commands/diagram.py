@@ -1,0 +1,36 @@
+"""`cnncalc diagram`."""
+
+from __future__ import annotations
+
+import click
+
+from .common import fail, parse_sets
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=str),
+              help="Write to this file instead of standard output.")
+@click.option("--format", "-f", "fmt", type=click.Choice(("svg", "mermaid")), default="svg", show_default=True,
+              help="svg: a drawing like the slides; mermaid: a flowchart for Markdown.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec param (repeatable).")
+def diagram(file: str, output: str | None, fmt: str, sets: tuple[str, ...]) -> None:
+    """Draw FILE: each layer a block sized by its H, W and channels, branches side by side."""
+    from .. import load
+    from ..errors import SpecError
+
+    try:
+        analysis = load(file, parse_sets(sets)).analyse()
+    except SpecError as err:
+        fail(err)
+    if fmt == "svg":
+        from ..diagram.svg import render
+    else:
+        from ..diagram.mermaid import render  # type: ignore[assignment]
+    text = render(analysis)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
