@@ -87,19 +87,20 @@ def _print(analysis, report, show_all: bool) -> None:  # type: ignore[no-untyped
         if not show_all and r.ok:
             continue
         bad = "[red]" if not r.ok else ""
-        got = shape_text(r.got_shape) if r.got_shape is not None else "(no output)"
+        got_shape = shape_text(r.got_shape) if r.got_shape is not None else "(no output)"
         table.add_row("[green]✓[/green]" if r.ok else "[red]✗[/red]", r.name, r.target, shape_text(r.shape),
-                      f"{bad}{got}", params(r.trainable, r.non_trainable),
+                      f"{bad}{got_shape}", params(r.trainable, r.non_trainable),
                       f"{bad}{params(r.got_trainable, r.got_non_trainable)}")
     if table.row_count:
         out.print(table)
     rows = report.rows
     tot = (sum(r.trainable for r in rows), sum(r.non_trainable for r in rows))
     got = (sum(r.got_trainable for r in rows), sum(r.got_non_trainable for r in rows))
-    bad = report.mismatches
+    mismatches = report.mismatches
     out.print(f"Params: cnncalc {tot[0]:,} trainable + {tot[1]:,} non-trainable; {fw} {got[0]:,} + {got[1]:,}",
               highlight=False)
-    if bad:
-        out.print(f"[red]{len(bad)} of {len(rows)} layers differ[/red] (first: {bad[0].name})", highlight=False)
+    if mismatches:
+        out.print(f"[red]{len(mismatches)} of {len(rows)} layers differ[/red] (first: {mismatches[0].name})",
+                  highlight=False)
     else:
         out.print(f"[green]{len(rows)}/{len(rows)} layers agree[/green] with {fw}", highlight=False)

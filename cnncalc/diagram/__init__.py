@@ -64,13 +64,13 @@ def blocks(a: Analysis) -> list[Block]:
     """Fold the analysed layers into blocks and lay them out (column, lane)."""
     consumers: dict[str, int] = {}
     for layer in a.layers:
-        for src in layer.inputs:
-            consumers[src] = consumers.get(src, 0) + 1
+        for name in layer.inputs:
+            consumers[name] = consumers.get(name, 0) + 1
     inp = Block(0, "input", "input", a.network.input, "input", layout=a.layout)
     out = [inp]
     where: dict[str, Block] = {"input": inp}
     for layer in a.layers:
-        src = where.get(layer.inputs[0]) if layer.inputs else None
+        src: Block | None = where.get(layer.inputs[0]) if layer.inputs else None
         if (layer.type in FOLD and len(layer.inputs) == 1 and src is not None and src.kind != "input"
                 and consumers.get(layer.inputs[0], 0) == 1 and src.layer_names[-1] == layer.inputs[0]):
             src.folded.append(SHORT.get(layer.type, layer.type))

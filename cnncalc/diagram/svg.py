@@ -119,7 +119,7 @@ def render(a: Analysis) -> str:
         ly = lane_top[b.lane] + tallest[b.lane] + 26  # labels share a baseline per lane
         lx = x0[b.column] + col_w[b.column] / 2
         styles = ('font-weight="bold"', 'fill="#444"', 'fill="#444"', 'fill="#1a5fa0"')
-        for i, (text, style) in enumerate(zip(labels[b.id], styles)):
+        for i, (text, style) in enumerate(zip(labels[b.id], styles, strict=True)):
             if text:
                 boxes.append(f'<text x="{lx:.1f}" y="{ly + i * LINE:.1f}" {FONT} font-size="11" {style} '
                              f'text-anchor="middle">{escape(text)}</text>')

@@ -76,7 +76,7 @@ def explicit_padding(p: dict[str, Any], sizes: tuple[int, ...], stride: tuple[in
     if p["padding"] != "same":
         return [tuple(pair) for pair in p["padding"]]  # type: ignore[misc]
     out = []
-    for size, k, s, d in zip(sizes, p["kernel"], stride, dilation):
+    for size, k, s, d in zip(sizes, p["kernel"], stride, dilation, strict=True):
         _, b, e = same_padding(size, d * (k - 1) + 1, s)
         out.append((b, e))
     return out

@@ -161,7 +161,7 @@ class Classes:
         groups = list(columns.values())
         names = [first[g[0]][2].name for g in groups]
         pnames = []
-        for n, g in zip(names, groups):
+        for n, g in zip(names, groups, strict=True):
             attr, prefix, _ = first[g[0]]
             name = n if names.count(n) == 1 else f"{attr}_{prefix}{n}"
             while name in pnames:
@@ -170,9 +170,9 @@ class Classes:
         defaults = [first[g[0]][2].default for g in groups]
         order = sorted(range(len(groups)), key=lambda i: defaults[i] is not NO_DEFAULT)  # required first
         cls.params = [pnames[i] if defaults[i] is NO_DEFAULT else f"{pnames[i]}={lit(defaults[i])}" for i in order]
-        for pname, g in zip(pnames, groups):
+        for pname, g in zip(pnames, groups, strict=True):
             for j in g:
                 cls.slot_params[id(first[j][2])] = pname
-        for slots, (_, call, _, _) in zip(per_instance, cls.instances):
+        for slots, (_, call, _, _) in zip(per_instance, cls.instances, strict=True):
             call.func = cls.name
             call.args = [Arg(pnames[i], slots[groups[i][0]].value, defaults[i]) for i in order]

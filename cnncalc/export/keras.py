@@ -234,7 +234,8 @@ class _Leaf:
         if p["padding"] == "same":
             return [("", Call(func, [*common, A("padding", "same"), *self.df]))]
         pads = []
-        for (b, e), i, k, s, o in zip(p["padding"], x.spatial, kernel, stride, self.layer.tensor.spatial):
+        for (b, e), i, k, s, o in zip(p["padding"], x.spatial, kernel, stride, self.layer.tensor.spatial,
+                                          strict=True):
             extra = max(0, (o - 1) * s + k - (i + b + e))  # ceil_mode's last, partial window
             pads.append((b, e + extra))
         out: list[tuple[str, Call]] = []

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import Errors, Exported, Unsupported, explicit_padding, header, tensors
-from .code import Call, Classes, camel, pos, render, size
 from .code import Arg as A
+from .code import Call, Classes, camel, pos, render, size
 from .structure import Item, build, forward_lines, ident
 
 if TYPE_CHECKING:
@@ -86,9 +86,10 @@ def _symmetric(pads: list[tuple[int, int]]) -> bool:
     return all(b == e for b, e in pads)
 
 
-def _seq(*calls: Call) -> Call:
-    calls = tuple(c for c in calls if c is not None)
-    return calls[0] if len(calls) == 1 else Call("nn.Sequential", [pos(str(i), c) for i, c in enumerate(calls)])
+def _seq(*calls: Call | None) -> Call:
+    """One call, or an nn.Sequential of several (None entries are skipped)."""
+    real = [c for c in calls if c is not None]
+    return real[0] if len(real) == 1 else Call("nn.Sequential", [pos(str(i), c) for i, c in enumerate(real)])
 
 
 def _conv(layer: LayerResult, x: Tensor) -> Call:
@@ -128,7 +129,7 @@ def _position_bias(layer: LayerResult) -> Call | None:
 def _deconv(layer: LayerResult, x: Tensor) -> Call:
     p = layer.spec.params
     pads, out_pad = [], []
-    for i, s_in in enumerate(x.spatial):
+    for i in range(len(x.spatial)):
         k, s, d, op = p["kernel"][i], p["stride"][i], p["dilation"][i], p["output_padding"][i]
         if p["padding"] == "same":  # PyTorch: out = (I−1)·S − 2P + D·(K−1) + OP + 1 must equal I·S
             need = d * (p["kernel"][i] - 1) + 1 - s
@@ -163,7 +164,7 @@ def _pool(layer: LayerResult, x: Tensor) -> Call:
         extra = [A("count_include_pad", False)]
     else:
         extra = [A("count_include_pad", p["count_include_pad"], True)]
-    fits = all(b <= (k // 2) for (b, _), k in zip(pads, kernel))
+    fits = all(b <= (k // 2) for (b, _), k in zip(pads, kernel, strict=True))
     if not _symmetric(pads) or not fits:
         if not is_max and (p["padding"] == "same" or not p["count_include_pad"]):
             raise Unsupported(f"avg_pool2d with asymmetric padding {pads} that is left out of the average "

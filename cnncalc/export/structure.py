@@ -150,7 +150,7 @@ def plan(group: Item, input_var: str = "x") -> tuple[list[str], list[tuple[str, 
     if readers.get(src, []) in ([0], []):
         var[src] = input_var
     else:
-        adds = any(children[i].layer is not None and children[i].layer.type == "add" for i in readers[src])
+        adds = any(getattr(children[i].layer, "type", "") == "add" for i in readers[src])
         var[src] = "identity" if adds else "inp"
         prelude.append(f"{var[src]} = {input_var}")
         taken.add(var[src])

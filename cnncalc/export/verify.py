@@ -152,7 +152,7 @@ def _keras(a: Analysis) -> Report:
         return sum(math.prod(int(d) for d in w.shape) for w in weights)
 
     rows = []
-    for layer, name, out in zip(a.layers, names, outs):
+    for layer, name, out in zip(a.layers, names, outs, strict=True):
         parts = owned[name]
         rows.append(Row(layer.name, layer.type, name, layer.output_shape, tuple(int(d) for d in out.shape[1:]),
                         layer.trainable_params, sum(count(p.trainable_weights) for p in parts),
