@@ -16,6 +16,16 @@ NO_DEFAULT = object()
 WIDTH = 100
 
 
+class Code:
+    """Source text used as an argument value (e.g. DATA_FORMAT); never a helper-class parameter."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 @dataclass
 class Arg:
     name: str  # keyword, or a descriptive name for a positional argument
@@ -39,7 +49,7 @@ class Call:
         for a in self.args:
             if isinstance(a.value, Call):
                 out += a.value.slots(prefix + (f"{a.name}_" if a.name.isdigit() else ""))
-            else:
+            elif not isinstance(a.value, Code):
                 out.append((prefix, a))
         return out
 
