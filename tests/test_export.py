@@ -72,6 +72,14 @@ def test_blocks_become_helper_classes_and_repeats_loops():
     assert "PerPositionBias(1, 19, 19)" in alphago
 
 
+def test_keras_blocks_become_functions_and_repeats_loops():
+    code = export(analyse(ROOT / "architectures/resnet50.yaml"), "keras").code
+    assert "def bottleneck(x, name, conv1_filters, conv3_filters, strides=1):" in code
+    assert 'x = bottleneck(x, "layer2_0", conv1_filters=128, conv3_filters=512, strides=2)' in code
+    alphago = export(analyse(ROOT / "architectures/alphago_policy.yaml"), "keras").code
+    assert '    for i in range(11):\n        x = conv_relu(x, f"hidden_{i}")\n' in alphago
+
+
 def test_torch_same_padding_is_explicit_and_asymmetric(spec):
     # TF SAME on 33 with kernel 4, stride 2: total pad 3 → 1 before, 2 after (docs/spec.md)
     a = analyse(spec("input: 33x33x3\nlayers:\n  - {type: conv2d, filters: 8, kernel: 4, stride: 2, padding: same}\n"))
