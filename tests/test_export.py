@@ -181,6 +181,23 @@ def test_module_paths_are_the_torchvision_state_dict_keys(torch):
         model.load_state_dict(reference.state_dict(), assign=True)
 
 
+def test_verify_reports_a_framework_failure_on_one_line(torch, monkeypatch):
+    import cnncalc.export.verify as v
+
+    real = v.export
+
+    def broken(a, target, source=None):
+        e = real(a, target, source)
+        e.code = e.code.replace("nn.Linear(2304, 10)", "nn.Linear(2000, 10)")  # 2304 features arrive
+        return e
+
+    monkeypatch.setattr(v, "export", broken)
+    r = run("verify", "architectures/cifar_net.yaml")
+    assert r.exit_code == 1
+    assert r.output.startswith("error: torch could not build or run the exported model: RuntimeError: ")
+    assert len(r.output.strip().splitlines()) == 1
+
+
 def test_verify_command_prints_the_table_and_exits_0(torch):
     r = run("verify", "architectures/cifar_net.yaml")
     assert r.exit_code == 0, r.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import fail, parse_sets
+from .common import fail, parse_sets, print_warnings
 
 
 @click.command()
@@ -23,6 +23,7 @@ def diagram(file: str, output: str | None, fmt: str, sets: tuple[str, ...]) -> N
         analysis = load(file, parse_sets(sets)).analyse()
     except SpecError as err:
         fail(err)
+    print_warnings(analysis.warnings)
     if fmt == "svg":
         from ..diagram.svg import render
     else:

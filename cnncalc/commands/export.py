@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import console, fail, parse_sets
+from .common import console, fail, parse_sets, print_warnings
 
 TARGETS = ("pytorch", "torch", "keras")
 
@@ -24,9 +24,11 @@ def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) ->
     from ..export import export as generate
 
     try:
-        code = generate(load(file, parse_sets(sets)).analyse(), "pytorch" if target == "torch" else target, file).code
+        analysis = load(file, parse_sets(sets)).analyse()
+        code = generate(analysis, "pytorch" if target == "torch" else target, file).code
     except SpecError as err:
         fail(err)
+    print_warnings(analysis.warnings)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(code)
@@ -58,6 +60,12 @@ def verify(file: str, framework: str, sets: tuple[str, ...], show_all: bool) -> 
     except MissingFramework as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:  # the framework refused the generated model: report it on one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        click.echo(f"error: {framework} could not build or run the exported model: {type(exc).__name__}: {first}",
+                   err=True)
+        sys.exit(1)
+    print_warnings(analysis.warnings)
     _print(analysis, report, show_all)
     sys.exit(0 if report.ok else 1)
 

@@ -361,8 +361,8 @@ class _Writer:
                 if var != args[0]:
                     self.lines.append(f"{var} = {args[0]}")
                 self.lines.append(f"for i in range({len(kids)}):")
-                call = self.instance(kids[0], [var], name.child("{i}")).replace("\n", "\n    ")
-                self.lines.append(f"    {var} = {call}")
+                text = self.instance(kids[0], [var], name.child("{i}")).replace("\n", "\n    ")
+                self.lines.append(f"    {var} = {text}")
                 return
             src = args
             for i, kid in enumerate(kids):

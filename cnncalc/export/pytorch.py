@@ -299,9 +299,12 @@ def generate(a: Analysis, source: str) -> Exported:
     in_shape = a.network.input.dims("channels_first")
     out_shape = a.layers[-1].tensor.dims("channels_first") if a.layers else in_shape
     dims = lambda s: " x ".join(map(str, s))  # noqa: E731
+    same = all(k == v for k, v in gen.names.items())
+    paths = ("Module paths are the spec's layer names." if same else
+             "Module paths follow the spec's layer names where Python allows (cnncalc verify shows each).")
     parts = [header(a, source, "pytorch", "PyTorch model")
              + f"\nInput: (N, {', '.join(map(str, in_shape))}) channels first; output: (N, "
-             f"{', '.join(map(str, out_shape))}).\nModule paths follow the spec's layer names.\n"
+             f"{', '.join(map(str, out_shape))}).\n{paths}\n"
              '"""\n\nimport torch\nfrom torch import nn\n']
     parts += [HELPERS[h] for h in helpers]
     for cls in classes:
