@@ -123,6 +123,18 @@ def test_unsupported_feature_is_an_error_that_names_it(spec, target, layer, shap
     assert message in line[0] and line[0].endswith("[export-unsupported]")
 
 
+@pytest.mark.parametrize("name,target,count", [("torch_only", "keras", 5), ("keras_only", "pytorch", 3)])
+def test_every_layer_a_target_cannot_express_is_reported(name, target, count):
+    """tests/data/one_framework: each layer uses one feature only the other framework has."""
+    path = ROOT / "tests" / "data" / "one_framework" / f"{name}.yaml"
+    with pytest.raises(cnncalc.SpecError) as err:
+        export(analyse(path), target)
+    lines = [d.format() for d in err.value.diagnostics]
+    assert len(lines) == count == len(analyse(path).layers)
+    assert all("[export-unsupported]" in line for line in lines)
+    assert [d.layer for d in err.value.diagnostics] == [layer.name for layer in analyse(path).layers]
+
+
 def test_bad_spec_fails_cleanly_in_export_and_verify(spec):
     path = spec("input: [8, 8, 3]\nlayers:\n  - {type: conv2d, filters: 4, kernel: 9}\n")
     for args in (("export", str(path), "--to", "keras"), ("verify", str(path))):
@@ -162,6 +174,19 @@ def test_every_feature_verifies_in_torch(torch, path):
     from cnncalc.export.verify import verify
 
     assert verify(analyse(path), "torch").mismatches == []
+
+
+def test_torch_only_features_verify_in_torch(torch):
+    path = ROOT / "tests" / "data" / "one_framework" / "torch_only.yaml"
+    assert verify_rows(path) == 5
+
+
+def verify_rows(path: Path) -> int:
+    from cnncalc.export.verify import verify
+
+    report = verify(analyse(path), "torch")
+    assert report.mismatches == []
+    return len(report.rows)
 
 
 def test_module_paths_are_the_torchvision_state_dict_keys(torch):

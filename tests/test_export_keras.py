@@ -42,6 +42,11 @@ def test_every_feature_verifies_in_keras(path):
     assert verify(analyse(path), "keras").mismatches == []
 
 
+def test_keras_only_features_verify_in_keras():
+    report = verify(analyse(ROOT / "tests" / "data" / "one_framework" / "keras_only.yaml"), "keras")
+    assert report.mismatches == [] and len(report.rows) == 3
+
+
 def test_batch_norm_counts_are_split_like_keras():
     """Keras keeps gamma/beta trainable and the moving mean/variance non-trainable (2·C each)."""
     a = analyse(ROOT / "architectures" / "resnet18.yaml")
