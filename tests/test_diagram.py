@@ -32,9 +32,12 @@ def boxes(text: str) -> dict[str, ET.Element]:
     return out
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+EXTRA = sorted((ROOT / "tests" / "data").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("arch", ARCHS + EXTRA, ids=str)
 def test_svg_is_well_formed_and_shows_every_layer(arch):
-    a = analyse(arch)
+    a = analyse(arch) if isinstance(arch, str) else cnncalc.load(arch).analyse()
     text = svg.render(a)
     root = ET.fromstring(text)
     assert root.tag == f"{NS}svg" and float(root.get("width")) > 0
