@@ -6,8 +6,8 @@ Every layer reports its operations by kind (`mac`, `bias`, `add`, `mul`, `div`, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 Ops = dict[str, int]
 
