@@ -144,13 +144,35 @@ def test_bad_spec_fails_cleanly_in_export_and_verify(spec):
         assert "Traceback" not in r.output
 
 
-def test_missing_framework_exits_2_with_an_install_hint():
-    code = ("import sys; sys.modules['torch'] = None; from cnncalc.cli import main; "
-            "main(['verify', 'architectures/hw_conv_760.yaml'])")
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_missing_framework_exits_2_with_an_install_hint(framework):
+    code = (f"import sys; sys.modules[{framework!r}] = None; from cnncalc.cli import main; "
+            f"main(['verify', 'architectures/hw_conv_760.yaml', '--framework', {framework!r}])")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1
-    assert "pip install 'cnncalc[torch]'" in r.stderr
+    assert f"pip install 'cnncalc[{framework}]'" in r.stderr
+
+
+def test_unwritable_output_is_a_one_line_error(tmp_path):
+    for cmd in (["export", "architectures/cifar_net.yaml", "--to", "keras"], ["diagram", "architectures/cifar_net.yaml"]):
+        r = run(*cmd, "-o", str(tmp_path / "missing" / "out.txt"))
+        assert r.exit_code == 1 and "cannot write" in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_names_of_helpers_never_clash_with_blocks(spec):
+    path = spec("""input: [8, 8, 3]
+blocks:
+  add: {layers: [{type: conv2d, name: c, filters: 3, kernel: 1}, {type: add, name: s, inputs: [input, c]}]}
+  layers: {layers: [{type: relu, name: r}]}
+layers:
+  - {block: add, name: a1}
+  - {block: layers, name: l1}
+""")
+    torch_code = export(analyse(path), "pytorch").code
+    assert "class Add(nn.Module):" in torch_code and "class Add2(nn.Module):" in torch_code
+    keras_code = export(analyse(path), "keras").code
+    assert "def layers_block(x, name):" in keras_code and "x = layers_block(x, \"l1\")" in keras_code
 
 
 # ---------------------------------------------------------------- against real PyTorch

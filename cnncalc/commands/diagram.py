@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .common import fail, parse_sets, print_warnings
@@ -30,8 +32,12 @@ def diagram(file: str, output: str | None, fmt: str, sets: tuple[str, ...]) -> N
         from ..diagram.mermaid import render  # type: ignore[assignment]
     text = render(analysis)
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            click.echo(f"{output}: error: cannot write: {exc.strerror or exc}", err=True)
+            sys.exit(1)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -30,8 +30,12 @@ def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) ->
         fail(err)
     print_warnings(analysis.warnings)
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(code)
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(code)
+        except OSError as exc:
+            click.echo(f"{output}: error: cannot write: {exc.strerror or exc}", err=True)
+            sys.exit(1)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(code, nl=False)

@@ -145,8 +145,9 @@ class Classes:
         cls.instances.append((body, call, block, path))
         return call
 
-    def finalize(self) -> list[ClassDef]:
-        used: set[str] = set()
+    def finalize(self, reserved: set[str] | frozenset[str] = frozenset()) -> list[ClassDef]:
+        """Name the classes (avoiding `reserved`) and work out their parameters."""
+        used: set[str] = set(reserved)
         for cls in self.by_key.values():
             block = next((b for _, _, b, _ in cls.instances if b), "")
             path = cls.instances[0][3]

@@ -289,7 +289,7 @@ def generate(a: Analysis, source: str) -> Exported:
     root = build(a)
     body, forward, ret = gen.body(root, "")
     gen.errors.raise_if_any()
-    classes = gen.classes.finalize()
+    classes = gen.classes.finalize(set(HELPERS) | {"Module", "Tensor"})
     main = camel(a.name.split("(")[0])
     if main in {c.name for c in classes} | set(HELPERS):
         main += "Net"
