@@ -8,6 +8,7 @@ ones are named `<name>__<role>` and belong to that layer when verifying.
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import TYPE_CHECKING
 
@@ -396,7 +397,7 @@ def generate(a: Analysis, source: str) -> Exported:
     gen.errors.raise_if_any()
     classes = gen.classes.finalize()
     taken = {line.split(" = ")[0] for c in classes for line in c.forward} | {line.split(" = ")[0] for line in forward}
-    taken |= {"keras", "layers", "ops", "build_model", "inputs", "name", "x", "i", "DATA_FORMAT"}
+    taken |= {"keras", "layers", "ops", "build_model", "inputs", "name", "x", "i", "DATA_FORMAT", *dir(builtins)}
     functions = {c.name: snake(c.name) + ("_block" if snake(c.name) in taken else "") for c in classes}
     for cls in classes:  # helper calls are written with function names
         for _, call, _, _ in cls.instances:
