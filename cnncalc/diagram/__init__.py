@@ -32,12 +32,11 @@ class Block:
     column: int = 0
     lane: int = 0
     layer_names: list[str] = field(default_factory=list)
+    layout: str = "channels_last"
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.tensor.dims(self.layout)
-
-    layout: str = "channels_last"
 
 
 def _k(t: tuple[int, ...]) -> str:
