@@ -107,3 +107,15 @@ def test_diagram_of_a_bad_spec_is_a_one_line_error(spec):
     r = CliRunner().invoke(main, ["diagram", str(path)])
     assert r.exit_code == 1
     assert r.output.strip().endswith("[dense-needs-flat]") and len(r.output.strip().splitlines()) == 1
+
+
+def test_long_networks_wrap_into_rows():
+    a = analyse("resnet50")
+    wrapped = ET.fromstring(svg.render(a))
+    assert float(wrapped.get("width")) <= 1800
+    b = boxes(svg.render(a))
+    assert float(b["fc"].get("y")) > float(b["conv1"].get("y")) + 1000  # the classifier is rows below the stem
+    one_row = ET.fromstring(svg.render(a, wrap=0))
+    assert float(one_row.get("width")) > 10_000 and float(one_row.get("height")) < float(wrapped.get("height"))
+    r = CliRunner().invoke(main, ["diagram", "architectures/resnet50.yaml", "--width", "0"])
+    assert r.exit_code == 0 and ET.fromstring(r.output).get("width") == one_row.get("width")

@@ -22,6 +22,8 @@ COLORS = {  # front face fill per family; top and side faces are shaded from it
 }
 FONT = "font-family=\"Helvetica, Arial, sans-serif\""
 GAP = 30  # between columns
+STUB = 16  # left margin of continued rows, for the incoming arrows
+ROW_GAP = 24
 LABEL_LINES = 4
 LINE = 13
 
@@ -67,7 +69,8 @@ def _clip(name: str, n: int = 22) -> str:
     return name if short == name else "…" + short[-n:]
 
 
-def render(a: Analysis) -> str:
+def render(a: Analysis, wrap: float = 1800) -> str:
+    """The SVG text; columns wrap into a new row of lanes past `wrap` pixels (0: one long row)."""
     bs = blocks(a)
     geo = {b.id: geometry(b) for b in bs}
     labels = {b.id: [_clip(b.name), "" if b.kind == "input" else b.caption,
@@ -79,17 +82,29 @@ def render(a: Analysis) -> str:
         h, w, d = geo[b.id]
         label_w = max(_text_width(s) for s in labels[b.id])
         col_w[b.column] = max(col_w[b.column], w + d * 0.7, label_w)
-    x0 = [24.0]
-    for c in range(ncols - 1):
-        x0.append(x0[-1] + col_w[c] + GAP)
+    x0, row = [0.0] * ncols, [0] * ncols  # columns flow into rows like wrapped text
+    x = 24.0
+    for c in range(ncols):
+        if wrap and c and x + col_w[c] + 24 > wrap:
+            row[c] = row[c - 1] + 1
+            x = 24.0 + STUB
+        elif c:
+            row[c] = row[c - 1]
+        x0[c] = x
+        x += col_w[c] + GAP
     tallest = [max((geo[b.id][0] + geo[b.id][2] * 0.5 for b in bs if b.lane == lane), default=0.0)
                for lane in range(nlanes)]
     title_h = 40
     lane_top = [float(title_h)]
     for lane in range(nlanes):
         lane_top.append(lane_top[-1] + tallest[lane] + LABEL_LINES * LINE + 30)
-    width = x0[-1] + col_w[-1] + 24
-    height = lane_top[-1] + 4
+    row_h = lane_top[-1] - title_h + ROW_GAP
+    width = max(x0[c] + col_w[c] for c in range(ncols)) + 24 + (STUB if max(row) else 0)
+    height = lane_top[-1] + max(row) * row_h + 4
+
+    def top_of(lane: int, col: int) -> float:
+        return lane_top[lane] + row[col] * row_h
+
     centre: dict[int, tuple[float, float]] = {}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
            f'viewBox="0 0 {width:.0f} {height:.0f}">',
@@ -104,7 +119,7 @@ def render(a: Analysis) -> str:
         h, w, d = geo[b.id]
         dx, dy = d * 0.7, d * 0.5
         cx = x0[b.column] + (col_w[b.column] - (w + dx)) / 2  # front face left
-        mid = lane_top[b.lane] + tallest[b.lane] / 2 + dy / 2 + 10  # front face vertical centre
+        mid = top_of(b.lane, b.column) + tallest[b.lane] / 2 + dy / 2 + 10  # front face vertical centre
         top = mid - h / 2
         centre[b.id] = (cx, mid)
         fill = COLORS[family(b.kind)]
@@ -116,7 +131,7 @@ def render(a: Analysis) -> str:
                      f'fill="{_shade(fill, 1.25)}" stroke="#333" stroke-width="0.7"/>'
                      f'<rect x="{cx:.1f}" y="{top:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{fill}" '
                      f'stroke="#333" stroke-width="0.7"/>')
-        ly = lane_top[b.lane] + tallest[b.lane] + 26  # labels share a baseline per lane
+        ly = top_of(b.lane, b.column) + tallest[b.lane] + 26  # labels share a baseline per lane
         lx = x0[b.column] + col_w[b.column] / 2
         styles = ('font-weight="bold"', 'fill="#444"', 'fill="#444"', 'fill="#1a5fa0"')
         for i, (text, style) in enumerate(zip(labels[b.id], styles, strict=True)):
@@ -128,13 +143,27 @@ def render(a: Analysis) -> str:
     for b in bs:
         for src in b.inputs:
             s_ = bs[src]
+            if row[s_.column] != row[b.column]:
+                edges.append(_wrapped_edge(s_, b, geo, centre, width))
+                continue
             between = range(s_.column + 1, b.column)
             blocked = any((c, b.lane) in occupied for c in between)
             src_free = not any((c, s_.lane) in occupied for c in between)
-            edges.append(_edge(s_, b, geo, centre, lane_top[b.lane] + 6 if blocked else None, src_free,
+            edges.append(_edge(s_, b, geo, centre, top_of(b.lane, b.column) + 6 if blocked else None, src_free,
                                not blocked))
     out += edges + boxes + ["</svg>"]
     return "\n".join(out) + "\n"
+
+
+def _wrapped_edge(s: Block, t: Block, geo: dict, centre: dict, width: float) -> str:
+    """An arrow that continues on a later row: a stub out to the right margin, one in from the left."""
+    sh, sw, sd = geo[s.id]
+    x1, y1 = centre[s.id][0] + sw + sd * 0.35, centre[s.id][1]
+    x2, y2 = centre[t.id][0] - 3, centre[t.id][1]
+    style = 'fill="none" stroke="#555" stroke-width="1.2" stroke-dasharray="4 3"'
+    hover = f"<title>{escape(s.name)} → {escape(t.name)}</title>"
+    return (f'<path d="M{x1:.1f},{y1:.1f} L{width - 8:.1f},{y1:.1f}" {style}>{hover}</path>'
+            f'<path d="M8,{y2:.1f} L{x2:.1f},{y2:.1f}" {style} marker-end="url(#arrow)">{hover}</path>')
 
 
 def _edge(s: Block, t: Block, geo: dict, centre: dict, arc: float | None, src_free: bool, dst_free: bool) -> str:
