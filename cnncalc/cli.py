@@ -23,6 +23,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "dense": ("cnncalc.commands.calc", "dense", "One dense layer: params, MACs, FLOPs."),
     "size": ("cnncalc.commands.calc", "size", "The bare output size (N − F + 2P)/S + 1."),
     "solve": ("cnncalc.commands.solve", "solve", "Find the padding, stride or kernel that gives an output size."),
+    "export": ("cnncalc.commands.export", "export", "Write the network as PyTorch or Keras code."),
+    "verify": ("cnncalc.commands.export", "verify", "Build the network in PyTorch or Keras and compare every layer."),
+    "diagram": ("cnncalc.commands.diagram", "diagram", "Draw the network as SVG (or Mermaid)."),
 }
 
 

@@ -40,6 +40,7 @@ class LayerSpec:
     origin: str = ""  # "block 'x' used at line N" for layers expanded from a block
     expect: Node | None = None
     raw: dict[str, Any] = field(default_factory=dict)  # the params as written (after $ substitution)
+    blocks: tuple[tuple[str, str], ...] = ()  # enclosing block uses, outermost first: (instance name, block)
 
     def where(self, key: str | None = None) -> Loc:
         if key == "inputs" and self.inputs_loc:
@@ -101,6 +102,7 @@ class _Scope:
         self.names: dict[str, str] = {"input": input_name}
         self.counters: dict[str, int] = {}
         self.pending: list[tuple[LayerSpec, list[Node]]] = []  # explicit `inputs`, resolved at scope end
+        self.blocks: tuple[tuple[str, str], ...] = ()
 
 
 class _Parser:
@@ -410,7 +412,7 @@ class _Parser:
                     params[pname] = check_value(pname, p, p.default, cls.ndim) if p.default is not None else None
         local = name or self._auto_name(scope, cls.prefix)
         spec = LayerSpec(scope.prefix + local, cls, params, [], node.loc, locs, origin=origin,
-                         expect=entry.get("expect"), raw=raw)
+                         expect=entry.get("expect"), raw=raw, blocks=scope.blocks)
         glob = self._register(scope, local, spec if ok else None, (entry.get("name") or node).loc)
         if glob is None:
             return prev
@@ -492,6 +494,7 @@ class _Parser:
                 return prev
             block_input = resolved
         inner = _Scope(glob + ".", block_input)
+        inner.blocks = (*scope.blocks, (glob, bname))
         where = f"block {bname!r} used at line {node.loc.line}"
         last = self._sequence(self.blocks[bname].value["layers"], inner, benv, block_input,
                               f"{where}; {origin}" if origin else where, depth + 1)

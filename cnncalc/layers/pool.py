@@ -38,7 +38,7 @@ def _window(cls: type[LayerType], p: dict, x: Tensor, op: str) -> Out:
         explain.append(f"adds = {cells} outputs · ({taps} − 1) = {fmt(ops['add'])}, "
                        f"divides = {fmt(ops['div'])}")
     return Out(out, ops=ops, warnings=warnings, explain=explain,
-               rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"], strict=False)), stride,
+               rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"], strict=True)), stride,
                      tuple(d.pad_begin for d in dims)))
 
 

@@ -1,0 +1,176 @@
+"""The network as nested modules, for code generation.
+
+Dotted layer names (`layer1.0.conv1`) form a tree. A subtree that reads one tensor and produces one
+tensor becomes a module of its own: `nn.Sequential` when its children are `0..n-1` and form a chain,
+otherwise a helper class with its own `forward`. Any other subtree (several inputs or outputs) is
+lifted into its parent with `_`-joined attribute names. `forward_lines` writes the data flow of one
+module with plain variable names, `x` for the running tensor.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis, LayerResult
+
+INPUT = "input"
+
+
+@dataclass
+class Item:
+    """One child of a module: a layer (leaf) or a sub-module (seq or group)."""
+
+    key: str  # name inside the parent, as in the spec (mangled to an identifier when rendered)
+    path: str  # dotted spec path of this subtree
+    kind: str  # "leaf" | "seq" | "group"
+    names: list[str]  # spec layer names inside, in analysis order
+    inputs: list[str]  # tensors read: call arguments, in order
+    output: str  # spec name of the tensor produced
+    order: int  # analysis index of the first layer
+    layer: LayerResult | None = None
+    children: list[Item] = field(default_factory=list)
+    block: str = ""  # the spec block this subtree is an instance of, if any
+
+
+def ident(key: str) -> str:
+    """A Python identifier for a spec name segment: `conv-1` → conv_1, `0` → layer_0."""
+    s = re.sub(r"\W", "_", key)
+    if not s or s[0].isdigit():
+        s = "layer_" + s
+    if keyword.iskeyword(s) or s in ("self", "x", "identity", "inp", "inputs"):
+        s += "_"
+    return s
+
+
+@dataclass
+class _Trie:
+    key: str
+    path: str
+    layer: LayerResult | None = None
+    order: int = 0
+    children: dict[str, _Trie] = field(default_factory=dict)
+
+
+def build(a: Analysis) -> Item:
+    """The root module: a group over the whole network."""
+    root = _Trie("", "")
+    for i, layer in enumerate(a.layers):
+        node = root
+        parts = layer.name.split(".")
+        for depth, seg in enumerate(parts):
+            if seg not in node.children:
+                node.children[seg] = _Trie(seg, ".".join(parts[:depth + 1]), order=i)
+            node = node.children[seg]
+        node.layer = layer
+    uses: dict[str, int] = {}
+    for layer in a.layers:
+        for src in layer.inputs:
+            uses[src] = uses.get(src, 0) + 1
+    blocks = {inst: b for layer in a.layers for inst, b in layer.spec.blocks}
+    ctx = _Ctx(uses, a.network.output, blocks, {layer.name: list(layer.inputs) for layer in a.layers})
+    items: list[Item] = []
+    for child in root.children.values():
+        items += ctx.items(child)
+    items.sort(key=lambda it: it.order)
+    names = [n for it in items for n in it.names]
+    return Item("", "", "group", names, [INPUT], a.network.output, 0, children=items)
+
+
+@dataclass
+class _Ctx:
+    uses: dict[str, int]
+    output: str
+    blocks: dict[str, str]
+    inputs: dict[str, list[str]]  # layer → the layers it reads
+
+    def items(self, t: _Trie) -> list[Item]:
+        if t.layer is not None and not t.children:
+            layer = t.layer
+            return [Item(t.key, t.path, "leaf", [layer.name], list(layer.inputs), layer.name, t.order, layer)]
+        children: list[Item] = []
+        if t.layer is not None:  # a layer named like a prefix of others: keep it beside them
+            layer = t.layer
+            children.append(Item(t.key, t.path, "leaf", [layer.name], list(layer.inputs), layer.name, t.order,
+                                 layer))
+        for c in t.children.values():
+            children += self.items(c)
+        children.sort(key=lambda it: it.order)
+        names = [n for it in children for n in it.names]
+        inside = set(names)
+        ext: list[str] = []
+        for it in children:
+            for src in it.inputs:
+                if src not in inside and src not in ext:
+                    ext.append(src)
+        produced = {it.output for it in children}
+        inner_uses: dict[str, int] = {}
+        for n in names:
+            for src in self.inputs[n]:
+                inner_uses[src] = inner_uses.get(src, 0) + 1
+        outputs = [n for n in names if n == self.output or self.uses.get(n, 0) > inner_uses.get(n, 0)]
+        if t.layer is None and len(ext) == 1 and len(outputs) == 1 and outputs[0] in produced:
+            kind = "seq" if self._chain(children, ext[0]) else "group"
+            return [Item(t.key, t.path, kind, names, ext, outputs[0], children[0].order, children=children,
+                         block=self.blocks.get(t.path, ""))]
+        for it in children:  # several inputs or outputs: lift the children into the parent
+            if not (it.kind == "leaf" and it.path == t.path):
+                it.key = f"{t.key}_{it.key}"
+        return children
+
+    def _chain(self, children: list[Item], src: str) -> bool:
+        if [it.key for it in children] != [str(i) for i in range(len(children))]:
+            return False
+        for i, it in enumerate(children):
+            inside = sum(self.inputs[n].count(src) for n in it.names)
+            if it.inputs != [src] or (i and self.uses.get(src, 0) != inside):
+                return False
+            src = it.output
+        return True
+
+
+def plan(group: Item, input_var: str = "x") -> tuple[list[str], list[tuple[str, Item, list[str]]], str]:
+    """The data flow of `group`'s children: (prelude lines, steps (variable, child, argument variables),
+    the variable holding the result).
+
+    A tensor lives in `x` when the next child is its only reader; anything read later gets its own name.
+    """
+    children = group.children
+    readers: dict[str, list[int]] = {}
+    for i, it in enumerate(children):
+        for src in it.inputs:
+            readers.setdefault(src, []).append(i)
+    var: dict[str, str] = {}
+    prelude: list[str] = []
+    taken = {"x", "self", "inputs", "name"}
+    src = group.inputs[0]
+    if readers.get(src, []) in ([0], []):
+        var[src] = input_var
+    else:
+        adds = any(getattr(children[i].layer, "type", "") == "add" for i in readers[src])
+        var[src] = "identity" if adds else "inp"
+        prelude.append(f"{var[src]} = {input_var}")
+        taken.add(var[src])
+    steps = []
+    for i, it in enumerate(children):
+        args = [input_var if i == 0 and s == src else var[s] for s in it.inputs]
+        r = readers.get(it.output, [])
+        if r == [i + 1] or (not r and i == len(children) - 1):
+            name = "x"
+        else:
+            name = ident(it.key)
+            while name in taken:
+                name += "_"
+            taken.add(name)
+        var[it.output] = name
+        steps.append((name, it, args))
+    return prelude, steps, var[group.output]
+
+
+def forward_lines(group: Item, call: dict[str, str], input_var: str = "x") -> tuple[list[str], str]:
+    """`plan` as lines `var = <call>(args)`; `call` maps each child's key to what to call."""
+    prelude, steps, ret = plan(group, input_var)
+    return prelude + [f"{v} = {call[it.key]}({', '.join(args)})" for v, it, args in steps], ret

@@ -1,0 +1,160 @@
+"""Build the exported model in the real framework and compare it with cnncalc, layer by layer.
+
+The generated source is executed in a fresh module namespace, the model is built and one batch
+of zeros runs through it. Output shapes (without the batch) and parameter counts, trainable and
+non-trainable separately, are compared for every spec layer. torch and keras are imported here
+only, when `verify` runs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import types
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import export
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+
+FRAMEWORKS = {"torch": "pytorch", "keras": "keras"}
+INSTALL = {"torch": "pip install 'cnncalc[torch]'", "keras": "pip install 'cnncalc[keras]'"}
+
+
+class MissingFramework(Exception):
+    """The framework is not installed; the message is a one-line install hint."""
+
+
+@dataclass
+class Row:
+    name: str
+    type: str
+    target: str  # module path or Keras layer name
+    shape: tuple[int, ...]  # cnncalc, in the spec's layout
+    got_shape: tuple[int, ...] | None
+    trainable: int
+    got_trainable: int
+    non_trainable: int
+    got_non_trainable: int
+
+    @property
+    def ok(self) -> bool:
+        return (self.shape == self.got_shape and self.trainable == self.got_trainable
+                and self.non_trainable == self.got_non_trainable)
+
+
+@dataclass
+class Report:
+    framework: str
+    version: str
+    rows: list[Row]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    @property
+    def mismatches(self) -> list[Row]:
+        return [r for r in self.rows if not r.ok]
+
+
+def load_module(code: str, name: str) -> types.ModuleType:
+    """Execute generated source as a fresh module."""
+    module = types.ModuleType(name)
+    module.__file__ = f"<{name}>"
+    exec(compile(code, module.__file__, "exec"), module.__dict__)  # noqa: S102 - our own generated code
+    return module
+
+
+def verify(a: Analysis, framework: str = "torch") -> Report:
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"unknown framework {framework!r}; choose from {', '.join(FRAMEWORKS)}")
+    return _torch(a) if framework == "torch" else _keras(a)
+
+
+def _import(framework: str) -> Any:
+    import importlib
+
+    if framework == "keras":
+        os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        return importlib.import_module(framework)
+    except ImportError as exc:
+        what = "PyTorch" if framework == "torch" else "Keras 3"
+        raise MissingFramework(f"cnncalc verify --framework {framework} needs {what}, which is not installed "
+                               f"({exc}); install it with: {INSTALL[framework]}") from None
+
+
+def _spec_shape(dims: tuple[int, ...], layout: str) -> tuple[int, ...]:
+    """A channels-first framework shape shown in the spec's layout."""
+    from ..layers import Tensor
+
+    return Tensor.from_dims(dims, "channels_first").dims(layout)
+
+
+def _torch(a: Analysis) -> Report:
+    torch = _import("torch")
+    e = export(a, "pytorch")
+    module = load_module(e.code, "cnncalc_export_torch")
+    with torch.device("meta"):  # verify needs shapes and counts, not values: skip initialising the weights
+        model = getattr(module, e.builder)()
+    model = model.to_empty(device="cpu").eval()
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    def hook(name: str) -> Any:
+        return lambda _m, _i, out: shapes.__setitem__(name, tuple(out.shape[1:]))
+
+    handles = [model.get_submodule(path).register_forward_hook(hook(name)) for name, path in e.names.items()]
+    with torch.no_grad():
+        model(torch.zeros(1, *e.input_shape))
+    for h in handles:
+        h.remove()
+    rows = []
+    for layer in a.layers:
+        path = e.names[layer.name]
+        m = model.get_submodule(path)
+        trainable = sum(p.numel() for p in m.parameters() if p.requires_grad)
+        frozen = sum(p.numel() for p in m.parameters() if not p.requires_grad)
+        # BatchNorm's running mean and variance are buffers; num_batches_tracked is a counter, not a weight
+        frozen += sum(b.numel() for n, b in m.named_buffers() if not n.endswith("num_batches_tracked"))
+        got = shapes.get(layer.name)
+        rows.append(Row(layer.name, layer.type, path, layer.output_shape,
+                        _spec_shape(got, a.layout) if got is not None else None,
+                        layer.trainable_params, trainable, layer.non_trainable_params, frozen))
+    return Report("torch", torch.__version__, rows)
+
+
+def _keras(a: Analysis) -> Report:
+    keras = _import("keras")
+    e = export(a, "keras")
+    module = load_module(e.code, "cnncalc_export_keras")
+    model = getattr(module, e.builder)()
+    names = [e.names[layer.name] for layer in a.layers]
+    probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+    if keras.backend.backend() == "torch":
+        import torch
+
+        with torch.no_grad():
+            outs = probe(keras.ops.zeros((1, *e.input_shape)), training=False)
+    else:
+        outs = probe(keras.ops.zeros((1, *e.input_shape)), training=False)
+    if not isinstance(outs, (list, tuple)):
+        outs = [outs]
+    owned: dict[str, list[Any]] = {n: [] for n in names}
+    for layer in model.layers:
+        owner = layer.name.split("__")[0]
+        if owner in owned:
+            owned[owner].append(layer)
+
+    def count(weights: list[Any]) -> int:
+        return sum(math.prod(int(d) for d in w.shape) for w in weights)
+
+    rows = []
+    for layer, name, out in zip(a.layers, names, outs, strict=True):
+        parts = owned[name]
+        rows.append(Row(layer.name, layer.type, name, layer.output_shape, tuple(int(d) for d in out.shape[1:]),
+                        layer.trainable_params, sum(count(p.trainable_weights) for p in parts),
+                        layer.non_trainable_params, sum(count(p.non_trainable_weights) for p in parts)))
+    return Report("keras", f"{keras.__version__} ({keras.backend.backend()} backend)", rows)
