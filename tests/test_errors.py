@@ -199,3 +199,9 @@ def test_bad_names(name, needle):
     text = f"input: [8, 8, 3]\nlayers:\n  - {{type: relu, name: {name}}}\n"
     d = err(text)
     assert where(d) == at(text, 3, needle)
+
+
+def test_output_padding_with_same_is_refused():
+    text = "input: [5, 5, 4]\nlayers:\n  - {type: conv_transpose2d, filters: 8, kernel: 3, stride: 2, padding: same, output_padding: 1}\n"
+    d = err(text)
+    assert d.rule == "invalid-value" and where(d) == at(text, 3, "1}") and "output_padding" in d.message

@@ -144,6 +144,9 @@ class ConvTranspose2d(LayerType):
             if op >= max(s, d):
                 raise LayerError(f"output_padding {op} must be smaller than stride or dilation", "invalid-value",
                                  key="output_padding")
+            if op and isinstance(p["padding"], str):
+                raise LayerError(f"output_padding does not combine with padding '{p['padding']}' (Keras fixes the "
+                                 "output size for it); use integer padding", "invalid-value", key="output_padding")
             if p["padding"] == "same":
                 o = size * s  # Keras: the forward SAME conv of the output gives the input back
                 explain.append(f"{dim}_out = {size}·{s} = {o} (SAME)")
