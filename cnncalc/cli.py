@@ -16,6 +16,9 @@ from . import __version__
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("cnncalc.commands.show", "show", "Analyse a spec: shapes, params, MACs and FLOPs per layer."),
     "types": ("cnncalc.commands.show", "types", "List the layer types and their parameters."),
+    "check": ("cnncalc.commands.check", "check", "Verify the `expect:` assertions of spec files."),
+    "lint": ("cnncalc.commands.lint", "lint", "Check spec files for CI: every problem, file:line:col, exit 1."),
+    "schema": ("cnncalc.commands.schema", "schema", "Print the JSON Schema of the spec format (for editors)."),
 }
 
 

@@ -58,6 +58,8 @@ class Network:
     warnings: list[Diagnostic]
     expect: Node | None = None
     output: str = ""
+    # `expect:` on block uses: (instance name, output layer, expect node, slice of `layers` it expanded to)
+    block_expects: list[tuple[str, str, Node, slice]] = field(default_factory=list)
 
     def analyse(self, convention: str | None = None) -> Any:
         from .analysis import analyse
@@ -111,6 +113,7 @@ class _Parser:
         self.globals: dict[str, Any] = {}
         self.blocks: dict[str, Node] = {}
         self.all_names: dict[str, LayerSpec] = {}
+        self.block_expects: list[tuple[str, str, Node, slice]] = []
 
     def err(self, message: str, loc: Loc, rule: str) -> None:
         self.out.error(message, loc, rule)
@@ -121,6 +124,9 @@ class _Parser:
             raise SpecError(Diagnostic("error", "a spec is a YAML mapping with `input` and `layers`; "
                                        f"this file holds a {_kind(root.value)}", root.loc, "not-a-spec"))
         top = root.value
+        if "layers" not in top and "input" not in top:  # e.g. a CI workflow found by `lint DIR`
+            raise SpecError(Diagnostic("error", "not a cnncalc spec: a spec is a mapping with `input` and `layers`",
+                                       root.loc, "not-a-spec"))
         for key, kloc in (root.key_locs or {}).items():
             if key not in TOP_KEYS:
                 self.err(f"unknown top-level key {key!r}{suggest(key, TOP_KEYS)}", kloc, "unknown-key")
@@ -144,7 +150,7 @@ class _Parser:
         self._resolve(scope)
         self.out.raise_if_errors()
         net = Network(name, self.file, layout, tensor, input_loc, self.layers, dict(self.globals),
-                      self.out.warnings, top.get("expect"), last)
+                      self.out.warnings, top.get("expect"), last, self.block_expects)
         return net
 
     def _layout(self, node: Node | None) -> str:
@@ -477,11 +483,14 @@ class _Parser:
             block_input = resolved
         inner = _Scope(glob + ".", block_input)
         where = f"block {bname!r} used at line {node.loc.line}"
+        start = len(self.layers)
         last = self._sequence(self.blocks[bname].value["layers"], inner, benv, block_input,
                               f"{where}; {origin}" if origin else where, depth + 1)
         self._resolve(inner)
         # the block's own name refers to its output
         scope.names[local] = last
+        if "expect" in entry:
+            self.block_expects.append((glob, last, entry["expect"], slice(start, len(self.layers))))
         return last
 
     def _resolve(self, scope: _Scope) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..render import FORMATS
+from .check import report_expectations
 from .common import console, fail, parse_sets, print_warnings
 
 
@@ -28,6 +29,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...]) -> None:
 
         print_table(analysis, console())
         print_warnings(analysis.warnings)
+        report_expectations(analysis)
         return
     from .. import render
 
@@ -35,6 +37,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...]) -> None:
     click.echo(text.rstrip("\n"))
     if fmt != "json":
         print_warnings(analysis.warnings)
+    report_expectations(analysis)
 
 
 @click.command()
