@@ -16,7 +16,7 @@ from . import expr
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
 from .layers.base import check_value
-from .yamlio import Node, decode, load_yaml
+from .yamlio import MAX_BYTES, Node, decode, load_yaml
 
 TOP_KEYS = ("name", "input", "layout", "params", "blocks", "layers", "expect", "description")
 LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
@@ -24,6 +24,7 @@ BLOCK_USE_KEYS = ("block", "name", "inputs", "repeat", "if", "expect")
 LAYOUTS = ("channels_last", "channels_first")
 MAX_LAYERS = 100_000
 MAX_BLOCK_DEPTH = 16
+MAX_ERRORS = 1000  # per file, counting repeats of the same error (each costs a did-you-mean search)
 MAX_DIM = 1 << 24  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
 
 
@@ -79,7 +80,8 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Network:
     path = Path(path)
     file = str(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)  # never more: /dev/zero or a 50 GB file must not be read whole
     except IsADirectoryError:
         raise SpecError(Diagnostic("error", "is a directory, not a spec file", Loc(file), "unreadable")) from None
     except OSError as exc:
@@ -114,9 +116,18 @@ class _Parser:
         self.blocks: dict[str, Node] = {}
         self.all_names: dict[str, LayerSpec] = {}
         self.block_expects: list[tuple[str, str, Node, slice]] = []
+        self.expanded = 0  # layer and block copies made so far (bounded by MAX_LAYERS)
+        self.n_errors = 0
+        self.reported: set[tuple[Loc, str]] = set()
 
     def err(self, message: str, loc: Loc, rule: str) -> None:
-        self.out.error(message, loc, rule)
+        self.n_errors += 1
+        if (loc, message) not in self.reported:  # a broken layer in a repeated block: report it once
+            self.reported.add((loc, message))
+            self.out.error(message, loc, rule)
+        if self.n_errors >= MAX_ERRORS:
+            raise SpecError(self.out.diagnostics + [Diagnostic(
+                "error", f"stopped after {MAX_ERRORS} errors; fix these first", loc, "too-many-errors")])
 
     # ---- top level -------------------------------------------------------------------------
     def parse(self, root: Node) -> Network:
@@ -288,6 +299,12 @@ class _Parser:
                          "duplicate-name")
                 return prev
         for i in range(n_repeat):
+            # count every copy, also those dropped by `if` or failing: nested repeats of a broken
+            # or empty block must not loop 1000**3 times
+            self.expanded += 1
+            if self.expanded > MAX_LAYERS:
+                raise SpecError(self.out.diagnostics + [Diagnostic(
+                    "error", f"the spec expands to more than {MAX_LAYERS} layers", node.loc, "too-large")])
             local = dict(env, i=i) if "repeat" in entry else env
             if "if" in entry:
                 try:
@@ -297,9 +314,6 @@ class _Parser:
                     self.err(exc.message, entry["if"].loc, exc.rule)
                     return prev
             name = base_name if base_name is None or "repeat" not in entry else f"{base_name}.{i}"
-            if len(self.layers) >= MAX_LAYERS:
-                raise SpecError(self.out.diagnostics + [Diagnostic(
-                    "error", f"the spec expands to more than {MAX_LAYERS} layers", node.loc, "too-large")])
             if "block" in entry:
                 prev = self._block_use(node, scope, local, prev, name, origin, depth)
             else:
