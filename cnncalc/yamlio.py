@@ -70,6 +70,17 @@ def decode(data: bytes, file: str) -> str:
     return text
 
 
+def _inside(text: str, file: str, line: int, column: int) -> Loc:
+    """A 0-based mark as a Loc inside the text: "end of stream" marks lie one line past the end."""
+    lines = text.split("\n")
+    if line >= len(lines):
+        line, column = len(lines) - 1, len(lines[-1])
+    if line == len(lines) - 1 and not lines[line] and line > 0:  # the empty piece after a final newline
+        line -= 1
+        column = len(lines[line])
+    return Loc(file, line + 1, min(column, len(lines[line])) + 1)
+
+
 def load_yaml(text: str, file: str) -> Node:
     """Parse one YAML document into a positioned Node tree."""
     import yaml
@@ -80,7 +91,7 @@ def load_yaml(text: str, file: str) -> Node:
         root = _compose(text, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        loc = Loc(file, mark.line + 1, mark.column + 1) if mark else Loc(file)
+        loc = _inside(text, file, mark.line, mark.column) if mark else Loc(file)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         raise _fail(f"invalid YAML: {problem}", loc) from None
     except yaml.YAMLError as exc:
