@@ -95,20 +95,31 @@ class Report:
         return 1 if self.errors else 0
 
 
-def lint(paths: Iterable[str], strict: bool = False) -> Report:
-    """Lint files and directories; `strict` turns warnings into errors."""
+def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = False) -> Report:
+    """Lint files and directories; `strict` turns warnings into errors; `skip_non_specs` ignores
+    YAML files that are not cnncalc specs (no `input`/`layers`), for hooks that see every *.yaml."""
     files = expand(paths)
     diags: list[Diagnostic] = []
+    checked = []
     for f in files:
         try:
-            diags.extend(check_file(f))
+            found = check_file(f)
         except Exception as exc:  # a bug in cnncalc must not hide the other files' results
-            diags.append(Diagnostic("error", f"internal error ({type(exc).__name__}: {exc}); please report it",
-                                    Loc(f), "internal-error"))
+            found = [Diagnostic("error", f"internal error ({type(exc).__name__}: {exc}); please report it",
+                                Loc(f), "internal-error")]
+        if skip_non_specs and any(d.rule == "not-a-spec" for d in found):
+            continue
+        checked.append(f)
+        seen = set()
+        for d in found:  # a problem inside a repeated block is reported once
+            key = (d.loc, d.severity, d.message, d.rule)
+            if key not in seen:
+                seen.add(key)
+                diags.append(d)
     if strict:
         diags = [replace(d, severity="error") if d.severity == "warning" else d for d in diags]
     diags.sort(key=lambda d: (d.loc.file, d.loc.line, d.loc.col, d.severity != "error", d.rule, d.message))
-    return Report(files, diags)
+    return Report(checked, diags)
 
 
 # ---- output formats ---------------------------------------------------------------------------

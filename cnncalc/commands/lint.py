@@ -15,7 +15,9 @@ FORMATS = ("text", "json", "github")  # = cnncalc.lint.FORMATS, repeated so --he
               help="text: file:line:col lines; json: one object (docs/lint.md); github: Actions annotations.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only: no warnings, no summary.")
-def lint(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool) -> None:
+@click.option("--skip-non-specs", is_flag=True,
+              help="Silently skip YAML files that are not cnncalc specs (no `input`/`layers`), e.g. in hooks.")
+def lint(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool, skip_non_specs: bool) -> None:
     """Check every FILE (directories: every *.yaml/*.yml below) and report every problem.
 
     Schema, references, shapes, `expect:` assertions and warnings; one line per problem:
@@ -24,7 +26,7 @@ def lint(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool) -> None:
     """
     from .. import lint as engine
 
-    report = engine.lint(paths, strict=strict)
+    report = engine.lint(paths, strict=strict, skip_non_specs=skip_non_specs)
     click.echo(engine.RENDER[fmt](report, quiet), nl=False)
     if not quiet and fmt != "json":
         click.echo(engine.summary(report), err=True)
