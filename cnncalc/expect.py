@@ -69,7 +69,8 @@ def _compare(node: Node, actual: dict[str, Any], file_diags: list[Diagnostic], w
                                          "unknown-key"))
             continue
         try:
-            want = _shape(vnode.value) if key == "output_shape" else _count(key, vnode.value)
+            value = vnode.plain()
+            want = _shape(value) if key == "output_shape" else _count(key, value)
         except _Bad as exc:
             file_diags.append(Diagnostic("error", str(exc), vnode.loc, "invalid-value"))
             continue
