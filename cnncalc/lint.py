@@ -27,7 +27,7 @@ def check_text(text: str, file: str) -> list[Diagnostic]:
     try:
         net = loads(text, file)
     except SpecError as err:
-        return list(err.diagnostics)
+        return _with_partial(err)
     return _check_network(net)
 
 
@@ -38,8 +38,19 @@ def check_file(path: str | Path) -> list[Diagnostic]:
     try:
         net = load(path)
     except SpecError as err:
-        return list(err.diagnostics)
+        return _with_partial(err)
     return _check_network(net)
+
+
+def _with_partial(err: SpecError) -> list[Diagnostic]:
+    """The parse errors, plus the shape errors, warnings and layer `expect:` failures of the layers
+    before the first parse error (`SpecError.partial`), which do not depend on it."""
+    partial = getattr(err, "partial", None)
+    if partial is None or not partial.layers:
+        return list(err.diagnostics)
+    # unused-layer would be wrong: the consumers of these layers were cut off
+    extra = [d for d in _check_network(partial) if d.rule != "unused-layer"]
+    return list(err.diagnostics) + extra
 
 
 def _check_network(net: Any) -> list[Diagnostic]:

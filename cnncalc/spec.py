@@ -118,9 +118,14 @@ class _Parser:
         self.block_expects: list[tuple[str, str, Node, slice]] = []
         self.expanded = 0  # layer and block copies made so far (bounded by MAX_LAYERS)
         self.n_errors = 0
+        # layers[:clean] were parsed before the first error and do not depend on it (see `partial`)
+        self.clean: int | None = None
+        self.position: dict[str, int] = {}
         self.reported: set[tuple[Loc, str]] = set()
 
     def err(self, message: str, loc: Loc, rule: str) -> None:
+        if self.clean is None:
+            self.clean = len(self.layers)
         self.n_errors += 1
         if (loc, message) not in self.reported:  # a broken layer in a repeated block: report it once
             self.reported.add((loc, message))
@@ -159,7 +164,12 @@ class _Parser:
             raise SpecError(self.out.diagnostics)
         last = self._sequence(layers_node, scope, self.globals, "input", "", 0)
         self._resolve(scope)
-        self.out.raise_if_errors()
+        if self.out.errors:
+            err = SpecError(self.out.errors)
+            # the layers before the first error, so that `lint` can report their shape errors as well
+            err.partial = Network(name, self.file, layout, tensor, input_loc,  # type: ignore[attr-defined]
+                                  self.layers[: self.clean], dict(self.globals), [], None, "")
+            raise err
         net = Network(name, self.file, layout, tensor, input_loc, self.layers, dict(self.globals),
                       self.out.warnings, top.get("expect"), last, self.block_expects)
         return net
@@ -431,6 +441,7 @@ class _Parser:
         else:
             spec.inputs = [prev]
         if ok:
+            self.position[spec.name] = len(self.layers)
             self.layers.append(spec)
         return glob
 
@@ -507,6 +518,11 @@ class _Parser:
             self.block_expects.append((glob, last, entry["expect"], slice(start, len(self.layers))))
         return last
 
+    def _taint(self, spec: LayerSpec) -> None:
+        """`spec` (parsed before the error) lost an input: it and what follows are not intact."""
+        if spec.name in self.position and self.clean is not None:
+            self.clean = min(self.clean, self.position[spec.name])
+
     def _resolve(self, scope: _Scope) -> None:
         for spec, items in scope.pending:
             resolved = []
@@ -514,11 +530,13 @@ class _Parser:
                 ref = item.value
                 if not isinstance(ref, str):
                     self.err(f"inputs must be layer names, got {ref!r}", item.loc, "invalid-value")
+                    self._taint(spec)
                     continue
                 target = scope.names.get(ref)
                 if target is None:
                     self.err(f"{spec.name}: unknown layer {ref!r} in inputs{suggest(ref, list(scope.names))}",
                              item.loc, "unknown-reference")
+                    self._taint(spec)
                     continue
                 resolved.append(target)
             spec.inputs = resolved

@@ -247,3 +247,20 @@ def test_deep_nesting_cannot_crash_the_interpreter(tmp_path):
                        timeout=60, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.returncode == 1, r.stderr
     assert r.stdout == f"{path}:1:71: error: YAML nested too deeply (more than 64 levels) [too-large]\n"
+
+
+def test_parse_errors_and_shape_errors_of_intact_layers_together():
+    text = """input: [8, 8, 3]
+layers:
+  - {type: conv2d, name: a, filters: 4, kernel: 1}
+  - {type: add, name: s, inputs: [a, input]}
+  - {type: conv2d, name: c, filters: 4, kernal: 1}
+  - {type: dense, units: 3}
+"""
+    got = sorted((d.loc.line, d.rule) for d in check_text(text, "t.yaml"))
+    # line 4: a real shape error before the typo; line 6 (dense after a spatial tensor) is not reported,
+    # because what it reads depends on the broken line 5
+    assert got == [(4, "shape-mismatch"), (5, "unknown-param")]
+    # a layer whose input reference is broken is not analysed, nor anything after it
+    text = "input: [8, 8, 3]\nlayers:\n  - {type: relu, name: a, inputs: [zz]}\n  - {type: dense, units: 3}\n"
+    assert [d.rule for d in check_text(text, "t.yaml")] == ["unknown-reference"]
