@@ -101,7 +101,7 @@ def _eval(node: ast.AST, scope: dict[str, Any]) -> Any:
         return any(values)
     if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
         left = _eval(node.left, scope)
-        for op, comp in zip(node.ops, node.comparators):
+        for op, comp in zip(node.ops, node.comparators, strict=True):
             right = _eval(comp, scope)
             try:
                 ok = _CMP[type(op)](left, right)

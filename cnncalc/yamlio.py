@@ -149,7 +149,6 @@ def _loader_class() -> Any:
                     self.depth -= 1
 
         _LOADER = Loader
-        del yaml
     return _LOADER
 
 

@@ -32,7 +32,7 @@ def _window(cls: type[LayerType], p: dict, x: Tensor, op: str) -> Out:
     explain = [line for d in dims for line in d.explain]
     explain.append("params = 0 (pooling has no weights)")
     return Out(out, ops=ops, warnings=warnings, explain=explain,
-               rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"])), stride,
+               rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"], strict=True)), stride,
                      tuple(d.pad_begin for d in dims)))
 
 
