@@ -110,7 +110,6 @@ def _loader_class() -> Any:
     """A loader = libyaml's event parser (or PyYAML's) + PyYAML's Python composer, with limits."""
     global _LOADER
     if _LOADER is None:
-        import yaml
         from yaml.composer import Composer
         from yaml.resolver import Resolver
 
