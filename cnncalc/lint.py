@@ -100,8 +100,9 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 clean (warnings allowed), 1 problems found, 2 a file could not be read."""
-        if any(d.rule == "unreadable" for d in self.diagnostics):
+        """0 clean (warnings allowed), 1 problems found, 2 a file could not be read or a directory
+        holds no YAML file."""
+        if any(d.rule in ("unreadable", "no-files") for d in self.diagnostics):
             return 2
         return 1 if self.errors else 0
 
@@ -109,9 +110,13 @@ class Report:
 def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = False) -> Report:
     """Lint files and directories; `strict` turns warnings into errors; `skip_non_specs` ignores
     YAML files that are not cnncalc specs (no `input`/`layers`), for hooks that see every *.yaml."""
+    paths = list(paths)
     files = expand(paths)
     diags: list[Diagnostic] = []
     checked = []
+    for p in paths:  # a CI job pointed at the wrong directory must not pass by checking nothing
+        if Path(p).is_dir() and not expand([p]):
+            diags.append(Diagnostic("error", "no *.yaml or *.yml files in this directory", Loc(p), "no-files"))
     for f in files:
         try:
             found = check_file(f)

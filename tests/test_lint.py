@@ -93,7 +93,7 @@ def test_invalid_encoding_rule(tmp_path):
 
 def test_every_rule_is_documented():
     doc = (ROOT / "docs" / "lint.md").read_text(encoding="utf-8")
-    for rule in [*RULES, "invalid-encoding", "unreadable", "internal-error"]:
+    for rule in [*RULES, "invalid-encoding", "unreadable", "internal-error", "no-files"]:
         assert f"`{rule}`" in doc, rule
 
 
@@ -139,6 +139,10 @@ def test_exit_codes(tmp_path):
     missing = lint(DATA / "clean.yaml", tmp_path / "nope.yaml")
     assert missing.exit_code == 2 and "nope.yaml:1:1: error: cannot read file" in missing.stdout
     assert lint().exit_code == 2  # usage: no file
+    (tmp_path / "empty").mkdir()
+    r = lint(tmp_path / "empty")
+    assert (r.exit_code, r.stdout) == (2, f"{tmp_path / 'empty'}:1:1: error: no *.yaml or *.yml files in this directory "
+                                          "[no-files]\n")
     assert lint("--format", "xml", DATA / "clean.yaml").exit_code == 2
     assert CliRunner().invoke(main, ["lint", "--bogus", "x.yaml"]).exit_code == 2
 
