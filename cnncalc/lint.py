@@ -18,6 +18,7 @@ from .errors import Diagnostic, Loc, SpecError
 FORMATS = ("text", "json", "github")
 SUFFIXES = (".yaml", ".yml")
 JSON_VERSION = 1
+MAX_MESSAGE = 500
 
 
 def check_text(text: str, file: str) -> list[Diagnostic]:
@@ -131,6 +132,8 @@ def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = Fals
             key = (d.loc, d.severity, d.message, d.rule)
             if key not in seen:
                 seen.add(key)
+                if len(d.message) > MAX_MESSAGE:  # a 1 MB string value quoted in "got '…'"
+                    d = replace(d, message=d.message[:MAX_MESSAGE] + f"… ({len(d.message)} characters)")
                 diags.append(d)
     if strict:
         diags = [replace(d, severity="error") if d.severity == "warning" else d for d in diags]

@@ -119,3 +119,10 @@ def test_yaml_tags_are_never_constructed():
     for tag in ("!!python/object/apply:os.system [echo hi]", "!!python/name:os.system", "!custom {a: 1}",
                 "!!binary aGk=", "!!set {a, b}", "!!timestamp 2001-12-14"):
         assert rules(f"input: {tag}\nlayers: [relu]\n") == ["invalid-yaml"], tag
+
+
+def test_huge_values_are_not_echoed_whole(tmp_path):
+    path = tmp_path / "long.yaml"
+    path.write_text("input: [8, 8, 3]\nlayers:\n  - {type: conv2d, kernel: 1, filters: '" + "x" * 500_000 + "'}\n")
+    r = CliRunner().invoke(main, ["lint", str(path)])
+    assert r.exit_code == 1 and "[invalid-value]" in r.stdout and len(r.stdout) < 1000
