@@ -26,6 +26,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("cnncalc.commands.export", "export", "Write the network as PyTorch or Keras code."),
     "verify": ("cnncalc.commands.export", "verify", "Build the network in PyTorch or Keras and compare every layer."),
     "diagram": ("cnncalc.commands.diagram", "diagram", "Draw the network as SVG (or Mermaid)."),
+    "check": ("cnncalc.commands.check", "check", "Verify the `expect:` assertions of spec files."),
+    "lint": ("cnncalc.commands.lint", "lint", "Check spec files for CI: every problem, file:line:col, exit 1."),
+    "schema": ("cnncalc.commands.schema", "schema", "Print the JSON Schema of the spec format (for editors)."),
 }
 
 

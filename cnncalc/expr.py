@@ -74,6 +74,9 @@ def _eval(node: ast.AST, scope: dict[str, Any]) -> Any:
         return scope[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
         left, right = _eval(node.left, scope), _eval(node.right, scope)
+        if (isinstance(left, str) or isinstance(right, str)) and not isinstance(node.op, ast.Add):
+            # 'x' * 10**12 or '%999999999d' % 1 would build the huge string before any length check
+            raise ExprError("strings can only be joined with +")
         try:
             result = _BIN[type(node.op)](left, right)
         except (TypeError, ZeroDivisionError) as exc:

@@ -16,7 +16,7 @@ from . import expr
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
 from .layers.base import check_value
-from .yamlio import Node, decode, load_yaml
+from .yamlio import MAX_BYTES, Node, decode, load_yaml
 
 TOP_KEYS = ("name", "input", "layout", "params", "blocks", "layers", "expect", "description")
 LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
@@ -24,8 +24,9 @@ BLOCK_USE_KEYS = ("block", "name", "inputs", "repeat", "if", "expect")
 LAYOUTS = ("channels_last", "channels_first")
 MAX_LAYERS = 100_000
 MAX_BLOCK_DEPTH = 16
-MAX_DIM = 1 << 24
-_NAME_SUB = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
+MAX_ERRORS = 1000  # per file, counting repeats of the same error (each costs a did-you-mean search)
+MAX_DIM = 1 << 24  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
+_NAME_SUB = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")  # `$x` / `${expr}` inside a layer name
 
 
 @dataclass
@@ -60,6 +61,8 @@ class Network:
     warnings: list[Diagnostic]
     expect: Node | None = None
     output: str = ""
+    # `expect:` on block uses: (instance name, output layer, expect node, slice of `layers` it expanded to)
+    block_expects: list[tuple[str, str, Node, slice]] = field(default_factory=list)
 
     def analyse(self, convention: str | None = None) -> Any:
         from .analysis import analyse
@@ -79,7 +82,8 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Network:
     path = Path(path)
     file = str(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)  # never more: /dev/zero or a 50 GB file must not be read whole
     except IsADirectoryError:
         raise SpecError(Diagnostic("error", "is a directory, not a spec file", Loc(file), "unreadable")) from None
     except OSError as exc:
@@ -114,9 +118,24 @@ class _Parser:
         self.globals: dict[str, Any] = {}
         self.blocks: dict[str, Node] = {}
         self.all_names: dict[str, LayerSpec] = {}
+        self.block_expects: list[tuple[str, str, Node, slice]] = []
+        self.expanded = 0  # layer and block copies made so far (bounded by MAX_LAYERS)
+        self.n_errors = 0
+        # layers[:clean] were parsed before the first error and do not depend on it (see `partial`)
+        self.clean: int | None = None
+        self.position: dict[str, int] = {}
+        self.reported: set[tuple[Loc, str]] = set()
 
     def err(self, message: str, loc: Loc, rule: str) -> None:
-        self.out.error(message, loc, rule)
+        if self.clean is None:
+            self.clean = len(self.layers)
+        self.n_errors += 1
+        if (loc, message) not in self.reported:  # a broken layer in a repeated block: report it once
+            self.reported.add((loc, message))
+            self.out.error(message, loc, rule)
+        if self.n_errors >= MAX_ERRORS:
+            raise SpecError(self.out.diagnostics + [Diagnostic(
+                "error", f"stopped after {MAX_ERRORS} errors; fix these first", loc, "too-many-errors")])
 
     # ---- top level -------------------------------------------------------------------------
     def parse(self, root: Node) -> Network:
@@ -124,6 +143,9 @@ class _Parser:
             raise SpecError(Diagnostic("error", "a spec is a YAML mapping with `input` and `layers`; "
                                        f"this file holds a {_kind(root.value)}", root.loc, "not-a-spec"))
         top = root.value
+        if "layers" not in top and "input" not in top:  # e.g. a CI workflow found by `lint DIR`
+            raise SpecError(Diagnostic("error", "not a cnncalc spec: a spec is a mapping with `input` and `layers`",
+                                       root.loc, "not-a-spec"))
         for key, kloc in (root.key_locs or {}).items():
             if key not in TOP_KEYS:
                 self.err(f"unknown top-level key {key!r}{suggest(key, TOP_KEYS)}", kloc, "unknown-key")
@@ -145,9 +167,14 @@ class _Parser:
             raise SpecError(self.out.diagnostics)
         last = self._sequence(layers_node, scope, self.globals, "input", "", 0)
         self._resolve(scope)
-        self.out.raise_if_errors()
+        if self.out.errors:
+            err = SpecError(self.out.errors)
+            # the layers before the first error, so that `lint` can report their shape errors as well
+            err.partial = Network(name, self.file, layout, tensor, input_loc,  # type: ignore[attr-defined]
+                                  self.layers[: self.clean], dict(self.globals), [], None, "")
+            raise err
         net = Network(name, self.file, layout, tensor, input_loc, self.layers, dict(self.globals),
-                      self.out.warnings, top.get("expect"), last)
+                      self.out.warnings, top.get("expect"), last, self.block_expects)
         return net
 
     def _layout(self, node: Node | None) -> str:
@@ -274,6 +301,12 @@ class _Parser:
             return prev
         name_node = entry.get("name")
         for i in range(n_repeat):
+            # count every copy, also those dropped by `if` or failing: nested repeats of a broken
+            # or empty block must not loop 1000**3 times
+            self.expanded += 1
+            if self.expanded > MAX_LAYERS:
+                raise SpecError(self.out.diagnostics + [Diagnostic(
+                    "error", f"the spec expands to more than {MAX_LAYERS} layers", node.loc, "too-large")])
             local = dict(env, i=i) if "repeat" in entry else env
             if "if" in entry:
                 try:
@@ -289,9 +322,6 @@ class _Parser:
                     return prev
                 if "repeat" in entry and "$" not in str(name_node.value):
                     name = f"{name}.{i}"
-            if len(self.layers) >= MAX_LAYERS:
-                raise SpecError(self.out.diagnostics + [Diagnostic(
-                    "error", f"the spec expands to more than {MAX_LAYERS} layers", node.loc, "too-large")])
             if "block" in entry:
                 prev = self._block_use(node, scope, local, prev, name, origin, depth)
             else:
@@ -429,6 +459,7 @@ class _Parser:
         else:
             spec.inputs = [prev]
         if ok:
+            self.position[spec.name] = len(self.layers)
             self.layers.append(spec)
         return glob
 
@@ -496,12 +527,20 @@ class _Parser:
         inner = _Scope(glob + ".", block_input)
         inner.blocks = (*scope.blocks, (glob, bname))
         where = f"block {bname!r} used at line {node.loc.line}"
+        start = len(self.layers)
         last = self._sequence(self.blocks[bname].value["layers"], inner, benv, block_input,
                               f"{where}; {origin}" if origin else where, depth + 1)
         self._resolve(inner)
         # the block's own name refers to its output
         scope.names[local] = last
+        if "expect" in entry:
+            self.block_expects.append((glob, last, entry["expect"], slice(start, len(self.layers))))
         return last
+
+    def _taint(self, spec: LayerSpec) -> None:
+        """`spec` (parsed before the error) lost an input: it and what follows are not intact."""
+        if spec.name in self.position and self.clean is not None:
+            self.clean = min(self.clean, self.position[spec.name])
 
     def _resolve(self, scope: _Scope) -> None:
         for spec, items in scope.pending:
@@ -510,11 +549,13 @@ class _Parser:
                 ref = item.value
                 if not isinstance(ref, str):
                     self.err(f"inputs must be layer names, got {ref!r}", item.loc, "invalid-value")
+                    self._taint(spec)
                     continue
                 target = scope.names.get(ref)
                 if target is None:
                     self.err(f"{spec.name}: unknown layer {ref!r} in inputs{suggest(ref, list(scope.names))}",
                              item.loc, "unknown-reference")
+                    self._taint(spec)
                     continue
                 resolved.append(target)
             spec.inputs = resolved

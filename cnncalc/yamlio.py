@@ -3,6 +3,10 @@
 PyYAML's composer gives nodes with marks; we convert them ourselves (instead of
 `yaml.safe_load`) so that every value keeps its line and column, duplicate keys are
 caught, and alias expansion is bounded ("billion laughs").
+
+Events come from libyaml when it is available (4x faster) but nodes are composed in Python:
+libyaml's own composer recurses in C and crashes the interpreter (SIGSEGV) on ~100,000 nested
+brackets, while ours stops at MAX_DEPTH levels and MAX_NODES nodes before converting anything.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from typing import Any
 
 from .errors import Diagnostic, Loc, SpecError
 
-MAX_BYTES = 4 * 1024 * 1024
-MAX_NODES = 200_000  # after alias expansion
+MAX_BYTES = 1024 * 1024  # real specs are a few KB; parsing 1 MB of YAML takes ~3 s at worst
+MAX_NODES = 100_000  # composed, and again after alias expansion
 MAX_DEPTH = 64
+MAX_INT = 2**63  # larger numbers mean nothing in a spec (counts are checked against expect: up to this)
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -54,7 +59,7 @@ def _fail(message: str, loc: Loc, rule: str = "invalid-yaml") -> SpecError:
 
 def decode(data: bytes, file: str) -> str:
     if len(data) > MAX_BYTES:
-        raise _fail(f"file is {len(data)} bytes; specs are limited to {MAX_BYTES} bytes", Loc(file), "too-large")
+        raise _fail(f"file is larger than {MAX_BYTES} bytes, the limit for a spec", Loc(file), "too-large")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -65,6 +70,17 @@ def decode(data: bytes, file: str) -> str:
     return text
 
 
+def _inside(text: str, file: str, line: int, column: int) -> Loc:
+    """A 0-based mark as a Loc inside the text: "end of stream" marks lie one line past the end."""
+    lines = text.split("\n")
+    if line >= len(lines):
+        line, column = len(lines) - 1, len(lines[-1])
+    if line == len(lines) - 1 and not lines[line] and line > 0:  # the empty piece after a final newline
+        line -= 1
+        column = len(lines[line])
+    return Loc(file, line + 1, min(column, len(lines[line])) + 1)
+
+
 def load_yaml(text: str, file: str) -> Node:
     """Parse one YAML document into a positioned Node tree."""
     import yaml
@@ -72,10 +88,10 @@ def load_yaml(text: str, file: str) -> Node:
     if not text.strip():
         raise _fail("file is empty; a spec needs at least `input` and `layers`", Loc(file), "empty-file")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        loc = Loc(file, mark.line + 1, mark.column + 1) if mark else Loc(file)
+        loc = _inside(text, file, mark.line, mark.column) if mark else Loc(file)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         raise _fail(f"invalid YAML: {problem}", loc) from None
     except yaml.YAMLError as exc:
@@ -85,6 +101,62 @@ def load_yaml(text: str, file: str) -> Node:
     if root is None:
         raise _fail("file holds no YAML document; a spec needs at least `input` and `layers`", Loc(file), "empty-file")
     return _Converter(file).convert(root)
+
+
+_LOADER: Any = None
+
+
+def _loader_class() -> Any:
+    """A loader = libyaml's event parser (or PyYAML's) + PyYAML's Python composer, with limits."""
+    global _LOADER
+    if _LOADER is None:
+        from yaml.composer import Composer
+        from yaml.resolver import Resolver
+
+        try:
+            from yaml._yaml import CParser as Events
+        except ImportError:  # PyYAML without libyaml
+            from yaml.parser import Parser
+            from yaml.reader import Reader
+            from yaml.scanner import Scanner
+
+            class Events(Reader, Scanner, Parser):  # type: ignore[no-redef]
+                def __init__(self, stream: str):
+                    Reader.__init__(self, stream)
+                    Scanner.__init__(self)
+                    Parser.__init__(self)
+
+        class Loader(Composer, Resolver, Events):  # Composer first: its compose_node, not libyaml's
+            def __init__(self, stream: str, file: str):
+                Events.__init__(self, stream)
+                Composer.__init__(self)
+                Resolver.__init__(self)
+                self.file, self.depth, self.count = file, 0, 0
+
+            def compose_node(self, parent: Any, index: Any) -> Any:
+                self.depth += 1
+                self.count += 1
+                if self.depth > MAX_DEPTH or self.count > MAX_NODES:
+                    mark = getattr(self.peek_event(), "start_mark", None)
+                    loc = Loc(self.file, mark.line + 1, mark.column + 1) if mark else Loc(self.file)
+                    if self.depth > MAX_DEPTH:
+                        raise _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc, "too-large")
+                    raise _fail(f"YAML has more than {MAX_NODES} values; refusing to load it", loc, "too-large")
+                try:
+                    return Composer.compose_node(self, parent, index)
+                finally:
+                    self.depth -= 1
+
+        _LOADER = Loader
+    return _LOADER
+
+
+def _compose(text: str, file: str) -> Any:
+    loader = _loader_class()(text, file)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 class _Converter:
@@ -138,5 +210,12 @@ class _Converter:
         try:
             value = self.constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError):
-            raise _fail(f"cannot read value {node.value!r}", loc, "invalid-yaml") from None
+            raise _fail(f"cannot read value {_short(node.value)}", loc, "invalid-yaml") from None
+        if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+            # also keeps 0xfff… (no digit limit in hex) from failing later when printed in a message
+            raise _fail(f"number {_short(node.value)} is too large (limit 2**63)", loc, "too-large")
         return Node(value, loc)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"

@@ -32,7 +32,7 @@ def boxes(text: str) -> dict[str, ET.Element]:
     return out
 
 
-EXTRA = sorted((ROOT / "tests" / "data").rglob("*.yaml"))
+EXTRA = sorted(p for p in (ROOT / "tests" / "data").rglob("*.yaml") if "lint" not in p.parts)  # lint's are broken
 
 
 @pytest.mark.parametrize("arch", ARCHS + EXTRA, ids=str)

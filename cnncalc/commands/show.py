@@ -6,6 +6,7 @@ import click
 
 from ..memory import DTYPE_BYTES, OPTIMIZER_STATES, MemoryConfig
 from ..render import FORMATS
+from .check import report_expectations
 from .common import console, convention_option, fail, parse_sets, print_warnings
 
 
@@ -55,6 +56,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], b
 
             click.echo("\n" + ex.to_text(analysis))
         print_warnings(analysis.warnings)
+        report_expectations(analysis)
         return
     from .. import render
 
@@ -71,6 +73,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], b
     click.echo(text.rstrip("\n"))
     if fmt != "json":
         print_warnings(analysis.warnings)
+    report_expectations(analysis)
 
 
 @click.command()

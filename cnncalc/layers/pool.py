@@ -101,6 +101,29 @@ def _adaptive_bins(size: int, out: int) -> list[int]:
     return [-(-((i + 1) * size) // out) - (i * size) // out for i in range(out)]
 
 
+def _floor_sum(n: int, m: int, a: int, b: int) -> int:
+    """Σ_{i<n} floor((a·i + b)/m) for a, b ≥ 0 in O(log) steps (the classic floor-sum recursion)."""
+    total = 0
+    while n:
+        if a >= m:
+            total += (n - 1) * n // 2 * (a // m)
+            a %= m
+        if b >= m:
+            total += n * (b // m)
+            b %= m
+        y_max = a * n + b
+        if y_max < m:
+            break
+        n, b, m, a = y_max // m, y_max % m, a, m
+    return total
+
+
+def _adaptive_cells(size: int, out: int) -> int:
+    """Σ of the adaptive window sizes, = sum(_adaptive_bins(size, out)) without building the list
+    (output_size may be up to MAX_DIM)."""
+    return _floor_sum(out, out, size, size + out - 1) - _floor_sum(out, out, size, 0)
+
+
 class AdaptiveAvgPool2d(LayerType):
     name = "adaptive_avg_pool2d"
     aliases = ("adaptive_avgpool",)
@@ -113,8 +136,7 @@ class AdaptiveAvgPool2d(LayerType):
         x = inputs[0]
         sizes = need_spatial(x, 2, cls.name)
         oh, ow = p["output_size"]
-        bh, bw = _adaptive_bins(sizes[0], oh), _adaptive_bins(sizes[1], ow)
-        cells = sum(h * w for h in bh for w in bw)  # summed window sizes over one channel
+        cells = _adaptive_cells(sizes[0], oh) * _adaptive_cells(sizes[1], ow)  # summed window sizes, one channel
         out = Tensor(x.c, (oh, ow))
         ops = {"add": x.c * (cells - oh * ow), "div": out.numel}
         rf = None
@@ -123,8 +145,11 @@ class AdaptiveAvgPool2d(LayerType):
             rf = RF((kh, kw), (kh, kw), (0, 0))
         elif oh == 1 and ow == 1:
             rf = RF((), (), (), global_=True)
-        return Out(out, ops=ops, rf=rf,
-                   explain=[f"output {oh}x{ow} per channel; windows of {bh} rows x {bw} columns"])
+        if oh <= 16 and ow <= 16:
+            windows = f"windows of {_adaptive_bins(sizes[0], oh)} rows x {_adaptive_bins(sizes[1], ow)} columns"
+        else:
+            windows = f"{fmt(cells)} window cells in all"
+        return Out(out, ops=ops, rf=rf, explain=[f"output {oh}x{ow} per channel; {windows}"])
 
 
 LAYERS = [MaxPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, AdaptiveAvgPool2d]

@@ -1,0 +1,183 @@
+"""Lint: check spec files fully and report every problem (the engine behind `cnncalc lint`).
+
+One file = read once, parse, analyse, check `expect:`; the result is a list of Diagnostics.
+Rule ids are documented in docs/lint.md. Output formats: text (one line per problem, like a
+compiler), json (a stable object), github (GitHub Actions workflow commands = annotations).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostic, Loc, SpecError
+
+FORMATS = ("text", "json", "github")
+SUFFIXES = (".yaml", ".yml")
+JSON_VERSION = 1
+MAX_MESSAGE = 500
+
+
+def check_text(text: str, file: str) -> list[Diagnostic]:
+    """Every problem in spec text (parse, shapes, warnings, expect). Never raises SpecError."""
+    from .spec import loads
+
+    try:
+        net = loads(text, file)
+    except SpecError as err:
+        return _with_partial(err)
+    return _check_network(net)
+
+
+def check_file(path: str | Path) -> list[Diagnostic]:
+    """Every problem in one spec file; unreadable files give one `unreadable` diagnostic."""
+    from .spec import load
+
+    try:
+        net = load(path)
+    except SpecError as err:
+        return _with_partial(err)
+    return _check_network(net)
+
+
+def _with_partial(err: SpecError) -> list[Diagnostic]:
+    """The parse errors, plus the shape errors, warnings and layer `expect:` failures of the layers
+    before the first parse error (`SpecError.partial`), which do not depend on it."""
+    partial = getattr(err, "partial", None)
+    if partial is None or not partial.layers:
+        return list(err.diagnostics)
+    # unused-layer would be wrong: the consumers of these layers were cut off
+    extra = [d for d in _check_network(partial) if d.rule != "unused-layer"]
+    return list(err.diagnostics) + extra
+
+
+def _check_network(net: Any) -> list[Diagnostic]:
+    from .expect import check
+
+    try:
+        analysis = net.analyse()
+    except SpecError as err:
+        # shape errors stop the analysis; the parser's warnings still hold
+        return list(err.diagnostics) + list(net.warnings)
+    return list(analysis.warnings) + check(analysis)
+
+
+def expand(paths: Iterable[str]) -> list[str]:
+    """Files to lint: named files as given, directories walked for *.yaml/*.yml.
+
+    Hidden files and directories (.git, .github, .pre-commit-config.yaml) are skipped while
+    walking; a named file is always checked. Missing paths are kept so they are reported.
+    """
+    out: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = []
+            for f in path.rglob("*"):
+                rel = f.relative_to(path).parts
+                if f.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in rel) and f.is_file():
+                    found.append(str(f))
+            out.extend(sorted(found))
+        else:
+            out.append(str(path))
+    return list(dict.fromkeys(out))  # a file named twice is checked once
+
+
+@dataclass
+class Report:
+    files: list[str]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity == "warning" for d in self.diagnostics)
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean (warnings allowed), 1 problems found, 2 a file could not be read or a directory
+        holds no YAML file."""
+        if any(d.rule in ("unreadable", "no-files") for d in self.diagnostics):
+            return 2
+        return 1 if self.errors else 0
+
+
+def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = False) -> Report:
+    """Lint files and directories; `strict` turns warnings into errors; `skip_non_specs` ignores
+    YAML files that are not cnncalc specs (no `input`/`layers`), for hooks that see every *.yaml."""
+    paths = list(paths)
+    files = expand(paths)
+    diags: list[Diagnostic] = []
+    checked = []
+    for p in paths:  # a CI job pointed at the wrong directory must not pass by checking nothing
+        if Path(p).is_dir() and not expand([p]):
+            diags.append(Diagnostic("error", "no *.yaml or *.yml files in this directory", Loc(p), "no-files"))
+    for f in files:
+        try:
+            found = check_file(f)
+        except Exception as exc:  # a bug in cnncalc must not hide the other files' results
+            found = [Diagnostic("error", f"internal error ({type(exc).__name__}: {exc}); please report it",
+                                Loc(f), "internal-error")]
+        if skip_non_specs and any(d.rule == "not-a-spec" for d in found):
+            continue
+        checked.append(f)
+        seen = set()
+        for d in found:  # a problem inside a repeated block is reported once
+            key = (d.loc, d.severity, d.message, d.rule)
+            if key not in seen:
+                seen.add(key)
+                if len(d.message) > MAX_MESSAGE:  # a 1 MB string value quoted in "got '…'"
+                    d = replace(d, message=d.message[:MAX_MESSAGE] + f"… ({len(d.message)} characters)")
+                diags.append(d)
+    if strict:
+        diags = [replace(d, severity="error") if d.severity == "warning" else d for d in diags]
+    diags.sort(key=lambda d: (d.loc.file, d.loc.line, d.loc.col, d.severity != "error", d.rule, d.message))
+    return Report(checked, diags)
+
+
+# ---- output formats ---------------------------------------------------------------------------
+
+def summary(r: Report) -> str:
+    def n(k: int, what: str) -> str:
+        return f"{k} {what}{'' if k == 1 else 's'}"
+
+    return f"{n(len(r.files), 'file')} checked: {n(r.errors, 'error')}, {n(r.warnings, 'warning')}"
+
+
+def to_text(r: Report, quiet: bool = False) -> str:
+    return "".join(d.format() + "\n" for d in r.diagnostics if not (quiet and d.severity != "error"))
+
+
+def to_json(r: Report, quiet: bool = False) -> str:
+    shown = [d for d in r.diagnostics if not (quiet and d.severity != "error")]
+    doc = {"version": JSON_VERSION, "files": len(r.files), "errors": r.errors, "warnings": r.warnings,
+           "exit_code": r.exit_code, "diagnostics": [d.to_dict() for d in shown]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _gh_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(s: str) -> str:
+    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(r: Report, quiet: bool = False) -> str:
+    """GitHub Actions annotations: `::error file=…,line=…,col=…,title=…::message`."""
+    lines = []
+    for d in r.diagnostics:
+        if quiet and d.severity != "error":
+            continue
+        props = f"file={_gh_prop(d.loc.file)},line={d.loc.line},col={d.loc.col},title={_gh_prop('cnncalc ' + d.rule)}"
+        lines.append(f"::{d.severity} {props}::{_gh_data(d.message)} [{d.rule}]\n")
+    return "".join(lines)
+
+
+RENDER = {"text": to_text, "json": to_json, "github": to_github}
