@@ -29,10 +29,6 @@ from .layers import RF, Tensor
 if TYPE_CHECKING:
     from .analysis import Analysis, LayerResult
 
-# Layers that report no receptive-field step yet are not elementwise: a fractional stride
-# (transposed conv) has no (kernel, stride, pad) form, so the field is not computed past them.
-OPAQUE = frozenset({"conv_transpose2d"})
-
 LOCAL, GLOBAL, UNKNOWN, NONE = "local", "global", "unknown", "none"
 
 
@@ -83,12 +79,10 @@ def _step(layer: LayerResult, ins: list[ReceptiveField], whole: ReceptiveField, 
     in_spatial = Tensor.from_dims(layer.input_shapes[0], layout).spatial
     if x.kind == GLOBAL or (rf is not None and (rf.global_ or _covers(rf, in_spatial))):
         return whole  # any function of units that see everything sees everything
-    if x.kind != LOCAL or layer.type in OPAQUE:
+    if x.kind != LOCAL or (rf is not None and rf.opaque):
         return ReceptiveField(UNKNOWN)
     if rf is None:
-        # elementwise layers keep the field; anything else that moves pixels (a reshape, uneven
-        # adaptive pooling) has no uniform window
-        return x if in_spatial == layer.tensor.spatial else ReceptiveField(UNKNOWN)
+        return x  # elementwise
     assert x.size is not None and x.jump is not None and x.start is not None
     if len(rf.kernel) != len(x.size):
         return ReceptiveField(UNKNOWN)

@@ -62,6 +62,15 @@ class RF:
     stride: tuple[int, ...]
     pad: tuple[int, ...]
     global_: bool = False  # the output sees the whole input (global pooling, flatten, dense)
+    opaque: bool = False  # moves pixels in a way no (kernel, stride, pad) step describes
+
+    @staticmethod
+    def whole() -> RF:
+        return RF((), (), (), global_=True)
+
+    @staticmethod
+    def unknown() -> RF:
+        return RF((), (), (), opaque=True)
 
 
 @dataclass
@@ -72,7 +81,7 @@ class Out:
     ops: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     explain: list[str] = field(default_factory=list)
-    rf: RF | None = None  # None: elementwise (does not change the receptive field)
+    rf: RF | None = None  # None: elementwise, keeps the receptive field; see RF.whole(), RF.unknown()
 
 
 @dataclass(frozen=True)

@@ -169,8 +169,9 @@ class ConvTranspose2d(LayerType):
         explain.append(f"params = {c_in} · {c_out // g} · {_kdesc(p['kernel'])}{' + ' + str(c_out) if biases else ''}"
                        f" = {fmt(weights + biases)}")
         explain.append(f"MACs = {fmt(x.numel)} inputs · {c_out // g}·{_kdesc(p['kernel'])} = {fmt(macs)}")
-        # No receptive-field step: a fractional stride does not fit the (kernel, stride, pad) recurrence.
-        return Out(out, weights + biases, ops={"mac": macs, "bias": out.numel if biases else 0}, explain=explain)
+        # a fractional stride does not fit the (kernel, stride, pad) recurrence
+        return Out(out, weights + biases, ops={"mac": macs, "bias": out.numel if biases else 0}, explain=explain,
+                   rf=RF.unknown())
 
 
 LAYERS = [Conv2d, Conv1d, DepthwiseConv2d, SeparableConv2d, ConvTranspose2d]

@@ -30,7 +30,7 @@ class Dense(LayerType):
         explain = [f"params = {fmt(x.c)} · {fmt(units)}" + (f" + {fmt(units)}" if biases else "")
                    + f" = {fmt(weights + biases)}", f"MACs = {fmt(x.c)} · {fmt(units)} = {fmt(weights)}"]
         return Out(Tensor(units), weights + biases, ops={"mac": weights, "bias": biases}, explain=explain,
-                   rf=RF((), (), (), global_=True))
+                   rf=RF.whole())
 
 
 class Flatten(LayerType):
@@ -42,7 +42,7 @@ class Flatten(LayerType):
     def infer(cls, p, inputs):
         x = inputs[0]
         explain = [f"features = {' · '.join(map(str, (*x.spatial, x.c)))} = {fmt(x.numel)}"] if x.spatial else []
-        return Out(Tensor(x.numel), explain=explain, rf=RF((), (), (), global_=True) if x.spatial else None)
+        return Out(Tensor(x.numel), explain=explain, rf=RF.whole() if x.spatial else None)
 
 
 class Reshape(LayerType):
@@ -66,7 +66,8 @@ class Reshape(LayerType):
                              f"({fmt(math.prod(shape))} values)", "shape-mismatch", key="shape")
         if len(shape) > 4:
             raise LayerError("reshape supports at most 3 spatial dims", "invalid-value", key="shape")
-        return Out(Tensor.from_dims(shape, p["__layout__"]))
+        out = Tensor.from_dims(shape, p["__layout__"])
+        return Out(out, rf=None if out.spatial == x.spatial else RF.unknown())
 
 
 class ZeroPad2d(LayerType):

@@ -80,7 +80,7 @@ class _Global(LayerType):
         n = math.prod(x.spatial)
         ops = {"cmp": x.c * (n - 1)} if cls.op == "max" else {"add": x.c * (n - 1), "div": x.c}
         return Out(out, ops=ops, explain=[f"each of {x.c} channels reduced over {fmt(n)} positions"],
-                   rf=RF((), (), (), global_=True))
+                   rf=RF.whole())
 
 
 class GlobalAvgPool2d(_Global):
@@ -139,12 +139,13 @@ class AdaptiveAvgPool2d(LayerType):
         cells = _adaptive_cells(sizes[0], oh) * _adaptive_cells(sizes[1], ow)  # summed window sizes, one channel
         out = Tensor(x.c, (oh, ow))
         ops = {"add": x.c * (cells - oh * ow), "div": out.numel}
-        rf = None
-        if sizes[0] % oh == 0 and sizes[1] % ow == 0:
+        if oh == 1 and ow == 1:
+            rf = RF.whole()
+        elif sizes[0] % oh == 0 and sizes[1] % ow == 0:
             kh, kw = sizes[0] // oh, sizes[1] // ow
             rf = RF((kh, kw), (kh, kw), (0, 0))
-        elif oh == 1 and ow == 1:
-            rf = RF((), (), (), global_=True)
+        else:
+            rf = RF.unknown()  # uneven windows have no single (kernel, stride)
         if oh <= 16 and ow <= 16:
             windows = f"windows of {_adaptive_bins(sizes[0], oh)} rows x {_adaptive_bins(sizes[1], ow)} columns"
         else:
