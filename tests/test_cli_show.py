@@ -73,3 +73,11 @@ def test_version_and_help_do_not_import_the_analysis():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert run("--version").output.strip() == f"cnncalc, version {cnncalc.__version__}"
+
+
+def test_unwritable_output_is_one_line_exit_1(tmp_path):
+    target = str(tmp_path / "missing" / "out.txt")
+    for args in (["schema", "-o", target], ["diagram", HW, "-o", target], ["export", HW, "--to", "pytorch", "-o", target]):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert result.output.strip().splitlines()[-1] == f"{target}: error: cannot write: No such file or directory"

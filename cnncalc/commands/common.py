@@ -203,3 +203,17 @@ class CalcCommand(click.Command):
             return super().invoke(ctx)
         except click.UsageError as exc:
             raise _OneLineUsageError(exc.format_message(), exc.ctx or ctx) from None
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write to `output` (one-line error and exit 1 if that fails), or to stdout when None."""
+    if not output:
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        click.echo(f"{output}: error: cannot write: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {output}", err=True)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from .common import fail, parse_sets, print_warnings
+from .common import fail, parse_sets, print_warnings, write_output
 
 
 @click.command()
@@ -36,13 +34,4 @@ def diagram(file: str, output: str | None, fmt: str, width: int, sets: tuple[str
         from ..diagram.mermaid import render as mermaid
 
         text = mermaid(analysis)
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            click.echo(f"{output}: error: cannot write: {exc.strerror or exc}", err=True)
-            sys.exit(1)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    write_output(text, output)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import console, fail, parse_sets, print_warnings
+from .common import console, fail, parse_sets, print_warnings, write_output
 
 TARGETS = ("pytorch", "torch", "keras")
 
@@ -29,16 +29,7 @@ def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) ->
     except SpecError as err:
         fail(err)
     print_warnings(analysis.warnings)
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(code)
-        except OSError as exc:
-            click.echo(f"{output}: error: cannot write: {exc.strerror or exc}", err=True)
-            sys.exit(1)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(code, nl=False)
+    write_output(code, output)
 
 
 @click.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .common import write_output
+
 
 @click.command()
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=str),
@@ -17,8 +19,4 @@ def schema(output: str | None) -> None:
     from ..schema import to_json
 
     text = to_json()
-    if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        click.echo(text, nl=False)
+    write_output(text, output)
