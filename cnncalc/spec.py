@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import expr
+from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
 from .layers.base import check_value
@@ -86,6 +87,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Network:
     return loads(decode(data, file), file, overrides)
 
 
+@paused
 def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = None) -> Network:
     """Parse a spec from text; `file` is used in messages."""
     root = load_yaml(text, file)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..render import FORMATS
@@ -24,9 +26,16 @@ def show(file: str, fmt: str, sets: tuple[str, ...]) -> None:
     except SpecError as err:
         fail(err)
     if fmt == "table":
-        from ..render.table import print_table
+        from ..render.plain import plain_stream, table_text
 
-        print_table(analysis, console())
+        # piped output: the same characters rich would print, without importing rich (render/plain.py)
+        text = table_text(analysis) if plain_stream(sys.stdout) else None
+        if text is not None:
+            sys.stdout.write(text)
+        else:
+            from ..render.table import print_table
+
+            print_table(analysis, console())
         print_warnings(analysis.warnings)
         return
     from .. import render
