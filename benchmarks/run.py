@@ -131,13 +131,22 @@ class Timing:
 
 
 def timed(cmd: list[str], repeat: int, tty: bool = False) -> Timing:
-    run(cmd, tty)  # warm the file cache
-    walls, cpus = [], []
+    return timed_together({"x": cmd}, repeat, tty)["x"]
+
+
+def timed_together(cmds: dict[str, list[str]], repeat: int, tty: bool = False) -> dict[str, Timing]:
+    """Time several commands in interleaved rounds, so that a burst of load elsewhere on the machine
+    hits them all alike and their ratios stay fair."""
+    for cmd in cmds.values():
+        run(cmd, tty)  # warm the file cache
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(repeat):
-        wall, cpu, _ = run(cmd, tty)
-        walls.append(wall)
-        cpus.append(cpu)
-    return Timing(walls, cpus)
+        for key, cmd in cmds.items():
+            wall, cpu, _ = run(cmd, tty)
+            walls[key].append(wall)
+            cpus[key].append(cpu)
+    return {k: Timing(walls[k], cpus[k]) for k in cmds}
 
 
 def ms(seconds: float) -> str:
@@ -191,36 +200,40 @@ def imported_modules(args: list[str]) -> set[str]:
 # ---- sections ----------------------------------------------------------------------------------
 
 def startup(rep: Report, repeat: int, torch_times: dict[str, float]) -> None:
-    rep.section("Startup: whole-process wall time (stdout piped)")
-    floor = timed([PY, "-c", "pass"], repeat)
-    rep.row("python -c pass (the floor)", str(floor))
-    bare = timed([PY, "-I", "-S", "-c", "pass"], repeat)
-    rep.row("python -I -S -c pass (no site, no .pth)", str(bare))
-    libs = timed([PY, "-c", "import click, yaml"], repeat)
-    rep.row("python -c 'import click, yaml'", str(libs))
-    for args in (["--version"], ["--help"]):
-        t = timed(cnncalc_cmd(*args), repeat)
-        mods = imported_modules(cnncalc_cmd(*args)[1:])
+    rep.section("Startup: whole-process wall time (stdout piped; floor and cnncalc runs interleaved)")
+    t = timed_together({
+        "floor": [PY, "-c", "pass"],
+        "bare": [PY, "-I", "-S", "-c", "pass"],
+        "libs": [PY, "-c", "import click, yaml"],
+        "--version": cnncalc_cmd("--version"),
+        "--help": cnncalc_cmd("--help"),
+        "alexnet": cnncalc_cmd("show", "architectures/alexnet.yaml"),
+        "resnet50": cnncalc_cmd("show", "architectures/resnet50.yaml"),
+        "json": cnncalc_cmd("show", "-f", "json", "architectures/resnet50.yaml"),
+        "-m": [PY, "-m", "cnncalc", "show", "architectures/resnet50.yaml"],
+    }, repeat)
+    floor = t["floor"].wall
+    rep.row("python -c pass (the floor)", str(t["floor"]))
+    rep.row("python -I -S -c pass (no site, no .pth)", f"{t['bare']}  {t['bare'].wall / floor:.2f}x floor")
+    rep.row("python -c 'import click, yaml'", f"{t['libs']}  {t['libs'].wall / floor:.2f}x floor")
+    for arg in ("--version", "--help"):
+        mods = imported_modules(cnncalc_cmd(arg)[1:])
         heavy = sorted(m for m in mods if m in ("yaml", "rich", "cnncalc.spec", "cnncalc.analysis", "cnncalc.layers"))
-        rep.check(f"cnncalc {args[0]}", f"{t.wall / floor.wall:.2f}x floor", not heavy,
+        rep.check(f"cnncalc {arg}", f"{t[arg].wall * 1000:.1f} ms, {t[arg].wall / floor:.2f}x floor", not heavy,
                   "imports no analysis" + (f" (imports {', '.join(heavy)})" if heavy else ""))
     for net in ("alexnet", "resnet50"):
-        spec = f"architectures/{net}.yaml"
-        t = timed(cnncalc_cmd("show", spec), repeat)
-        rep.row(f"cnncalc show {net}", str(t))
-        rep.check("  vs python -c pass", f"{t.wall / floor.wall:.2f}x", t.wall <= 2 * floor.wall, "<= 2x")
+        rep.row(f"cnncalc show {net}", str(t[net]))
+        rep.check("  vs python -c pass", f"{t[net].wall / floor:.2f}x", t[net].wall <= 2 * floor, "<= 2x")
         if net in torch_times:
-            ratio = torch_times[net] / t.wall
+            ratio = torch_times[net] / t[net].wall
             rep.check("  torch + torchinfo / cnncalc", f"{ratio:.1f}x faster", ratio >= 20, ">= 20x")
         else:
             rep.row("  torch + torchinfo / cnncalc", "skipped (torch or torchinfo not installed)")
-    t = timed(cnncalc_cmd("show", "-f", "json", "architectures/resnet50.yaml"), repeat)
-    rep.row("cnncalc show -f json resnet50", f"{t}  {t.wall / floor.wall:.2f}x floor")
-    t = timed([PY, "-m", "cnncalc", "show", "architectures/resnet50.yaml"], repeat)
-    rep.row("python -m cnncalc show resnet50", f"{t}  {t.wall / floor.wall:.2f}x floor")
+    rep.row("cnncalc show -f json resnet50", f"{t['json']}  {t['json'].wall / floor:.2f}x floor")
+    rep.row("python -m cnncalc show resnet50", f"{t['-m']}  {t['-m'].wall / floor:.2f}x floor")
     try:
-        t = timed(cnncalc_cmd("show", "architectures/resnet50.yaml"), max(3, repeat // 2), tty=True)
-        rep.row("cnncalc show resnet50 in a terminal (rich)", f"{t}  {t.wall / floor.wall:.2f}x floor")
+        tty = timed(cnncalc_cmd("show", "architectures/resnet50.yaml"), max(3, repeat // 2), tty=True)
+        rep.row("cnncalc show resnet50 in a terminal (rich)", f"{tty}  {tty.wall / floor:.2f}x floor")
     except (ImportError, OSError) as exc:
         rep.row("cnncalc show resnet50 in a terminal (rich)", f"skipped ({exc})")
 

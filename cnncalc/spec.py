@@ -6,7 +6,6 @@ after an error where it can, so that `lint` reports every problem in one run.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +68,8 @@ class Network:
 
 
 def suggest(word: str, options: list[str] | tuple[str, ...] | Any) -> str:
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -341,12 +342,7 @@ class _Parser:
             hint = suggest(tnode.value.lower(), names + list(ALIASES)) or "; run `cnncalc types` for the list"
             self.err(f"unknown layer type {tnode.value!r}{hint}", tnode.loc, "unknown-layer")
             return prev
-        # map aliases to canonical parameter names
-        canon: dict[str, str] = {}
-        for pname, p in cls.params.items():
-            canon[pname] = pname
-            for a in p.aliases:
-                canon[a] = pname
+        canon = _canon(cls)  # aliases → canonical parameter names
         params: dict[str, Any] = {}
         raw: dict[str, Any] = {}
         locs: dict[str, Loc] = {}
@@ -361,6 +357,8 @@ class _Parser:
             if key not in canon:
                 options = list(canon) + list(LAYER_KEYS)
                 hint = suggest(key, options)
+                import difflib
+
                 close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
                 if close and close[0] in canon:
                     typo_of.add(canon[close[0]])  # one error for a typo, not also "needs <param>"
@@ -393,7 +391,7 @@ class _Parser:
                     if pname not in typo_of:
                         self.err(f"{cls.name} needs `{pname}`", tnode.loc, "missing-param")
                 else:
-                    params[pname] = check_value(pname, p, p.default, cls.ndim) if p.default is not None else None
+                    params[pname] = _default(cls, pname)
         local = name or self._auto_name(scope, cls.prefix)
         spec = LayerSpec(scope.prefix + local, cls, params, [], node.loc, locs, origin=origin,
                          expect=entry.get("expect"), raw=raw)
@@ -501,6 +499,32 @@ class _Parser:
                     continue
                 resolved.append(target)
             spec.inputs = resolved
+
+
+# Per layer type, computed once: at 10,000 layers these were a tenth of the parse.
+_CANON: dict[type[LayerType], dict[str, str]] = {}
+_DEFAULTS: dict[tuple[type[LayerType], str], Any] = {}
+
+
+def _canon(cls: type[LayerType]) -> dict[str, str]:
+    canon = _CANON.get(cls)
+    if canon is None:
+        canon = {}
+        for pname, p in cls.params.items():
+            canon[pname] = pname
+            for a in p.aliases:
+                canon[a] = pname
+        _CANON[cls] = canon
+    return canon
+
+
+def _default(cls: type[LayerType], pname: str) -> Any:
+    """The checked default value of a parameter (immutable: ints, strings, tuples)."""
+    key = (cls, pname)
+    if key not in _DEFAULTS:
+        p = cls.params[pname]
+        _DEFAULTS[key] = check_value(pname, p, p.default, cls.ndim) if p.default is not None else None
+    return _DEFAULTS[key]
 
 
 def _flat(v: Any) -> list[Any]:

@@ -90,9 +90,10 @@ def load_yaml(text: str, file: str) -> Node:
 
 
 _FAST_LOADER: Any = None
-# PyYAML rejects these where libyaml accepts them (a tab as flow whitespace, `?` inside a flow
-# scalar, `!` tags); texts holding any of them take the pure-Python path, as every text used to.
-_SLOW_CHARS = ("\t", "?", "!", "\ufeff")
+# PyYAML rejects some texts that libyaml accepts: a tab used as whitespace, a byte-order mark
+# inside the text, `?` or `!` inside a flow scalar, some tags. Texts holding a tab or BOM anywhere,
+# or `?`/`!` in any scalar, or any explicit tag, take the pure-Python path, as every text used to.
+_SLOW_CHARS = ("\t", "\ufeff")
 
 
 def _compose_fast(text: str) -> Any:
@@ -119,7 +120,9 @@ def _compose_fast(text: str) -> Any:
         return None
     finally:
         loader.dispose()
-    return root if isinstance(root, yaml.MappingNode) else None  # not a spec: the error path words it
+    if loader.suspect or not isinstance(root, yaml.MappingNode):  # not a spec: the error path words it
+        return None
+    return root
 
 
 def _fast_loader_class(yaml: Any) -> Any:
@@ -133,10 +136,18 @@ def _fast_loader_class(yaml: Any) -> Any:
             yaml.resolver.Resolver.__init__(self)
             self.text = text
             self.lines: list[str] | None = None
+            self.suspect = False  # the text may read differently in PyYAML
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if getattr(self.peek_event(), "tag", None) is not None:  # an explicit tag (alias events have none)
+                self.suspect = True
+            return super().compose_node(parent, index)
 
         def compose_scalar_node(self, anchor: Any) -> Any:
             node = super().compose_scalar_node(anchor)
-            if node.value == "" and not node.style and anchor is None:
+            if "?" in node.value or "!" in node.value:
+                self.suspect = True
+            elif node.value == "" and not node.style and anchor is None:
                 self._fix_empty_mark(node)
             return node
 
