@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import conventions
+from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError
 from .graph import INPUT, topo_order
 from .layers import RF, Tensor
@@ -97,6 +98,7 @@ def _context(spec: LayerSpec) -> str:
     return f" (in {spec.origin})" if spec.origin else ""
 
 
+@paused
 def analyse(net: Network, convention: str | None = None) -> Analysis:
     """Propagate shapes through `net`; raises SpecError listing every shape error."""
     conv = conventions.get(convention)

@@ -103,32 +103,40 @@ def load_yaml(text: str, file: str) -> Node:
     return _Converter(file).convert(root)
 
 
-_LOADER: Any = None
+_LOADERS: Any = None
+
+# PyYAML rejects or reads differently some texts that libyaml accepts: a tab used as whitespace,
+# a byte-order mark inside the text, `?` or `!` inside a scalar, explicit tags. Those texts, and
+# every text with a YAML error (so that errors are worded and placed as PyYAML does), take the
+# pure-Python parser; the libyaml one is about 8x faster for everything else.
+_SLOW_CHARS = ("\t", "\ufeff")
 
 
-def _loader_class() -> Any:
-    """A loader = libyaml's event parser (or PyYAML's) + PyYAML's Python composer, with limits."""
-    global _LOADER
-    if _LOADER is None:
+def _loader_classes() -> tuple[Any, Any]:
+    """(fast, pure) loaders: an event parser (libyaml's, or PyYAML's) + PyYAML's Python composer.
+
+    The composer is always PyYAML's Python one, with depth and node limits: libyaml's own
+    composer recurses in C and crashes the interpreter on ~100,000 nested `[`.
+    """
+    global _LOADERS
+    if _LOADERS is None:
+        import re
+
+        import yaml
         from yaml.composer import Composer
+        from yaml.parser import Parser
+        from yaml.reader import Reader
         from yaml.resolver import Resolver
+        from yaml.scanner import Scanner
 
-        try:
-            from yaml._yaml import CParser as Events
-        except ImportError:  # PyYAML without libyaml
-            from yaml.parser import Parser
-            from yaml.reader import Reader
-            from yaml.scanner import Scanner
+        class PureEvents(Reader, Scanner, Parser):
+            def __init__(self, stream: str):
+                Reader.__init__(self, stream)
+                Scanner.__init__(self)
+                Parser.__init__(self)
 
-            class Events(Reader, Scanner, Parser):  # type: ignore[no-redef]
-                def __init__(self, stream: str):
-                    Reader.__init__(self, stream)
-                    Scanner.__init__(self)
-                    Parser.__init__(self)
-
-        class Loader(Composer, Resolver, Events):  # Composer first: its compose_node, not libyaml's
-            def __init__(self, stream: str, file: str):
-                Events.__init__(self, stream)
+        class Limited(Composer, Resolver):
+            def init(self, file: str) -> None:
                 Composer.__init__(self)
                 Resolver.__init__(self)
                 self.file, self.depth, self.count = file, 0, 0
@@ -137,7 +145,7 @@ def _loader_class() -> Any:
                 self.depth += 1
                 self.count += 1
                 if self.depth > MAX_DEPTH or self.count > MAX_NODES:
-                    mark = getattr(self.peek_event(), "start_mark", None)
+                    mark = getattr(self.peek_event(), "start_mark", None)  # type: ignore[attr-defined]
                     loc = Loc(self.file, mark.line + 1, mark.column + 1) if mark else Loc(self.file)
                     if self.depth > MAX_DEPTH:
                         raise _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc, "too-large")
@@ -147,12 +155,82 @@ def _loader_class() -> Any:
                 finally:
                     self.depth -= 1
 
-        _LOADER = Loader
-    return _LOADER
+        class PureLoader(Limited, PureEvents):
+            def __init__(self, stream: str, file: str):
+                PureEvents.__init__(self, stream)
+                self.init(file)
+
+        fast: Any = None
+        cparser: Any = None
+        try:
+            from yaml._yaml import CParser as cparser
+        except ImportError:  # PyYAML without libyaml
+            pass
+        if cparser is not None:
+            class FastLoader(Limited, cparser):  # type: ignore[misc, valid-type]
+                def __init__(self, stream: str, file: str):
+                    cparser.__init__(self, stream)
+                    self.init(file)
+                    self.text = stream
+                    self.lines: list[str] | None = None
+                    self.suspect = False  # the text may read differently in PyYAML: use the pure parser
+
+                def compose_node(self, parent: Any, index: Any) -> Any:
+                    if getattr(self.peek_event(), "tag", None) is not None:  # explicit tag (aliases have none)
+                        self.suspect = True
+                    return super().compose_node(parent, index)
+
+                def compose_scalar_node(self, anchor: Any) -> Any:
+                    node = super().compose_scalar_node(anchor)
+                    if "?" in node.value or "!" in node.value:
+                        self.suspect = True
+                    elif node.value == "" and not node.style and anchor is None:
+                        self._fix_empty_mark(node)
+                    return node
+
+                def _fix_empty_mark(self, node: Any) -> None:
+                    # An empty value after `key:` in a flow mapping: libyaml marks the next token (`,` or
+                    # `}`, maybe on a later line), PyYAML the end of the `:`; keep PyYAML's place.
+                    if self.lines is None:
+                        self.lines = re.split("\r\n|[\r\n\x85\u2028\u2029]", self.text)  # YAML's line breaks
+                    line, col = node.start_mark.line, node.start_mark.column
+                    if line >= len(self.lines):
+                        return
+                    before = self.lines[line][:col].rstrip(" ")
+                    while not before and line > 0:
+                        line -= 1
+                        before = self.lines[line].rstrip(" ")
+                    if before.endswith(":") and (line, len(before)) != (node.start_mark.line, col):
+                        node.start_mark = node.end_mark = yaml.Mark(node.start_mark.name, node.start_mark.index,
+                                                                    line, len(before), None, None)  # type: ignore[arg-type]
+
+            fast = FastLoader
+        _LOADERS = (fast, PureLoader)
+    return _LOADERS
+
+
+def _compose_fast(text: str, file: str) -> Any:
+    """The root node via libyaml's parser, or None where the pure-Python parser must decide."""
+    import yaml
+
+    fast = _loader_classes()[0]
+    if fast is None or any(c in text for c in _SLOW_CHARS):
+        return None
+    loader = fast(text, file)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError:
+        return None  # the pure parser words and places the error
+    finally:
+        loader.dispose()
+    return root if not loader.suspect and isinstance(root, yaml.MappingNode) else None
 
 
 def _compose(text: str, file: str) -> Any:
-    loader = _loader_class()(text, file)
+    root = _compose_fast(text, file)
+    if root is not None:
+        return root
+    loader = _loader_classes()[1](text, file)
     try:
         return loader.get_single_node()
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..memory import DTYPE_BYTES, OPTIMIZER_STATES, MemoryConfig
@@ -48,9 +50,17 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], b
         fail(err)
     mem = MemoryConfig(batch_size or 1, dtype or "float32", optimizer or "adam")
     if fmt == "table":
-        from ..render.table import print_table
+        from ..render.plain import plain_stream, table_text
 
-        print_table(analysis, console(), columns, mem, memory_summary=bool(batch_size or dtype or optimizer))
+        summary = bool(batch_size or dtype or optimizer)
+        # piped output: the same characters rich would print, without importing rich (render/plain.py)
+        text = table_text(analysis) if not columns and not summary and plain_stream(sys.stdout) else None
+        if text is not None:
+            sys.stdout.write(text)
+        else:
+            from ..render.table import print_table
+
+            print_table(analysis, console(), columns, mem, memory_summary=summary)
         if explain:
             from ..render import explain as ex
 

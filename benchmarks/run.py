@@ -1,0 +1,388 @@
+"""cnncalc's speed figures, each against its target (issue 7). Run from anywhere:
+
+    python benchmarks/run.py            # about a minute
+    python benchmarks/run.py --quick    # fewer repetitions
+
+Only the standard library is needed; torch + torchinfo add the comparison rows (else "skipped").
+Every figure comes from separate processes started the way a user starts them; times are the
+minimum over repetitions (the least disturbed run), CPU time is user + system of the child.
+This is a script that prints ratios, not a test: nothing here fails a build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+# one residual block of 10 layers (bottleneck: 1x1, 3x3, 1x1 convs with batch norm, add, relu)
+RESIDUAL_SPEC = """\
+name: generated residual stack
+input: [64, 56, 56]
+layout: channels_first
+blocks:
+  res:
+    layers:
+      - {type: conv2d, name: conv1, filters: 16, kernel: 1, bias: false}
+      - {type: batch_norm, name: bn1}
+      - {type: relu, name: relu1}
+      - {type: conv2d, name: conv2, filters: 16, kernel: 3, padding: 1, bias: false}
+      - {type: batch_norm, name: bn2}
+      - {type: relu, name: relu2}
+      - {type: conv2d, name: conv3, filters: 64, kernel: 1, bias: false}
+      - {type: batch_norm, name: bn3}
+      - {type: add, name: add, inputs: [bn3, input]}
+      - {type: relu, name: relu3}
+layers:
+  - {block: res, name: stage, repeat: %d}
+"""
+
+
+def residual_spec(layers: int) -> str:
+    return RESIDUAL_SPEC % (layers // 10)
+
+
+def flat_spec(layers: int) -> str:
+    """The same kind of network written out layer by layer: the YAML itself grows with the depth."""
+    lines = ["name: generated flat stack", "input: [64, 56, 56]", "layout: channels_first", "layers:"]
+    for i in range(layers):
+        lines.append("  - {type: conv2d, filters: 64, kernel: 3, padding: 1}" if i % 2 == 0 else "  - relu")
+    return "\n".join(lines) + "\n"
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "PYTHONPROFILEIMPORTTIME", "PYTHONTRACEMALLOC"):
+        env.pop(var, None)
+    return env
+
+
+ENV = child_env()
+
+
+def run(cmd: list[str], tty: bool = False) -> tuple[float, float, subprocess.CompletedProcess | None]:
+    """(wall seconds, child CPU seconds, result) of one run; stdout to a pipe, or a 200-column pty."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    if tty:
+        proc = None
+        _run_in_pty(cmd)
+    else:
+        proc = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.decode()[-2000:]}")
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, proc
+
+
+def _run_in_pty(cmd: list[str]) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    drained = threading.Thread(target=_drain, args=(master,), daemon=True)
+    drained.start()
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=ENV, stdout=slave, stderr=subprocess.PIPE)
+    finally:
+        os.close(slave)
+    drained.join(5)
+    os.close(master)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.decode()[-2000:]}")
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass
+
+
+class Timing:
+    def __init__(self, walls: list[float], cpus: list[float]):
+        self.wall = min(walls)
+        self.median = statistics.median(walls)
+        self.cpu = min(cpus)
+
+    def __str__(self) -> str:
+        return f"{ms(self.wall)} (median {ms(self.median)}, CPU {ms(self.cpu)})"
+
+
+def timed(cmd: list[str], repeat: int, tty: bool = False) -> Timing:
+    return timed_together({"x": cmd}, repeat, tty)["x"]
+
+
+def timed_together(cmds: dict[str, list[str]], repeat: int, tty: bool = False) -> dict[str, Timing]:
+    """Time several commands in interleaved rounds, so that a burst of load elsewhere on the machine
+    hits them all alike and their ratios stay fair."""
+    for cmd in cmds.values():
+        run(cmd, tty)  # warm the file cache
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(repeat):
+        for key, cmd in cmds.items():
+            wall, cpu, _ = run(cmd, tty)
+            walls[key].append(wall)
+            cpus[key].append(cpu)
+    return {k: Timing(walls[k], cpus[k]) for k in cmds}
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms" if seconds < 10 else f"{seconds:7.2f} s "
+
+
+class Report:
+    def __init__(self) -> None:
+        self.misses: list[str] = []
+
+    def section(self, title: str) -> None:
+        print(f"\n## {title}", flush=True)
+
+    def row(self, label: str, value: str) -> None:
+        print(f"  {label:<44} {value}", flush=True)
+
+    def check(self, label: str, value: str, ok: bool, target: str) -> None:
+        mark = "ok  " if ok else "MISS"
+        print(f"  {label:<44} {value:<22} [{mark}] target {target}", flush=True)
+        if not ok:
+            self.misses.append(label)
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = " load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:
+        load = ""
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}),{load}; "
+            f"Python {platform.python_version()}")
+
+
+def cnncalc_cmd(*args: str) -> list[str]:
+    # what the `cnncalc` console script runs, minus the shell wrapper (pyenv/venv shims add their own cost)
+    return [PY, "-c", "import sys; from cnncalc.cli import main; sys.argv[0] = 'cnncalc'; sys.exit(main())", *args]
+
+
+def imported_modules(args: list[str]) -> set[str]:
+    proc = subprocess.run([PY, "-X", "importtime", *args], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    return {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+
+
+# ---- sections ----------------------------------------------------------------------------------
+
+def startup(rep: Report, repeat: int, torch_times: dict[str, float]) -> None:
+    rep.section("Startup: whole-process wall time (stdout piped; floor and cnncalc runs interleaved)")
+    t = timed_together({
+        "floor": [PY, "-c", "pass"],
+        "bare": [PY, "-I", "-S", "-c", "pass"],
+        "libs": [PY, "-c", "import click, yaml"],
+        "--version": cnncalc_cmd("--version"),
+        "--help": cnncalc_cmd("--help"),
+        "alexnet": cnncalc_cmd("show", "architectures/alexnet.yaml"),
+        "resnet50": cnncalc_cmd("show", "architectures/resnet50.yaml"),
+        "json": cnncalc_cmd("show", "-f", "json", "architectures/resnet50.yaml"),
+        "-m": [PY, "-m", "cnncalc", "show", "architectures/resnet50.yaml"],
+    }, repeat)
+    floor = t["floor"].wall
+    rep.row("python -c pass (the floor)", str(t["floor"]))
+    rep.row("python -I -S -c pass (no site, no .pth)", f"{t['bare']}  {t['bare'].wall / floor:.2f}x floor")
+    rep.row("python -c 'import click, yaml'", f"{t['libs']}  {t['libs'].wall / floor:.2f}x floor")
+    for arg in ("--version", "--help"):
+        mods = imported_modules(cnncalc_cmd(arg)[1:])
+        heavy = sorted(m for m in mods if m in ("yaml", "rich", "cnncalc.spec", "cnncalc.analysis", "cnncalc.layers"))
+        rep.check(f"cnncalc {arg}", f"{t[arg].wall * 1000:.1f} ms, {t[arg].wall / floor:.2f}x floor", not heavy,
+                  "imports no analysis" + (f" (imports {', '.join(heavy)})" if heavy else ""))
+    for net in ("alexnet", "resnet50"):
+        rep.row(f"cnncalc show {net}", str(t[net]))
+        rep.check("  vs python -c pass", f"{t[net].wall / floor:.2f}x", t[net].wall <= 2 * floor, "<= 2x")
+        if net in torch_times:
+            ratio = torch_times[net] / t[net].wall
+            rep.check("  torch + torchinfo / cnncalc", f"{ratio:.1f}x faster", ratio >= 20, ">= 20x")
+        else:
+            rep.row("  torch + torchinfo / cnncalc", "skipped (torch or torchinfo not installed)")
+    rep.row("cnncalc show -f json resnet50", f"{t['json']}  {t['json'].wall / floor:.2f}x floor")
+    rep.row("python -m cnncalc show resnet50", f"{t['-m']}  {t['-m'].wall / floor:.2f}x floor")
+    try:
+        tty = timed(cnncalc_cmd("show", "architectures/resnet50.yaml"), max(3, repeat // 2), tty=True)
+        rep.row("cnncalc show resnet50 in a terminal (rich)", f"{tty}  {tty.wall / floor:.2f}x floor")
+    except (ImportError, OSError) as exc:
+        rep.row("cnncalc show resnet50 in a terminal (rich)", f"skipped ({exc})")
+
+
+TORCH_SCRIPT = """\
+import sys
+sys.path.insert(0, "tests")
+import torch, torchinfo, torch_models
+name = sys.argv[1]
+chw = torch_models.INPUT_CHW.get(name, (3, 224, 224))
+print(torchinfo.summary(torch_models.build(name), input_size=(1, *chw), verbose=0))
+"""
+
+
+def torch_rows(rep: Report, repeat: int) -> dict[str, float]:
+    rep.section("PyTorch + torchinfo: build the network, print torchinfo.summary (whole process)")
+    probe = subprocess.run([PY, "-c", "import torch, torchinfo"], cwd=ROOT, env=ENV, capture_output=True)
+    if probe.returncode != 0 or not (ROOT / "tests" / "torch_models.py").exists():
+        rep.row("torch + torchinfo", "skipped (torch, torchinfo or tests/torch_models.py missing)")
+        return {}
+    out = {}
+    for net in ("alexnet", "resnet50"):
+        t = timed([PY, "-c", TORCH_SCRIPT, net], max(2, repeat // 5))
+        rep.row(f"torch + torchinfo {net}", str(t))
+        out[net] = t.wall
+    return out
+
+
+CHILD_ANALYSE = """\
+import resource, sys, time
+import cnncalc
+cnncalc.load("architectures/hw_conv_760.yaml").analyse()  # lazy imports out of the way
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    start = time.perf_counter()
+    a = cnncalc.load(sys.argv[1]).analyse()
+    best = min(best, time.perf_counter() - start)
+    assert len(a.layers) == int(sys.argv[3]), len(a.layers)
+print(best)
+"""
+
+CHILD_RSS = """\
+import resource, sys
+import cnncalc
+a = cnncalc.load(sys.argv[1]).analyse()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
+"""
+
+
+def analyse_time(path: Path, layers: int, repeat: int) -> float:
+    _, _, proc = run([PY, "-c", CHILD_ANALYSE, str(path), str(repeat), str(layers)])
+    assert proc is not None
+    return float(proc.stdout.decode().strip())
+
+
+def scaling(rep: Report, tmp: Path, repeat: int) -> None:
+    rep.section("Scaling: load + analyse in one process (best of several), generated specs")
+    small, big = tmp / "res1000.yaml", tmp / "res10000.yaml"
+    small.write_text(residual_spec(1000))
+    big.write_text(residual_spec(10000))
+    flat_small, flat_big = tmp / "flat1000.yaml", tmp / "flat10000.yaml"
+    flat_small.write_text(flat_spec(1000))
+    flat_big.write_text(flat_spec(10000))
+    n = max(3, repeat // 3)
+    t1, t10 = analyse_time(small, 1000, n), analyse_time(big, 10000, n)
+    rep.row("1,000 layers (repeat of a residual block)", ms(t1))
+    rep.check("10,000 layers (repeat of a residual block)", ms(t10), t10 < 0.5, "< 0.5 s")
+    rep.check("  10,000 / 1,000 layers", f"{t10 / t1:.1f}x", t10 / t1 <= 12, "<= 12x")
+    f1, f10 = analyse_time(flat_small, 1000, n), analyse_time(flat_big, 10000, n)
+    rep.row("1,000 layers written out (YAML grows too)", ms(f1))
+    rep.row("10,000 layers written out", f"{ms(f10)}  {f10 / f1:.1f}x the 1,000")
+    _, _, proc = run([PY, "-c", CHILD_RSS, str(big)])
+    assert proc is not None
+    rss = int(proc.stdout.decode()) / 1024
+    rep.check("peak RSS, 10,000 layers (whole process)", f"{rss:.1f} MiB", rss < 150, "< 150 MiB")
+    _, _, proc = run([PY, "-c", CHILD_RSS, str(flat_big)])
+    assert proc is not None
+    rep.row("peak RSS, 10,000 layers written out", f"{int(proc.stdout.decode()) / 1024:.1f} MiB")
+    for args in (["show"], ["show", "-f", "json"]):
+        t = timed(cnncalc_cmd(*args, str(big)), max(2, repeat // 5))
+        rep.row(f"cnncalc {' '.join(args)} 10,000 layers (piped)", str(t))
+    t = timed(cnncalc_cmd("show", str(big)), 2, tty=True)
+    rep.row("cnncalc show 10,000 layers in a terminal", str(t))
+
+
+LINT_LOOP = """\
+import sys
+from pathlib import Path
+import cnncalc
+ok = bad = 0
+for path in sorted(Path(sys.argv[1]).glob("*.yaml")):
+    try:
+        cnncalc.load(path).analyse()
+        ok += 1
+    except cnncalc.SpecError:
+        bad += 1
+print(ok, bad)
+"""
+
+
+def lint(rep: Report, tmp: Path, repeat: int) -> None:
+    rep.section("Lint: 1,000 spec files in one process")
+    specs = tmp / "specs"
+    specs.mkdir()
+    sources = sorted((ROOT / "architectures").glob("*.yaml"))
+    for i in range(1000):
+        src = sources[i % len(sources)]
+        shutil.copyfile(src, specs / f"{i:04d}_{src.name}")
+    help_text = subprocess.run(cnncalc_cmd("--help"), cwd=ROOT, env=ENV, capture_output=True, text=True).stdout
+    has_lint = any(line.split()[:1] == ["lint"] for line in help_text.splitlines())
+    if has_lint:
+        cmd, how = cnncalc_cmd("lint", str(specs)), "`cnncalc lint DIR`"
+    else:
+        cmd, how = [PY, "-c", LINT_LOOP, str(specs)], "library loop: cnncalc.load(path).analyse() per file"
+    rep.row("measured with", how + ("" if has_lint else " (no lint command yet)"))
+    try:
+        t = timed(cmd, max(2, repeat // 5))
+    except RuntimeError as exc:  # lint exits non-zero when it finds problems; time it anyway
+        rep.row("lint exited non-zero", str(exc).splitlines()[0])
+        walls = []
+        for _ in range(max(2, repeat // 5)):
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True)
+            walls.append(time.perf_counter() - start)
+        t = Timing(walls, walls)
+    rep.check("1,000 files (11 architectures, round robin)", ms(t.wall), t.wall < 3, "< 3 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    opts = parser.parse_args()
+    repeat = 5 if opts.quick else 15
+    # An installed package has its bytecode compiled by pip; do the same for the checkout.
+    compileall.compile_dir(str(ROOT / "cnncalc"), quiet=1)
+    print(textwrap.dedent(f"""\
+        cnncalc benchmarks ({'quick' if opts.quick else 'full'} run)
+        machine: {machine()}
+        cnncalc from {ROOT}; times are the best of {repeat} runs unless noted."""))
+    rep = Report()
+    torch_times = {} if opts.no_torch else torch_rows(rep, repeat)
+    startup(rep, repeat, torch_times)
+    with tempfile.TemporaryDirectory(prefix="cnncalc-bench-") as tmp:
+        scaling(rep, Path(tmp), repeat)
+        lint(rep, Path(tmp), repeat)
+    print(f"\n{'All targets met.' if not rep.misses else 'Missed: ' + '; '.join(rep.misses)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
