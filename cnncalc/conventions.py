@@ -91,10 +91,20 @@ Special = Callable[[LayerCost], int]
 Rule = Mapping[str, int] | Special
 
 
+_OP_KIND_SET = frozenset(OP_KINDS)
+
+
 def _apply(rule: Rule, cost: LayerCost) -> int:
     if callable(rule):
         return rule(cost)
-    return sum(w * cost.term(t) for t, w in rule.items())
+    ops = cost.ops
+    total = 0
+    for term, weight in rule.items():
+        # op kinds straight from the dict: this runs for every layer of every file
+        value = ops.get(term, 0) if term in _OP_KIND_SET else cost.term(term)
+        if value:
+            total += weight * value
+    return total
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ allowed; the AST is walked by hand, nothing is passed to `eval`.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 import re
 from typing import Any
@@ -47,11 +48,16 @@ def evaluate(text: str, scope: dict[str, Any]) -> Any:
     src = m.group(1).strip()
     if len(src) > 500:
         raise ExprError("expression is too long (500 characters at most)")
+    return _eval(_parse(src), scope)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(src: str) -> ast.AST:
+    """Parsed once per distinct text: a repeated block evaluates the same expressions many times."""
     try:
-        tree = ast.parse(src, mode="eval")
+        return ast.parse(src, mode="eval").body
     except SyntaxError:
         raise ExprError(f"cannot parse expression {src!r}") from None
-    return _eval(tree.body, scope)
 
 
 def _unknown(name: str, scope: dict[str, Any]) -> str:
