@@ -248,3 +248,14 @@ def test_calculator_module_is_lazy():
             "print(any(m in sys.modules for m in ('yaml', 'rich', 'cnncalc.spec', 'cnncalc.analysis')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_convention_option_on_calculators():
+    # the 760-parameter layer as the real tools count it (docs/flops.md): torchinfo/ptflops 778,240
+    # mult-adds (bias included), torchvision 768,000, calflops 1,546,240 FLOPs
+    args = ["conv", "-i", "32x32x3", "-n", "10", "-k", "5", "-p", "2", "-f", "json", "--convention"]
+    assert json.loads(run(*args, "torchinfo").output)["macs"] == 778_240
+    assert json.loads(run(*args, "torchvision").output)["macs"] == 768_000
+    assert json.loads(run(*args, "calflops").output)["flops"] == 1_546_240
+    bad = run(*args, "nope")
+    assert bad.exit_code == 2 and "unknown convention 'nope'" in bad.output
