@@ -223,7 +223,7 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
               "batch_norm": {"in": 2, "affine_in": 2},
               "avg_pool": {"out": 1},
               "adaptive_avg_pool": _thop_adaptive_avg,
-              "softmax": {"exp": 1, "add": 1, "div": 1}},  # exp n + add n−1 + div n (softmax of a vector)
+              "softmax": {"exp": 1, "add": 1, "div": 1}},  # exp n + add (n − groups) + div n
         verified="thop 0.1.1.post2209072238"),
     Convention(
         "torchinfo",

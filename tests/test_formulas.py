@@ -204,3 +204,21 @@ def test_pool_padding_limit_uses_the_undilated_kernel():
     with pytest.raises(cnncalc.SpecError) as info:
         one_layer("{type: max_pool2d, kernel: 3, stride: 1, padding: 2, dilation: 2}", "[9, 9, 3]")
     assert "more than half the pooling kernel 3" in info.value.first.message
+
+
+@pytest.mark.parametrize("layout,shape,axis,group", [
+    ("channels_last", "[4, 5, 6]", -1, 6),     # Keras Softmax(axis=-1) on HxWxC: over channels
+    ("channels_first", "[6, 4, 5]", 1, 6),     # torch.nn.Softmax(dim=1) on NCHW: over channels
+    ("channels_first", "[6, 4, 5]", -1, 5),    # torch.nn.Softmax(dim=-1): over W
+    ("channels_last", "[361]", -1, 361),        # AlphaGo: one softmax over the 361 board points
+])
+def test_softmax_counts_one_sum_per_group(layout, shape, axis, group):
+    layer = one_layer(f"{{type: softmax, axis: {axis}}}", shape, layout)
+    n = layer.tensor.numel
+    assert layer.ops["exp"] == n and layer.ops["div"] == n and layer.ops["add"] == n - n // group
+
+
+def test_softmax_axis_must_exist():
+    with pytest.raises(cnncalc.SpecError) as info:
+        one_layer("{type: softmax, axis: 0}", "[4, 5, 6]")
+    assert "axis 0 does not exist" in info.value.first.message

@@ -122,13 +122,24 @@ class Softmax(LayerType):
     name = "softmax"
     prefix = "softmax"
     doc = "softmax (exp, sum, divide per element)"
-    params = {"axis": Param("int", -1, aliases=("dim",), doc="accepted for compatibility; no effect on counts")}
+    params = {"axis": Param("int", -1, aliases=("dim",),
+                            doc="axis normalised over: negative from the end, positive counting the batch axis as 0")}
 
     @classmethod
     def infer(cls, p, inputs):
         x = inputs[0]
+        dims = x.dims(p["__layout__"])
+        axis = p["axis"]
+        # -1 is the last axis; 1.. count the batch dimension as 0, as Keras and torch.nn.Softmax(dim) do
+        index = axis if axis < 0 else axis - 1
+        if not -len(dims) <= index < len(dims) or axis == 0:
+            raise LayerError(f"softmax axis {axis} does not exist for a tensor of shape "
+                             f"{x.text(p['__layout__'])} (plus the batch axis 0)", "invalid-value", key="axis")
         n = x.numel
-        return Out(x, ops={"exp": n, "add": n - 1, "div": n})
+        groups = n // dims[index]  # one normalisation (one sum) per group
+        return Out(x, ops={"exp": n, "add": n - groups, "div": n},
+                   explain=[f"softmax over axis {axis} (size {dims[index]}): {fmt(groups)} group(s); "
+                            f"{fmt(n)} exps, {fmt(n - groups)} adds, {fmt(n)} divides"])
 
 
 class BatchNorm(LayerType):
