@@ -40,7 +40,6 @@ class LayerSpec:
     inputs_loc: Loc | None = None
     origin: str = ""  # "block 'x' used at line N" for layers expanded from a block
     expect: Node | None = None
-    raw: dict[str, Any] = field(default_factory=dict)  # the params as written (after $ substitution)
     blocks: tuple[tuple[str, str], ...] = ()  # enclosing block uses, outermost first: (instance name, block)
 
     def where(self, key: str | None = None) -> Loc:
@@ -392,7 +391,6 @@ class _Parser:
             return prev
         canon = _canon(cls)  # aliases → canonical parameter names
         params: dict[str, Any] = {}
-        raw: dict[str, Any] = {}
         locs: dict[str, Loc] = {}
         ok = True
         given: set[str] = set()
@@ -424,7 +422,6 @@ class _Parser:
             given.add(pname)
             try:
                 value = self._eval(vnode, env)
-                raw[pname] = value
                 params[pname] = check_value(pname, cls.params[pname], value, cls.ndim)
                 if any(isinstance(v, int) and v > MAX_DIM for v in _flat(params[pname])):
                     raise LayerError(f"{pname} {value!r} is too large (limit {MAX_DIM})", "too-large")
@@ -442,7 +439,7 @@ class _Parser:
                     params[pname] = _default(cls, pname)
         local = name or self._auto_name(scope, cls.prefix)
         spec = LayerSpec(scope.prefix + local, cls, params, [], node.loc, locs, origin=origin,
-                         expect=entry.get("expect"), raw=raw, blocks=scope.blocks)
+                         expect=entry.get("expect"), blocks=scope.blocks)
         glob = self._register(scope, local, spec if ok else None, (entry.get("name") or node).loc)
         if glob is None:
             return prev
