@@ -18,6 +18,7 @@ class Dim:
     unread: int  # real input rows never read by any window (trailing)
     explain: list[str]
     ratio: float  # (I + P - F)/S + 1 before rounding
+    formula: str  # the output-size derivation with values, e.g. "(7 − 3)/3 + 1 = 2.33 → ⌊⌋ floor = 2"
 
 
 def same_padding(size: int, k_eff: int, stride: int) -> tuple[int, int, int]:
@@ -60,10 +61,11 @@ def window_dim(
             f"SAME ({dim}): total pad = max((⌈{size}/{stride}⌉ − 1)·{stride} + {kt} − {size}, 0) = {total}"
             f" → {'top' if dim == 'H' else 'begin' if dim == 'L' else 'left'} {pb}, "
             f"{'bottom' if dim == 'H' else 'end' if dim == 'L' else 'right'} {pe}")
-        explain.append(f"{dim}_out = ⌈{size}/{stride}⌉ = {out}")
+        formula = f"⌈{size}/{stride}⌉ = {out}"
+        explain.append(f"{dim}_out = {formula}")
         span = (out - 1) * stride + k_eff
         unread = max(0, size + pb + pe - span - pe)
-        return Dim(out, pb, pe, unread, explain, (size + total - k_eff) / stride + 1)
+        return Dim(out, pb, pe, unread, explain, (size + total - k_eff) / stride + 1, formula)
     assert not isinstance(padding, str)
     pb, pe = padding
     padded = size + pb + pe
@@ -87,13 +89,14 @@ def window_dim(
                          "kernel-too-large", key="kernel")
     expr = f"({size} − {kt} + {_sides(pb, pe)})/{stride} + 1" if pb or pe else f"({size} − {kt})/{stride} + 1"
     if ratio == out:
-        explain.append(f"{dim}_out = {expr} = {out}")
+        formula = f"{expr} = {out}"
     else:
         rounding = "⌈⌉ ceil_mode" if ceil_mode else "⌊⌋ floor"
-        explain.append(f"{dim}_out = {expr} = {ratio_text(ratio)} → {rounding} = {out}")
+        formula = f"{expr} = {ratio_text(ratio)} → {rounding} = {out}"
+    explain.append(f"{dim}_out = {formula}")
     span = (out - 1) * stride + k_eff
     unread = max(0, padded - span - pe)
-    return Dim(out, pb, pe, unread, explain, ratio)
+    return Dim(out, pb, pe, unread, explain, ratio, formula)
 
 
 def windows(
@@ -111,7 +114,7 @@ def windows(
         if d.unread and stride[i] <= dilation[i] * (kernel[i] - 1) + 1:
             noun = ROWS[name] + ("s" if d.unread > 1 else "")
             warnings.append(
-                f"stride {stride[i]} does not fit along {name}: {d.explain[-1].split(' = ', 1)[1]}; "
+                f"stride {stride[i]} does not fit along {name}: {d.formula}; "
                 f"the last {d.unread} input {noun} {'are' if d.unread > 1 else 'is'} never read")
         dims.append(d)
     return dims, warnings
