@@ -7,16 +7,17 @@ frees everything as usual; the collector resumes as soon as the call returns or 
 
 from __future__ import annotations
 
-import functools
 import gc
-from collections.abc import Callable
-from typing import Any, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 
 def paused(fn: F) -> F:
-    @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not gc.isenabled():  # nested call, or the caller manages the collector
             return fn(*args, **kwargs)
@@ -26,4 +27,7 @@ def paused(fn: F) -> F:
         finally:
             gc.enable()
 
+    # what functools.wraps would copy, without importing functools at start-up
+    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    wrapper.__module__, wrapper.__wrapped__ = fn.__module__, fn  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]

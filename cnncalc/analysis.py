@@ -2,41 +2,75 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from . import conventions
 from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError
 from .graph import INPUT, topo_order
 from .layers import RF, Tensor
-from .spec import LayerSpec, Network
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .spec import LayerSpec, Network
 
 
-@dataclass
 class LayerResult:
-    name: str
-    type: str
-    inputs: list[str]
-    input_shapes: list[tuple[int, ...]]
-    output_shape: tuple[int, ...]
-    trainable_params: int
-    non_trainable_params: int
-    macs: int
-    flops: int
-    ops: dict[str, int]
-    tensor: Tensor
-    spec: LayerSpec
-    explain: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    rf: RF | None = None
-    cost: conventions.LayerCost | None = None  # what the convention counted; --explain writes it out
+    """One analysed layer. The --explain derivation and the convention's view (`cost`) are made on
+    first use: the analysis of every layer of every file must not pay for text nobody reads."""
+
+    __slots__ = ("name", "type", "inputs", "output_shape", "trainable_params", "non_trainable_params", "macs",
+                 "flops", "ops", "tensor", "spec", "warnings", "rf", "input_tensors", "layout", "_explain")
+
+    def __init__(self, name: str, type: str, inputs: list[str], input_tensors: tuple[Tensor, ...], tensor: Tensor,
+                 layout: str, trainable_params: int, non_trainable_params: int, macs: int, flops: int,
+                 ops: dict[str, int], spec: LayerSpec, warnings: list[str], rf: RF | None,
+                 explain: list[str] | None = None):
+        self.name = name
+        self.type = type
+        self.inputs = inputs
+        self.input_tensors = input_tensors
+        self.tensor = tensor
+        self.layout = layout
+        self.output_shape: tuple[int, ...] = tensor.dims(layout)
+        self.trainable_params = trainable_params
+        self.non_trainable_params = non_trainable_params
+        self.macs = macs
+        self.flops = flops
+        self.ops = ops
+        self.spec = spec
+        self.warnings = warnings
+        self.rf = rf
+        self._explain = explain
+
+    def __repr__(self) -> str:
+        return (f"LayerResult(name={self.name!r}, type={self.type!r}, output_shape={self.output_shape}, "
+                f"params={self.params}, macs={self.macs}, flops={self.flops})")
 
     @property
     def params(self) -> int:
         return self.trainable_params + self.non_trainable_params
 
+    @property
+    def input_shapes(self) -> list[tuple[int, ...]]:
+        return [t.dims(self.layout) for t in self.input_tensors]
+
+    @property
+    def explain(self) -> list[str]:
+        """The layer's derivation, step by step: the layer rule run again with its text switched on."""
+        if self._explain is None:
+            p = {**self.spec.params, "__layout__": self.layout}
+            self._explain = self.spec.type.infer(p, list(self.input_tensors), explain=True).explain
+        return self._explain
+
+    @property
+    def cost(self) -> conventions.LayerCost:
+        """What the convention counted (--explain writes it out)."""
+        return conventions.LayerCost(self.type, self.ops, self.input_tensors, self.tensor, self.trainable_params,
+                                     self.spec.params)
+
     def to_dict(self) -> dict[str, Any]:
+        ops = self.ops
         return {
             "name": self.name,
             "type": self.type,
@@ -48,32 +82,40 @@ class LayerResult:
             "non_trainable_params": self.non_trainable_params,
             "macs": self.macs,
             "flops": self.flops,
-            "ops": {k: self.ops.get(k, 0) for k in conventions.OP_KINDS},
+            "ops": {k: ops.get(k, 0) for k in conventions.OP_KINDS},
         }
 
 
-@dataclass
 class Analysis:
-    name: str
-    file: str
-    layout: str
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    layers: list[LayerResult]
-    warnings: list[Diagnostic]
-    convention: str
-    network: Network
+    __slots__ = ("name", "file", "layout", "input_shape", "output_shape", "layers", "warnings", "convention",
+                 "network")
+
+    def __init__(self, name: str, file: str, layout: str, input_shape: tuple[int, ...],
+                 output_shape: tuple[int, ...], layers: list[LayerResult], warnings: list[Diagnostic],
+                 convention: str, network: Network):
+        self.name = name
+        self.file = file
+        self.layout = layout
+        self.input_shape = input_shape
+        self.output_shape = output_shape
+        self.layers = layers
+        self.warnings = warnings
+        self.convention = convention
+        self.network = network
+
+    def __repr__(self) -> str:
+        return f"Analysis(name={self.name!r}, layers={len(self.layers)}, convention={self.convention!r})"
 
     @property
     def totals(self) -> dict[str, int]:
-        t = {"params": 0, "trainable_params": 0, "non_trainable_params": 0, "macs": 0, "flops": 0}
+        trainable = non_trainable = macs = flops = 0
         for layer in self.layers:
-            t["trainable_params"] += layer.trainable_params
-            t["non_trainable_params"] += layer.non_trainable_params
-            t["macs"] += layer.macs
-            t["flops"] += layer.flops
-        t["params"] = t["trainable_params"] + t["non_trainable_params"]
-        return t
+            trainable += layer.trainable_params
+            non_trainable += layer.non_trainable_params
+            macs += layer.macs
+            flops += layer.flops
+        return {"params": trainable + non_trainable, "trainable_params": trainable,
+                "non_trainable_params": non_trainable, "macs": macs, "flops": flops}
 
     def layer(self, name: str) -> LayerResult:
         for layer in self.layers:
@@ -99,9 +141,13 @@ def _context(spec: LayerSpec) -> str:
 
 
 @paused
-def analyse(net: Network, convention: str | None = None) -> Analysis:
-    """Propagate shapes through `net`; raises SpecError listing every shape error."""
+def analyse(net: Network, convention: str | None = None, explain: bool = False) -> Analysis:
+    """Propagate shapes through `net`; raises SpecError listing every shape error.
+
+    `explain` builds every layer's derivation now (else it is built when `LayerResult.explain`
+    is first read)."""
     conv = conventions.get(convention)
+    count = conv.counter()
     out = Collector(list(net.warnings))
     order = topo_order(net.layers)
     tensors: dict[str, Tensor] = {INPUT: net.input}
@@ -109,9 +155,10 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
     consumed: set[str] = set()
     layout = net.layout
     for spec in order:
-        consumed.update(spec.inputs)
+        srcs = spec.inputs
+        consumed.update(srcs)
         cls = spec.type
-        n = len(spec.inputs)
+        n = len(srcs)
         if n < cls.min_inputs or (cls.max_inputs is not None and n > cls.max_inputs):
             want = (f"at least {cls.min_inputs}" if cls.max_inputs is None
                     else f"exactly {cls.min_inputs}" if cls.min_inputs == cls.max_inputs
@@ -119,25 +166,25 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
             out.error(f"{spec.name}: {cls.name} takes {want} input{'s' if cls.min_inputs != 1 else ''}, "
                       f"got {n}{_context(spec)}", spec.where("inputs"), "wrong-input-count", spec.name)
             continue
-        if any(src not in tensors for src in spec.inputs):
-            continue  # an input failed; its own error is reported already
-        inputs = [tensors[src] for src in spec.inputs]
         try:
-            o = cls.infer({**spec.params, "__layout__": layout}, inputs)
+            inputs = [tensors[src] for src in srcs]
+        except KeyError:
+            continue  # an input failed; its own error is reported already
+        try:
+            o = cls.infer({**spec.params, "__layout__": layout}, inputs, explain)
         except LayerError as exc:
             out.error(f"{spec.name}: {exc.message}{_context(spec)}", spec.where(exc.key), exc.rule, spec.name)
             continue
-        tensors[spec.name] = o.shape
-        for w in o.warnings:
-            out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, "stride-not-fitting", spec.name)
-        cost = conventions.LayerCost(cls.name, o.ops, tuple(inputs), o.shape, o.trainable, spec.params)
-        macs, flops = conv.count(cost)
-        results.append(LayerResult(
-            name=spec.name, type=cls.name, inputs=list(spec.inputs),
-            input_shapes=[t.dims(layout) for t in inputs], output_shape=o.shape.dims(layout),
-            trainable_params=o.trainable, non_trainable_params=o.non_trainable,
-            macs=macs, flops=flops, ops=o.ops, tensor=o.shape,
-            spec=spec, explain=o.explain, warnings=o.warnings, rf=o.rf, cost=cost))
+        shape = o.shape
+        tensors[spec.name] = shape
+        if o.warnings:
+            for w in o.warnings:
+                out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, "stride-not-fitting", spec.name)
+        ins = tuple(inputs)
+        macs, flops = count(cls.name, o.ops, ins, shape, o.trainable, spec.params)
+        results.append(LayerResult(spec.name, cls.name, list(srcs), ins, shape, layout, o.trainable,
+                                   o.non_trainable, macs, flops, o.ops, spec, o.warnings, o.rf,
+                                   o.explain if explain else None))
     out.raise_if_errors()
     for spec in net.layers:
         if spec.name not in consumed and spec.name != net.output:

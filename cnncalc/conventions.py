@@ -13,14 +13,17 @@ on single-layer PyTorch modules and on the shipped architectures (tests/test_con
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
     from .layers import Tensor
 
-Ops = dict[str, int]
+    Ops = dict[str, int]
+    Special = Callable[["LayerCost"], int]
+    Rule = Mapping[str, int] | Special
 
 # Operation kinds a layer may report in `Out.ops` (and in JSON "ops", always in this order).
 OP_KINDS = ("mac", "bias", "add", "mul", "div", "cmp", "exp", "pow", "act")
@@ -53,16 +56,19 @@ FAMILIES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
 class LayerCost:
     """What a convention may look at: the layer's op counts and tensors."""
 
-    type: str
-    ops: Mapping[str, int]
-    inputs: tuple[Tensor, ...] = ()
-    output: Tensor | None = None
-    trainable: int = 0
-    params: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("type", "ops", "inputs", "output", "trainable", "params")
+
+    def __init__(self, type: str, ops: Mapping[str, int], inputs: tuple[Tensor, ...] = (),
+                 output: Tensor | None = None, trainable: int = 0, params: Mapping[str, Any] | None = None):
+        self.type = type
+        self.ops = ops
+        self.inputs = inputs
+        self.output = output
+        self.trainable = trainable
+        self.params: Mapping[str, Any] = {} if params is None else params
 
     def term(self, name: str) -> int:
         if name in OP_KINDS:
@@ -87,10 +93,6 @@ class LayerCost:
         raise KeyError(f"unknown term {name!r}")
 
 
-Special = Callable[[LayerCost], int]
-Rule = Mapping[str, int] | Special
-
-
 _OP_KIND_SET = frozenset(OP_KINDS)
 
 
@@ -107,13 +109,34 @@ def _apply(rule: Rule, cost: LayerCost) -> int:
     return total
 
 
-@dataclass(frozen=True)
+def _ops_only(rule: Rule | None) -> bool:
+    return rule is None or (not callable(rule) and all(term in _OP_KIND_SET for term in rule))
+
+
+def _weigh(rule: Mapping[str, int], ops: Mapping[str, int]) -> int:
+    total = 0
+    for term, weight in rule.items():
+        value = ops.get(term)
+        if value:
+            total += weight * value
+    return total
+
+
 class Convention:
-    name: str
-    summary: str  # one line, printed by `cnncalc conventions`
-    mac_rules: Mapping[str, Rule]
-    flop_rules: Mapping[str, Rule] | None = None  # None: FLOPs = 2 · MACs
-    verified: str = ""  # the tool version the rules were measured against
+    __slots__ = ("name", "summary", "mac_rules", "flop_rules", "verified", "_resolved")
+
+    def __init__(self, name: str, summary: str, mac_rules: Mapping[str, Rule],
+                 flop_rules: Mapping[str, Rule] | None = None, verified: str = ""):
+        self.name = name
+        self.summary = summary  # one line, printed by `cnncalc conventions`
+        self.mac_rules = mac_rules
+        self.flop_rules = flop_rules  # None: FLOPs = 2 · MACs
+        self.verified = verified  # the tool version the rules were measured against
+        # layer type → (MAC rule, FLOP rule or None, both weigh op kinds only)
+        self._resolved: dict[str, tuple[Rule, Rule | None, bool]] = {}
+
+    def __repr__(self) -> str:
+        return f"Convention({self.name!r})"
 
     def rule(self, table: Mapping[str, Rule], layer_type: str) -> Rule:
         for key in (layer_type, FAMILIES.get(layer_type, layer_type), "*"):
@@ -121,11 +144,37 @@ class Convention:
                 return table[key]
         return {}
 
+    def rules_for(self, layer_type: str) -> tuple[Rule, Rule | None, bool]:
+        """(MAC rule, FLOP rule or None for 2·MACs, whether both read op kinds only), looked up once per type."""
+        found = self._resolved.get(layer_type)
+        if found is None:
+            mac = self.rule(self.mac_rules, layer_type)
+            flop = None if self.flop_rules is None else self.rule(self.flop_rules, layer_type)
+            found = self._resolved[layer_type] = (mac, flop, _ops_only(mac) and _ops_only(flop))
+        return found
+
     def count(self, cost: LayerCost) -> tuple[int, int]:
         """(MACs, FLOPs) of one layer."""
-        macs = _apply(self.rule(self.mac_rules, cost.type), cost)
-        flops = 2 * macs if self.flop_rules is None else _apply(self.rule(self.flop_rules, cost.type), cost)
+        mac_rule, flop_rule, _ = self.rules_for(cost.type)
+        macs = _apply(mac_rule, cost)
+        flops = 2 * macs if flop_rule is None else _apply(flop_rule, cost)
         return macs, flops
+
+    def counter(self) -> Callable[..., tuple[int, int]]:
+        """count(type, ops, inputs, output, trainable, params) → (MACs, FLOPs): the analysis's per-layer
+        call. Rules that only weigh op kinds (most of them) are applied to the ops directly; only
+        the others get a LayerCost built for them."""
+        rules_for = self.rules_for
+
+        def count(layer_type: str, ops: Mapping[str, int], inputs: tuple[Tensor, ...], output: Tensor,
+                  trainable: int, params: Mapping[str, Any]) -> tuple[int, int]:
+            mac_rule, flop_rule, ops_only = rules_for(layer_type)
+            if not ops_only:
+                return self.count(LayerCost(layer_type, ops, inputs, output, trainable, params))
+            macs = _weigh(mac_rule, ops)  # type: ignore[arg-type]
+            return macs, 2 * macs if flop_rule is None else _weigh(flop_rule, ops)  # type: ignore[arg-type]
+
+        return count
 
     # ops-only shortcuts (enough for "cnncalc" and "torchvision"; rules on tensor sizes raise ValueError)
     def macs(self, layer_type: str, ops: Ops) -> int:

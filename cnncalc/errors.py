@@ -1,29 +1,68 @@
-"""Diagnostics: every problem carries the file, line and column of the YAML node it is about."""
+"""Diagnostics: every problem carries the file, line and column of the YAML node it is about.
+
+Plain classes rather than dataclasses: this module is on every command's start-up path, and
+`dataclasses` (with the `inspect`, `re` and `typing` it pulls in) costs more to import than the
+whole analysis of a small network.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
 class Loc:
-    """A position in a spec file; line and column are 1-based."""
+    """A position in a spec file; line and column are 1-based. Hashable: treat it as immutable
+    (one is made for every YAML value, so it is not frozen by a __setattr__ on the hot path)."""
 
-    file: str
-    line: int = 1
-    col: int = 1
+    __slots__ = ("file", "line", "col")
+
+    def __init__(self, file: str, line: int = 1, col: int = 1):
+        self.file = file
+        self.line = line
+        self.col = col
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Loc):
+            return NotImplemented
+        return self.line == other.line and self.col == other.col and self.file == other.file
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.line, self.col))
+
+    def __repr__(self) -> str:
+        return f"Loc(file={self.file!r}, line={self.line}, col={self.col})"
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-@dataclass
 class Diagnostic:
-    severity: str  # "error" | "warning"
-    message: str
-    loc: Loc
-    rule: str
-    layer: str | None = None
+    __slots__ = ("severity", "message", "loc", "rule", "layer")
+
+    def __init__(self, severity: str, message: str, loc: Loc, rule: str, layer: str | None = None):
+        self.severity = severity  # "error" | "warning"
+        self.message = message
+        self.loc = loc
+        self.rule = rule
+        self.layer = layer
+
+    def _key(self) -> tuple:
+        return (self.severity, self.message, self.loc, self.rule, self.layer)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Diagnostic):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return (f"Diagnostic(severity={self.severity!r}, message={self.message!r}, loc={self.loc!r}, "
+                f"rule={self.rule!r}, layer={self.layer!r})")
+
+    def replace(self, **changes: object) -> Diagnostic:
+        """A copy with some fields changed (as dataclasses.replace)."""
+        fields = {k: getattr(self, k) for k in self.__slots__}
+        fields.update(changes)
+        return Diagnostic(**fields)  # type: ignore[arg-type]
 
     def format(self) -> str:
         return f"{self.loc}: {self.severity}: {self.message} [{self.rule}]"
@@ -40,13 +79,17 @@ class Diagnostic:
         }
 
 
+def _position(d: Diagnostic) -> tuple[str, int, int]:
+    return (d.loc.file, d.loc.line, d.loc.col)
+
+
 class SpecError(Exception):
     """One or more errors in a spec. `diagnostics` holds them all, in file order."""
 
     def __init__(self, diagnostics: list[Diagnostic] | Diagnostic):
         if isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
-        self.diagnostics = sorted(diagnostics, key=lambda d: (d.loc.file, d.loc.line, d.loc.col))
+        self.diagnostics = sorted(diagnostics, key=_position)
         super().__init__(self.diagnostics[0].format() if self.diagnostics else "spec error")
 
     @property
@@ -67,11 +110,13 @@ class LayerError(Exception):
         self.key = key
 
 
-@dataclass
 class Collector:
     """Collects diagnostics so that one run can report every problem, not just the first."""
 
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    __slots__ = ("diagnostics",)
+
+    def __init__(self, diagnostics: list[Diagnostic] | None = None):
+        self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
 
     def error(self, message: str, loc: Loc, rule: str, layer: str | None = None) -> None:
         self.diagnostics.append(Diagnostic("error", message, loc, rule, layer))

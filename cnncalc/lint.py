@@ -7,13 +7,15 @@ compiler), json (a stable object), github (GitHub Actions workflow commands = an
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+import os
 
+from . import _paths
 from .errors import Diagnostic, Loc, SpecError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 FORMATS = ("text", "json", "github")
 SUFFIXES = (".yaml", ".yml")
@@ -32,7 +34,7 @@ def check_text(text: str, file: str) -> list[Diagnostic]:
     return _check_network(net)
 
 
-def check_file(path: str | Path) -> list[Diagnostic]:
+def check_file(path: str | os.PathLike[str]) -> list[Diagnostic]:
     """Every problem in one spec file; unreadable files give one `unreadable` diagnostic."""
     from .spec import load
 
@@ -73,23 +75,19 @@ def expand(paths: Iterable[str]) -> list[str]:
     """
     out: list[str] = []
     for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            found = []
-            for f in path.rglob("*"):
-                rel = f.relative_to(path).parts
-                if f.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in rel) and f.is_file():
-                    found.append(str(f))
-            out.extend(sorted(found))
+        if os.path.isdir(p):
+            out.extend(sorted(_paths.walk(p, SUFFIXES)))
         else:
-            out.append(str(path))
+            out.append(_paths.norm(p))
     return list(dict.fromkeys(out))  # a file named twice is checked once
 
 
-@dataclass
 class Report:
-    files: list[str]
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    __slots__ = ("files", "diagnostics")
+
+    def __init__(self, files: list[str], diagnostics: list[Diagnostic] | None = None):
+        self.files = files
+        self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
 
     @property
     def errors(self) -> int:
@@ -116,7 +114,7 @@ def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = Fals
     diags: list[Diagnostic] = []
     checked = []
     for p in paths:  # a CI job pointed at the wrong directory must not pass by checking nothing
-        if Path(p).is_dir() and not expand([p]):
+        if os.path.isdir(p) and not expand([p]):
             diags.append(Diagnostic("error", "no *.yaml or *.yml files in this directory", Loc(p), "no-files"))
     for f in files:
         try:
@@ -133,10 +131,10 @@ def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = Fals
             if key not in seen:
                 seen.add(key)
                 if len(d.message) > MAX_MESSAGE:  # a 1 MB string value quoted in "got '…'"
-                    d = replace(d, message=d.message[:MAX_MESSAGE] + f"… ({len(d.message)} characters)")
+                    d = d.replace(message=d.message[:MAX_MESSAGE] + f"… ({len(d.message)} characters)")
                 diags.append(d)
     if strict:
-        diags = [replace(d, severity="error") if d.severity == "warning" else d for d in diags]
+        diags = [d.replace(severity="error") if d.severity == "warning" else d for d in diags]
     diags.sort(key=lambda d: (d.loc.file, d.loc.line, d.loc.col, d.severity != "error", d.rule, d.message))
     return Report(checked, diags)
 
@@ -155,6 +153,8 @@ def to_text(r: Report, quiet: bool = False) -> str:
 
 
 def to_json(r: Report, quiet: bool = False) -> str:
+    import json
+
     shown = [d for d in r.diagnostics if not (quiet and d.severity != "error")]
     doc = {"version": JSON_VERSION, "files": len(r.files), "errors": r.errors, "warnings": r.warnings,
            "exit_code": r.exit_code, "diagnostics": [d.to_dict() for d in shown]}

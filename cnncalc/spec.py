@@ -6,17 +6,18 @@ after an error where it can, so that `lint` reports every problem in one run.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+import os
 
-from . import expr
+from . import _paths, expr
 from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
-from .layers.base import check_value
+from .layers.base import check_value, shape_text
 from .yamlio import MAX_BYTES, Node, decode, load_yaml
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TOP_KEYS = ("name", "input", "layout", "params", "blocks", "layers", "expect", "description")
 LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
@@ -26,21 +27,60 @@ MAX_LAYERS = 100_000
 MAX_BLOCK_DEPTH = 16
 MAX_ERRORS = 1000  # per file, counting repeats of the same error (each costs a did-you-mean search)
 MAX_DIM = 1 << 24  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
-_NAME_SUB = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")  # `$x` / `${expr}` inside a layer name
+_IDENT_START = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+_IDENT = frozenset(_IDENT_START + "0123456789")
 
 
-@dataclass
+def _substitute(value: str, env: dict[str, Any]) -> str:
+    r"""`$x` and `${expr}` inside a layer name replaced by their values, left to right (as
+    re.sub(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*", ...) would); a lone `$` stays."""
+    out = []
+    i = 0
+    while True:
+        j = value.find("$", i)
+        if j < 0:
+            out.append(value[i:])
+            return "".join(out)
+        out.append(value[i:j])
+        close = value.find("}", j) if value.startswith("${", j) else -1
+        if close != -1:
+            end = close + 1
+        elif j + 1 < len(value) and value[j + 1] in _IDENT_START:
+            end = j + 2
+            while end < len(value) and value[end] in _IDENT:
+                end += 1
+        else:
+            out.append("$")
+            i = j + 1
+            continue
+        out.append(str(expr.evaluate(value[j:end], env)))
+        i = end
+
+
+def _valid_name(value: str) -> bool:
+    r"""re.fullmatch(r"[\w][\w.\-]*", value): word characters, '.' and '-', not starting with '.' or '-'."""
+    return bool(value) and value[0] not in ".-" and value.replace(".", "_").replace("-", "_").replace("_", "a").isalnum()
+
+
 class LayerSpec:
-    name: str
-    type: type[LayerType]
-    params: dict[str, Any]
-    inputs: list[str]
-    loc: Loc
-    param_locs: dict[str, Loc] = field(default_factory=dict)
-    inputs_loc: Loc | None = None
-    origin: str = ""  # "block 'x' used at line N" for layers expanded from a block
-    expect: Node | None = None
-    blocks: tuple[tuple[str, str], ...] = ()  # enclosing block uses, outermost first: (instance name, block)
+    __slots__ = ("name", "type", "params", "inputs", "loc", "param_locs", "inputs_loc", "origin", "expect", "blocks")
+
+    def __init__(self, name: str, type: type[LayerType], params: dict[str, Any], inputs: list[str], loc: Loc,
+                 param_locs: dict[str, Loc] | None = None, inputs_loc: Loc | None = None, origin: str = "",
+                 expect: Node | None = None, blocks: tuple[tuple[str, str], ...] = ()):
+        self.name = name
+        self.type = type
+        self.params = params
+        self.inputs = inputs
+        self.loc = loc
+        self.param_locs: dict[str, Loc] = {} if param_locs is None else param_locs
+        self.inputs_loc = inputs_loc
+        self.origin = origin  # "block 'x' used at line N" for layers expanded from a block
+        self.expect = expect
+        self.blocks = blocks  # enclosing block uses, outermost first: (instance name, block)
+
+    def __repr__(self) -> str:
+        return f"LayerSpec({self.name!r}, {self.type.name}, inputs={self.inputs})"
 
     def where(self, key: str | None = None) -> Loc:
         if key == "inputs" and self.inputs_loc:
@@ -48,25 +88,33 @@ class LayerSpec:
         return self.param_locs.get(key, self.loc) if key else self.loc
 
 
-@dataclass
 class Network:
-    name: str
-    file: str
-    layout: str
-    input: Tensor
-    input_loc: Loc
-    layers: list[LayerSpec]
-    params: dict[str, Any]
-    warnings: list[Diagnostic]
-    expect: Node | None = None
-    output: str = ""
-    # `expect:` on block uses: (instance name, output layer, expect node, slice of `layers` it expanded to)
-    block_expects: list[tuple[str, str, Node, slice]] = field(default_factory=list)
+    __slots__ = ("name", "file", "layout", "input", "input_loc", "layers", "params", "warnings", "expect", "output",
+                 "block_expects")
 
-    def analyse(self, convention: str | None = None) -> Any:
+    def __init__(self, name: str, file: str, layout: str, input: Tensor, input_loc: Loc, layers: list[LayerSpec],
+                 params: dict[str, Any], warnings: list[Diagnostic], expect: Node | None = None, output: str = "",
+                 block_expects: list[tuple[str, str, Node, slice]] | None = None):
+        self.name = name
+        self.file = file
+        self.layout = layout
+        self.input = input
+        self.input_loc = input_loc
+        self.layers = layers
+        self.params = params
+        self.warnings = warnings
+        self.expect = expect
+        self.output = output
+        # `expect:` on block uses: (instance name, output layer, expect node, slice of `layers` it expanded to)
+        self.block_expects: list[tuple[str, str, Node, slice]] = [] if block_expects is None else block_expects
+
+    def __repr__(self) -> str:
+        return f"Network({self.name!r}, {len(self.layers)} layers)"
+
+    def analyse(self, convention: str | None = None, explain: bool = False) -> Any:
         from .analysis import analyse
 
-        return analyse(self, convention=convention)
+        return analyse(self, convention=convention, explain=explain)
 
     analyze = analyse
 
@@ -78,12 +126,11 @@ def suggest(word: str, options: list[str] | tuple[str, ...] | Any) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Network:
+def load(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> Network:
     """Read and parse a spec file. Raises SpecError listing every problem found."""
-    path = Path(path)
-    file = str(path)
+    file = _paths.norm(path)
     try:
-        with open(path, "rb") as f:
+        with open(file, "rb") as f:
             data = f.read(MAX_BYTES + 1)  # never more: /dev/zero or a 50 GB file must not be read whole
     except IsADirectoryError:
         raise SpecError(Diagnostic("error", "is a directory, not a spec file", Loc(file), "unreadable")) from None
@@ -154,7 +201,7 @@ class _Parser:
         if "layers" not in top:
             raise SpecError(self.out.diagnostics + [Diagnostic(
                 "error", "missing `layers`: list the network's layers under `layers:`", root.loc, "missing-key")])
-        name = top["name"].value if "name" in top else Path(self.file).stem
+        name = top["name"].value if "name" in top else _paths.stem(self.file)
         if not isinstance(name, str):
             self.err("`name` must be a string", top["name"].loc, "invalid-value")
             name = str(name)
@@ -217,8 +264,8 @@ class _Parser:
             self.err("missing `input`: give the input shape, e.g. `input: [32, 32, 3]`", root_loc, "missing-key")
             return Tensor(1, (1, 1)), root_loc
         value = node.value
-        if isinstance(value, str) and re.fullmatch(r"\s*\d+(\s*[xX×]\s*\d+)*\s*", value):
-            value = [int(p) for p in re.split(r"\s*[xX×]\s*", value.strip())]
+        if isinstance(value, str):
+            value = shape_text(value) or value
         elif isinstance(value, list):
             value = [v.value for v in value]
         ok = isinstance(value, list) and 1 <= len(value) <= 3 and all(
@@ -337,11 +384,11 @@ class _Parser:
             value = str(value)
         if isinstance(value, str) and "$" in value:
             try:
-                value = _NAME_SUB.sub(lambda m: str(expr.evaluate(m.group(0), env)), value)
+                value = _substitute(value, env)
             except expr.ExprError as exc:
                 self.err(str(exc), node.loc, "bad-expression")
                 return None
-        if not isinstance(value, str) or not re.fullmatch(r"[\w][\w.\-]*", value):
+        if not isinstance(value, str) or not _valid_name(value):
             self.err(f"name must be letters, digits, '_', '.' or '-' (not starting with '.' or '-'), "
                      f"got {value!r}", node.loc, "invalid-value")
             return None

@@ -4,29 +4,58 @@ A layer type is a small class: its parameters (with aliases and defaults), how m
 it takes, and one `infer` method that maps input tensors to an `Out` (shape, parameter
 counts, operation counts, receptive-field step, warnings, and the derivation text for
 --explain). The registry in `cnncalc.layers` maps type names and aliases to these classes.
+
+The value classes here are plain `__slots__` classes, not dataclasses: they are built for every
+layer of every file, and importing `dataclasses` costs more than analysing a small network.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
 
 from ..errors import LayerError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
+def shape_text(value: str) -> list[int] | None:
+    """'227x227x3' (also 'X' or '×', spaces allowed around the parts) as [227, 227, 3], else None."""
+    out = []
+    for part in value.replace("X", "x").replace("×", "x").split("x"):
+        part = part.strip()
+        if not part.isdecimal():
+            return None
+        out.append(int(part))
+    return out
+
+
 class Tensor:
     """A tensor without batch dimension: `c` channels (or features) and spatial sizes.
 
     A flat vector of F features is Tensor(F, ()). Layout only matters for display.
+    Compared and hashed by value; treat it as immutable.
     """
 
-    c: int
-    spatial: tuple[int, ...] = ()
+    __slots__ = ("c", "spatial")
+
+    def __init__(self, c: int, spatial: tuple[int, ...] = ()):
+        self.c = c
+        self.spatial = spatial
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return self.c == other.c and self.spatial == other.spatial
+
+    def __hash__(self) -> int:
+        return hash((self.c, self.spatial))
+
+    def __repr__(self) -> str:
+        return f"Tensor(c={self.c!r}, spatial={self.spatial!r})"
 
     @property
     def numel(self) -> int:
@@ -54,15 +83,29 @@ class Tensor:
         return Tensor(dims[0], dims[1:])
 
 
-@dataclass
 class RF:
     """Receptive-field step of a layer along each spatial dim: kernel extent, stride, padding at start."""
 
-    kernel: tuple[int, ...]
-    stride: tuple[int, ...]
-    pad: tuple[int, ...]
-    global_: bool = False  # the output sees the whole input (global pooling, flatten, dense)
-    opaque: bool = False  # moves pixels in a way no (kernel, stride, pad) step describes
+    __slots__ = ("kernel", "stride", "pad", "global_", "opaque")
+
+    def __init__(self, kernel: tuple[int, ...], stride: tuple[int, ...], pad: tuple[int, ...],
+                 global_: bool = False, opaque: bool = False):
+        self.kernel = kernel
+        self.stride = stride
+        self.pad = pad
+        self.global_ = global_  # the output sees the whole input (global pooling, flatten, dense)
+        self.opaque = opaque  # moves pixels in a way no (kernel, stride, pad) step describes
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RF):
+            return NotImplemented
+        return all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RF(kernel={self.kernel}, stride={self.stride}, pad={self.pad}, global_={self.global_}, " \
+               f"opaque={self.opaque})"
 
     @staticmethod
     def whole() -> RF:
@@ -73,24 +116,37 @@ class RF:
         return RF((), (), (), opaque=True)
 
 
-@dataclass
 class Out:
-    shape: Tensor
-    trainable: int = 0
-    non_trainable: int = 0
-    ops: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    explain: list[str] = field(default_factory=list)
-    rf: RF | None = None  # None: elementwise, keeps the receptive field; see RF.whole(), RF.unknown()
+    """What a layer's rule computes for one set of inputs."""
+
+    __slots__ = ("shape", "trainable", "non_trainable", "ops", "warnings", "explain", "rf")
+
+    def __init__(self, shape: Tensor, trainable: int = 0, non_trainable: int = 0, ops: dict[str, int] | None = None,
+                 warnings: list[str] | None = None, explain: list[str] | None = None, rf: RF | None = None):
+        self.shape = shape
+        self.trainable = trainable
+        self.non_trainable = non_trainable
+        self.ops: dict[str, int] = {} if ops is None else ops
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.explain: list[str] = [] if explain is None else explain
+        self.rf = rf  # None: elementwise, keeps the receptive field; see RF.whole(), RF.unknown()
 
 
-@dataclass(frozen=True)
 class Param:
-    kind: str
-    default: Any = REQUIRED
-    aliases: tuple[str, ...] = ()
-    doc: str = ""
-    choices: tuple[Any, ...] = ()
+    """A parameter a layer type declares: its kind (how values are checked), default, aliases."""
+
+    __slots__ = ("kind", "default", "aliases", "doc", "choices")
+
+    def __init__(self, kind: str, default: Any = REQUIRED, aliases: tuple[str, ...] = (), doc: str = "",
+                 choices: tuple[Any, ...] = ()):
+        self.kind = kind
+        self.default = default
+        self.aliases = aliases
+        self.doc = doc
+        self.choices = choices
+
+    def __repr__(self) -> str:
+        return f"Param({self.kind!r}, default={self.default!r}, aliases={self.aliases!r})"
 
     @property
     def required(self) -> bool:
@@ -103,8 +159,8 @@ def _is_int(v: Any) -> bool:
 
 def _ints(value: Any, n: int, what: str, minimum: int) -> tuple[int, ...]:
     """An int, a list of n ints, or an 'AxB' string, as an n-tuple."""
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\s*[xX×]\s*\d+)*\s*", value):
-        value = [int(p) for p in re.split(r"\s*[xX×]\s*", value.strip())]
+    if isinstance(value, str):
+        value = shape_text(value) or value
     if _is_int(value):
         value = [value] * n
     if isinstance(value, (list, tuple)) and len(value) == 1 and n > 1:
@@ -219,7 +275,12 @@ class LayerType:
     ndim: ClassVar[int] = 2  # spatial dims of size/padding parameters
 
     @classmethod
-    def infer(cls, p: dict[str, Any], inputs: list[Tensor]) -> Out:
+    def infer(cls, p: dict[str, Any], inputs: list[Tensor], explain: bool = False) -> Out:
+        """The output of the layer for `inputs` with checked parameters `p` (plus p["__layout__"]).
+
+        Raises LayerError. `explain` asks for the derivation lines in `Out.explain`; without it
+        they may be left out, which the analysis relies on for speed (--explain asks again).
+        """
         raise NotImplementedError
 
 

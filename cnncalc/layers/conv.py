@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from ..errors import LayerError
 from .base import RF, LayerType, Out, Param, Tensor, fmt, need_spatial
 from .geometry import DIM_NAMES, windows
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _COMMON = {
     "kernel": Param("size", aliases=("kernel_size",), doc="window size"),
@@ -30,33 +33,36 @@ def _bias_count(bias: Any, c_out: int, spatial: tuple[int, ...]) -> int:
     return c_out if bias else 0
 
 
-def _conv(cls: type[LayerType], p: dict[str, Any], x: Tensor) -> Out:
+def _conv(cls: type[LayerType], p: dict[str, Any], x: Tensor, explain: bool = False) -> Out:
     nd = cls.ndim
     sizes = need_spatial(x, nd, cls.name)
     c_in, c_out, groups = x.c, p["filters"], p["groups"]
-    for what, c in (("input channels", c_in), ("filters", c_out)):
-        if c % groups:
-            raise LayerError(f"groups {groups} must divide the {what} ({c})", "invalid-value", key="groups")
-    dims, warnings = windows(sizes, p["kernel"], p["stride"], p["dilation"], p["padding"])
-    spatial = tuple(d.out for d in dims)
-    k = math.prod(p["kernel"])
+    if c_in % groups or c_out % groups:
+        what, c = ("input channels", c_in) if c_in % groups else ("filters", c_out)
+        raise LayerError(f"groups {groups} must divide the {what} ({c})", "invalid-value", key="groups")
+    kernel, dilation = p["kernel"], p["dilation"]
+    dims, warnings = windows(sizes, kernel, p["stride"], dilation, p["padding"], explain=explain)
+    spatial = tuple([d.out for d in dims])
+    k = math.prod(kernel)
     weights = c_out * (c_in // groups) * k
     biases = _bias_count(p["bias"], c_out, spatial)
-    out = Tensor(c_out, spatial)
-    macs = out.numel * (c_in // groups) * k
-    explain = [line for d in dims for line in d.explain]
-    per_filter = f"{_kdesc(p['kernel'])}·{c_in // groups}"
-    if p["bias"] == "per_position":
-        explain.append(f"params = {c_out} · {per_filter} + {fmt(biases)} per-position biases = {fmt(weights + biases)}")
-    elif biases:
-        explain.append(f"params = {c_out} · ({per_filter} + 1) = {fmt(weights + biases)}")
-    else:
-        explain.append(f"params = {c_out} · {per_filter} = {fmt(weights)} (no bias)")
-    explain.append(f"MACs = {'·'.join(map(str, (*spatial, c_out)))} · {per_filter} = {fmt(macs)}")
-    return Out(out, weights + biases, ops={"mac": macs, "bias": out.numel if biases else 0},
-               warnings=warnings, explain=explain,
-               rf=RF(tuple(p["dilation"][i] * (p["kernel"][i] - 1) + 1 for i in range(nd)), p["stride"],
-                     tuple(d.pad_begin for d in dims)))
+    positions = math.prod(spatial)
+    macs = positions * c_out * (c_in // groups) * k
+    lines = []
+    if explain:
+        lines = [line for d in dims for line in d.explain]
+        per_filter = f"{_kdesc(kernel)}·{c_in // groups}"
+        if p["bias"] == "per_position":
+            lines.append(f"params = {c_out} · {per_filter} + {fmt(biases)} per-position biases = "
+                         f"{fmt(weights + biases)}")
+        elif biases:
+            lines.append(f"params = {c_out} · ({per_filter} + 1) = {fmt(weights + biases)}")
+        else:
+            lines.append(f"params = {c_out} · {per_filter} = {fmt(weights)} (no bias)")
+        lines.append(f"MACs = {'·'.join(map(str, (*spatial, c_out)))} · {per_filter} = {fmt(macs)}")
+    k_eff = tuple([dl * (kk - 1) + 1 for dl, kk in zip(dilation, kernel, strict=True)])
+    return Out(Tensor(c_out, spatial), weights + biases, 0, {"mac": macs, "bias": positions * c_out if biases else 0},
+               warnings, lines, RF(k_eff, p["stride"], tuple([d.pad_begin for d in dims])))
 
 
 class Conv2d(LayerType):
@@ -67,8 +73,8 @@ class Conv2d(LayerType):
     params = {**_FILTERS, **_COMMON, **_GROUPS, **_BIAS}
 
     @classmethod
-    def infer(cls, p, inputs):
-        return _conv(cls, p, inputs[0])
+    def infer(cls, p, inputs, explain=False):
+        return _conv(cls, p, inputs[0], explain)
 
 
 class Conv1d(LayerType):
@@ -79,8 +85,8 @@ class Conv1d(LayerType):
     ndim = 1
 
     @classmethod
-    def infer(cls, p, inputs):
-        return _conv(cls, p, inputs[0])
+    def infer(cls, p, inputs, explain=False):
+        return _conv(cls, p, inputs[0], explain)
 
 
 class DepthwiseConv2d(LayerType):
@@ -91,10 +97,10 @@ class DepthwiseConv2d(LayerType):
     params = {**_COMMON, "depth_multiplier": Param("count", 1, doc="filters per input channel"), **_BIAS}
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         q = dict(p, filters=x.c * p["depth_multiplier"], groups=x.c)
-        return _conv(cls, q, x)
+        return _conv(cls, q, x, explain)
 
 
 class SeparableConv2d(LayerType):
@@ -105,12 +111,12 @@ class SeparableConv2d(LayerType):
     params = {**_FILTERS, **_COMMON, "depth_multiplier": Param("count", 1), **_BIAS}
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         mid = x.c * p["depth_multiplier"]
-        dw = _conv(cls, dict(p, filters=mid, groups=x.c, bias=False), x)
+        dw = _conv(cls, dict(p, filters=mid, groups=x.c, bias=False), x, explain)
         pw = _conv(cls, dict(p, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), padding=((0, 0), (0, 0)),
-                             groups=1), Tensor(mid, dw.shape.spatial))
+                             groups=1), Tensor(mid, dw.shape.spatial), explain)
         out = Out(pw.shape, dw.trainable + pw.trainable,
                   ops={"mac": dw.ops["mac"] + pw.ops["mac"], "bias": pw.ops["bias"]},
                   warnings=dw.warnings, rf=dw.rf)
@@ -127,7 +133,7 @@ class ConvTranspose2d(LayerType):
               "output_padding": Param("size0", 0), **_GROUPS, **_BIAS}
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         sizes = need_spatial(x, 2, cls.name)
         c_in, c_out, g = x.c, p["filters"], p["groups"]
@@ -137,7 +143,7 @@ class ConvTranspose2d(LayerType):
         if p["bias"] == "per_position":
             raise LayerError("per_position bias is not supported on conv_transpose2d", "invalid-value", key="bias")
         spatial = []
-        explain = []
+        lines: list[str] = []
         for i, dim in enumerate(DIM_NAMES[2]):
             size, k, s, d, op = sizes[i], p["kernel"][i], p["stride"][i], p["dilation"][i], p["output_padding"][i]
             k_eff = d * (k - 1) + 1
@@ -149,14 +155,17 @@ class ConvTranspose2d(LayerType):
                                  "output size for it); use integer padding", "invalid-value", key="output_padding")
             if p["padding"] == "same":
                 o = size * s  # Keras: the forward SAME conv of the output gives the input back
-                explain.append(f"{dim}_out = {size}·{s} = {o} (SAME)")
+                if explain:
+                    lines.append(f"{dim}_out = {size}·{s} = {o} (SAME)")
             elif p["padding"] == "valid":
                 o = size * s + max(k_eff - s, 0)  # Keras deconv_output_length; torch's padding 0 differs if K < S
-                explain.append(f"{dim}_out = {size}·{s} + max({k_eff} − {s}, 0) = {o} (VALID)")
+                if explain:
+                    lines.append(f"{dim}_out = {size}·{s} + max({k_eff} − {s}, 0) = {o} (VALID)")
             else:
                 pb, pe = p["padding"][i]
                 o = (size - 1) * s - pb - pe + k_eff + op
-                explain.append(f"{dim}_out = ({size} − 1)·{s} − {pb + pe} + {k_eff} + {op} = {o}")
+                if explain:
+                    lines.append(f"{dim}_out = ({size} − 1)·{s} − {pb + pe} + {k_eff} + {op} = {o}")
             if o < 1:
                 raise LayerError(f"output size along {dim} would be {o}; reduce padding", "nonpositive-size",
                                  key="padding")
@@ -166,11 +175,12 @@ class ConvTranspose2d(LayerType):
         biases = c_out if p["bias"] else 0
         out = Tensor(c_out, tuple(spatial))
         macs = x.numel * (c_out // g) * k  # every input value meets every tap it scatters to
-        explain.append(f"params = {c_in} · {c_out // g} · {_kdesc(p['kernel'])}{' + ' + str(c_out) if biases else ''}"
-                       f" = {fmt(weights + biases)}")
-        explain.append(f"MACs = {fmt(x.numel)} inputs · {c_out // g}·{_kdesc(p['kernel'])} = {fmt(macs)}")
+        if explain:
+            lines.append(f"params = {c_in} · {c_out // g} · {_kdesc(p['kernel'])}"
+                         f"{' + ' + str(c_out) if biases else ''} = {fmt(weights + biases)}")
+            lines.append(f"MACs = {fmt(x.numel)} inputs · {c_out // g}·{_kdesc(p['kernel'])} = {fmt(macs)}")
         # a fractional stride does not fit the (kernel, stride, pad) recurrence
-        return Out(out, weights + biases, ops={"mac": macs, "bias": out.numel if biases else 0}, explain=explain,
+        return Out(out, weights + biases, ops={"mac": macs, "bias": out.numel if biases else 0}, explain=lines,
                    rf=RF.unknown())
 
 

@@ -19,7 +19,7 @@ class Dense(LayerType):
     }
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         if not x.flat:
             raise LayerError(f"dense needs a flat input but gets a spatial tensor of {fmt(x.numel)} values; "
@@ -27,9 +27,9 @@ class Dense(LayerType):
         units = p["units"]
         weights = x.c * units
         biases = units if p["bias"] else 0
-        explain = [f"params = {fmt(x.c)} · {fmt(units)}" + (f" + {fmt(units)}" if biases else "")
-                   + f" = {fmt(weights + biases)}", f"MACs = {fmt(x.c)} · {fmt(units)} = {fmt(weights)}"]
-        return Out(Tensor(units), weights + biases, ops={"mac": weights, "bias": biases}, explain=explain,
+        lines = [f"params = {fmt(x.c)} · {fmt(units)}" + (f" + {fmt(units)}" if biases else "")
+                 + f" = {fmt(weights + biases)}", f"MACs = {fmt(x.c)} · {fmt(units)} = {fmt(weights)}"] if explain else []
+        return Out(Tensor(units), weights + biases, ops={"mac": weights, "bias": biases}, explain=lines,
                    rf=RF.whole())
 
 
@@ -39,10 +39,10 @@ class Flatten(LayerType):
     doc = "flatten to a vector (Keras Flatten, torch.flatten(x, 1))"
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
-        explain = [f"features = {' · '.join(map(str, (*x.spatial, x.c)))} = {fmt(x.numel)}"] if x.spatial else []
-        return Out(Tensor(x.numel), explain=explain, rf=RF.whole() if x.spatial else None)
+        lines = [f"features = {' · '.join(map(str, (*x.spatial, x.c)))} = {fmt(x.numel)}"] if x.spatial and explain else []
+        return Out(Tensor(x.numel), explain=lines, rf=RF.whole() if x.spatial else None)
 
 
 class Reshape(LayerType):
@@ -52,7 +52,7 @@ class Reshape(LayerType):
     params = {"shape": Param("shape", aliases=("target_shape",), doc="target shape in the spec's layout")}
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         shape = list(p["shape"])
         known = math.prod(d for d in shape if d != -1)
@@ -78,7 +78,7 @@ class ZeroPad2d(LayerType):
     params = {"padding": Param("padding", doc="int, [ph, pw] or [top, bottom, left, right]")}
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         h, w = need_spatial(x, 2, cls.name)
         if p["padding"] == "same":
@@ -93,7 +93,7 @@ class Identity(LayerType):
     doc = "passes its input through"
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         return Out(inputs[0])
 
 
@@ -108,7 +108,7 @@ class _Activation(LayerType):
     """Elementwise activation: one operation per element (see docs/flops.md)."""
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         return Out(x, ops={"act": x.numel})
 
@@ -126,7 +126,7 @@ class Softmax(LayerType):
                             doc="axis normalised over: negative from the end, positive counting the batch axis as 0")}
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         dims = x.dims(p["__layout__"])
         axis = p["axis"]
@@ -139,7 +139,7 @@ class Softmax(LayerType):
         groups = n // dims[index]  # one normalisation (one sum) per group
         return Out(x, ops={"exp": n, "add": n - groups, "div": n},
                    explain=[f"softmax over axis {axis} (size {dims[index]}): {fmt(groups)} group(s); "
-                            f"{fmt(n)} exps, {fmt(n - groups)} adds, {fmt(n)} divides"])
+                            f"{fmt(n)} exps, {fmt(n - groups)} adds, {fmt(n)} divides"] if explain else None)
 
 
 class BatchNorm(LayerType):
@@ -154,14 +154,15 @@ class BatchNorm(LayerType):
     }
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         c = x.c
         trainable = 2 * c if p["affine"] else 0
-        explain = [f"trainable = 2 · {c} (γ, β) = {trainable}" if trainable else "trainable = 0 (affine: false)",
-                   f"non-trainable = 2 · {c} (moving mean, variance) = {2 * c}"]
+        lines = [f"trainable = 2 · {c} (γ, β) = {trainable}" if trainable else "trainable = 0 (affine: false)",
+                 f"non-trainable = 2 · {c} (moving mean, variance) = {2 * c}"] if explain else None
         # inference cost: normalise-and-scale folds into one multiply and one add per element
-        return Out(x, trainable, 2 * c, ops={"mul": x.numel, "add": x.numel}, explain=explain)
+        n = x.numel
+        return Out(x, trainable, 2 * c, {"mul": n, "add": n}, None, lines)
 
 
 class LocalResponseNorm(LayerType):
@@ -177,7 +178,7 @@ class LocalResponseNorm(LayerType):
     }
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         n, s = x.numel, p["size"]
         # per element: `size` squares summed, then ·alpha, +k, **beta and one divide

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import LayerError
 
 DIM_NAMES = {1: ("L",), 2: ("H", "W")}
 ROWS = {"H": "row", "W": "column", "L": "position"}
 
 
-@dataclass
 class Dim:
-    out: int
-    pad_begin: int
-    pad_end: int
-    unread: int  # real input rows never read by any window (trailing)
-    explain: list[str]
-    ratio: float  # (I + P - F)/S + 1 before rounding
-    formula: str  # the output-size derivation with values, e.g. "(7 − 3)/3 + 1 = 2.33 → ⌊⌋ floor = 2"
+    """One spatial dimension of a sliding window's output."""
+
+    __slots__ = ("out", "pad_begin", "pad_end", "unread", "explain", "ratio", "formula")
+
+    def __init__(self, out: int, pad_begin: int, pad_end: int, unread: int, explain: list[str], ratio: float,
+                 formula: str):
+        self.out = out
+        self.pad_begin = pad_begin
+        self.pad_end = pad_end
+        self.unread = unread  # real input rows never read by any window (trailing)
+        self.explain = explain
+        self.ratio = ratio  # (I + P - F)/S + 1 before rounding
+        self.formula = formula  # the output-size derivation, e.g. "(7 − 3)/3 + 1 = 2.33 → ⌊⌋ floor = 2"
 
 
 def same_padding(size: int, k_eff: int, stride: int) -> tuple[int, int, int]:
@@ -43,29 +46,25 @@ def _sides(pb: int, pe: int) -> str:
 
 def window_dim(
     dim: str, size: int, kernel: int, stride: int, dilation: int, padding: tuple[int, int] | str,
-    ceil_mode: bool = False, pooling: bool = False,
+    ceil_mode: bool = False, pooling: bool = False, explain: bool = True,
 ) -> Dim:
     """Sliding-window output size along one dim (conv and pooling).
 
     Conv and floor-mode pooling: floor((I + Pb + Pe − D·(F−1) − 1)/S) + 1.
     ceil_mode (PyTorch pooling): ceil(...) + 1, minus one if the last window would start
     beyond the input plus the begin padding.
+
+    `explain=False` leaves `explain` empty and `formula` blank (the layers' fast path: the text
+    costs more than the arithmetic); they are filled anyway when rows go unread, for the warning.
     """
     k_eff = dilation * (kernel - 1) + 1
-    kt = f"{kernel}" if dilation == 1 else f"{dilation}·({kernel}−1)+1"
-    explain: list[str] = []
     if padding == "same":
         out, pb, pe = same_padding(size, k_eff, stride)
-        total = pb + pe
-        explain.append(
-            f"SAME ({dim}): total pad = max((⌈{size}/{stride}⌉ − 1)·{stride} + {kt} − {size}, 0) = {total}"
-            f" → {'top' if dim == 'H' else 'begin' if dim == 'L' else 'left'} {pb}, "
-            f"{'bottom' if dim == 'H' else 'end' if dim == 'L' else 'right'} {pe}")
-        formula = f"⌈{size}/{stride}⌉ = {out}"
-        explain.append(f"{dim}_out = {formula}")
-        span = (out - 1) * stride + k_eff
-        unread = max(0, size + pb + pe - span - pe)
-        return Dim(out, pb, pe, unread, explain, (size + total - k_eff) / stride + 1, formula)
+        unread = max(0, size + pb - (out - 1) * stride - k_eff)
+        d = Dim(out, pb, pe, unread, [], (size + pb + pe - k_eff) / stride + 1, "")
+        if explain or unread:
+            _describe_same(d, dim, size, kernel, stride, dilation)
+        return d
     assert not isinstance(padding, str)
     pb, pe = padding
     padded = size + pb + pe
@@ -74,7 +73,6 @@ def window_dim(
         raise LayerError(f"padding {max(pb, pe)} is more than half the pooling kernel {kernel} "
                          f"(PyTorch refuses this); use padding ≤ {kernel // 2}", "invalid-value", key="padding")
     num = padded - k_eff
-    ratio = num / stride + 1
     if ceil_mode:
         # PyTorch's pooling_output_shape: round up, but the last window must start inside the
         # input or the begin padding; a window may overhang the end, even past a small input.
@@ -87,29 +85,53 @@ def window_dim(
         raise LayerError(f"kernel {k_eff} is larger than the padded input {padded} along {dim} "
                          f"({size} + padding {pb + pe}); use a smaller kernel or more padding",
                          "kernel-too-large", key="kernel")
+    unread = max(0, padded - (out - 1) * stride - k_eff - pe)
+    d = Dim(out, pb, pe, unread, [], num / stride + 1, "")
+    if explain or unread:
+        _describe_window(d, dim, size, kernel, stride, dilation, ceil_mode)
+    return d
+
+
+def _kernel_text(kernel: int, dilation: int) -> str:
+    return f"{kernel}" if dilation == 1 else f"{dilation}·({kernel}−1)+1"
+
+
+def _describe_same(d: Dim, dim: str, size: int, kernel: int, stride: int, dilation: int) -> None:
+    kt = _kernel_text(kernel, dilation)
+    total = d.pad_begin + d.pad_end
+    d.explain.append(
+        f"SAME ({dim}): total pad = max((⌈{size}/{stride}⌉ − 1)·{stride} + {kt} − {size}, 0) = {total}"
+        f" → {'top' if dim == 'H' else 'begin' if dim == 'L' else 'left'} {d.pad_begin}, "
+        f"{'bottom' if dim == 'H' else 'end' if dim == 'L' else 'right'} {d.pad_end}")
+    d.formula = f"⌈{size}/{stride}⌉ = {d.out}"
+    d.explain.append(f"{dim}_out = {d.formula}")
+
+
+def _describe_window(d: Dim, dim: str, size: int, kernel: int, stride: int, dilation: int, ceil_mode: bool) -> None:
+    kt = _kernel_text(kernel, dilation)
+    pb, pe = d.pad_begin, d.pad_end
     expr = f"({size} − {kt} + {_sides(pb, pe)})/{stride} + 1" if pb or pe else f"({size} − {kt})/{stride} + 1"
-    if ratio == out:
-        formula = f"{expr} = {out}"
+    if d.ratio == d.out:
+        d.formula = f"{expr} = {d.out}"
     else:
         rounding = "⌈⌉ ceil_mode" if ceil_mode else "⌊⌋ floor"
-        formula = f"{expr} = {ratio_text(ratio)} → {rounding} = {out}"
-    explain.append(f"{dim}_out = {formula}")
-    span = (out - 1) * stride + k_eff
-    unread = max(0, padded - span - pe)
-    return Dim(out, pb, pe, unread, explain, ratio, formula)
+        d.formula = f"{expr} = {ratio_text(d.ratio)} → {rounding} = {d.out}"
+    d.explain.append(f"{dim}_out = {d.formula}")
 
 
 def windows(
     sizes: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
     padding: tuple[tuple[int, int], ...] | str, ceil_mode: bool = False, pooling: bool = False,
+    explain: bool = True,
 ) -> tuple[list[Dim], list[str]]:
     """All spatial dims at once; returns the dims and 'does not fit' warnings."""
     names = DIM_NAMES[len(sizes)]
     dims = []
     warnings = []
+    same = padding == "same"
     for i, name in enumerate(names):
-        pad = padding if padding == "same" else padding[i]
-        d = window_dim(name, sizes[i], kernel[i], stride[i], dilation[i], pad, ceil_mode, pooling)
+        pad: tuple[int, int] | str = "same" if same else padding[i]  # type: ignore[assignment]
+        d = window_dim(name, sizes[i], kernel[i], stride[i], dilation[i], pad, ceil_mode, pooling, explain)
         # Stride > kernel skips rows between windows by design; only a window grid that stops short is news.
         if d.unread and stride[i] <= dilation[i] * (kernel[i] - 1) + 1:
             noun = ROWS[name] + ("s" if d.unread > 1 else "")

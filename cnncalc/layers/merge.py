@@ -17,7 +17,7 @@ class Add(LayerType):
     min_inputs, max_inputs = 2, None
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         first = inputs[0]
         lay = p["__layout__"]
         for t in inputs[1:]:
@@ -39,7 +39,7 @@ class Concat(LayerType):
                             doc="the channel axis (default): -1 for channels_last, 1 for channels_first")}
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         lay = p["__layout__"]
         first = inputs[0]
         n = len(first.spatial) + 1
@@ -55,7 +55,7 @@ class Concat(LayerType):
                                  "shape-mismatch", key="inputs")
         channels = sum(t.c for t in inputs)
         return Out(Tensor(channels, first.spatial),
-                   explain=[f"channels = {' + '.join(str(t.c) for t in inputs)} = {channels}"])
+                   explain=[f"channels = {' + '.join(str(t.c) for t in inputs)} = {channels}"] if explain else None)
 
 
 class Multiply(LayerType):
@@ -66,7 +66,7 @@ class Multiply(LayerType):
     min_inputs, max_inputs = 2, None
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         lay = p["__layout__"]
         big = max(inputs, key=lambda t: t.numel)
         for t in inputs:

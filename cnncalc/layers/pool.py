@@ -16,28 +16,31 @@ _WINDOW = {
 }
 
 
-def _window(cls: type[LayerType], p: dict, x: Tensor, op: str) -> Out:
+def _window(cls: type[LayerType], p: dict, x: Tensor, op: str, explain: bool) -> Out:
     sizes = need_spatial(x, 2, cls.name)
     stride = p["stride"] or p["kernel"]
     dilation = p.get("dilation", (1, 1))
     if p["ceil_mode"] and p["padding"] == "same":
         raise LayerError("ceil_mode does not combine with padding 'same'", "invalid-value", key="ceil_mode")
-    dims, warnings = windows(sizes, p["kernel"], stride, dilation, p["padding"], p["ceil_mode"], pooling=True)
+    dims, warnings = windows(sizes, p["kernel"], stride, dilation, p["padding"], p["ceil_mode"], pooling=True,
+                             explain=explain)
     out = Tensor(x.c, tuple(d.out for d in dims))
     window = math.prod(p["kernel"])
     if op == "max":
         ops = {"cmp": out.numel * (window - 1)}
     else:
         ops = {"add": out.numel * (window - 1), "div": out.numel}
-    explain = [line for d in dims for line in d.explain]
-    explain.append("params = 0 (pooling has no weights)")
-    cells, taps = "·".join(map(str, (*out.spatial, out.c))), "·".join(map(str, p["kernel"]))
-    if op == "max":
-        explain.append(f"comparisons = {cells} outputs · ({taps} − 1) = {fmt(ops['cmp'])}")
-    else:
-        explain.append(f"adds = {cells} outputs · ({taps} − 1) = {fmt(ops['add'])}, "
-                       f"divides = {fmt(ops['div'])}")
-    return Out(out, ops=ops, warnings=warnings, explain=explain,
+    lines = []
+    if explain:
+        lines = [line for d in dims for line in d.explain]
+        lines.append("params = 0 (pooling has no weights)")
+        cells, taps = "·".join(map(str, (*out.spatial, out.c))), "·".join(map(str, p["kernel"]))
+        if op == "max":
+            lines.append(f"comparisons = {cells} outputs · ({taps} − 1) = {fmt(ops['cmp'])}")
+        else:
+            lines.append(f"adds = {cells} outputs · ({taps} − 1) = {fmt(ops['add'])}, "
+                         f"divides = {fmt(ops['div'])}")
+    return Out(out, ops=ops, warnings=warnings, explain=lines,
                rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"], strict=True)), stride,
                      tuple(d.pad_begin for d in dims)))
 
@@ -50,8 +53,8 @@ class MaxPool2d(LayerType):
     params = {**_WINDOW, "dilation": Param("size", 1, doc="PyTorch MaxPool2d dilation")}
 
     @classmethod
-    def infer(cls, p, inputs):
-        return _window(cls, p, inputs[0], "max")
+    def infer(cls, p, inputs, explain=False):
+        return _window(cls, p, inputs[0], "max", explain)
 
 
 class AvgPool2d(LayerType):
@@ -62,8 +65,8 @@ class AvgPool2d(LayerType):
     params = {**_WINDOW, "count_include_pad": Param("bool", True, doc="divide by the full window (no shape effect)")}
 
     @classmethod
-    def infer(cls, p, inputs):
-        return _window(cls, p, inputs[0], "avg")
+    def infer(cls, p, inputs, explain=False):
+        return _window(cls, p, inputs[0], "avg", explain)
 
 
 class _Global(LayerType):
@@ -72,14 +75,14 @@ class _Global(LayerType):
     op = "avg"
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         if x.flat:
             raise LayerError(f"{cls.name} needs a spatial input, got a flat vector of {x.c}", "shape-mismatch")
         out = Tensor(x.c, tuple(1 for _ in x.spatial)) if p["keepdims"] else Tensor(x.c)
         n = math.prod(x.spatial)
         ops = {"cmp": x.c * (n - 1)} if cls.op == "max" else {"add": x.c * (n - 1), "div": x.c}
-        return Out(out, ops=ops, explain=[f"each of {x.c} channels reduced over {fmt(n)} positions"],
+        return Out(out, ops=ops, explain=[f"each of {x.c} channels reduced over {fmt(n)} positions"] if explain else None,
                    rf=RF.whole())
 
 
@@ -132,7 +135,7 @@ class AdaptiveAvgPool2d(LayerType):
     params = {"output_size": Param("size", doc="output height and width")}
 
     @classmethod
-    def infer(cls, p, inputs):
+    def infer(cls, p, inputs, explain=False):
         x = inputs[0]
         sizes = need_spatial(x, 2, cls.name)
         oh, ow = p["output_size"]
@@ -146,11 +149,14 @@ class AdaptiveAvgPool2d(LayerType):
             rf = RF((kh, kw), (kh, kw), (0, 0))
         else:
             rf = RF.unknown()  # uneven windows have no single (kernel, stride)
-        if oh <= 16 and ow <= 16:
-            windows = f"windows of {_adaptive_bins(sizes[0], oh)} rows x {_adaptive_bins(sizes[1], ow)} columns"
-        else:
-            windows = f"{fmt(cells)} window cells in all"
-        return Out(out, ops=ops, rf=rf, explain=[f"output {oh}x{ow} per channel; {windows}"])
+        lines = []
+        if explain:
+            if oh <= 16 and ow <= 16:
+                bins = f"windows of {_adaptive_bins(sizes[0], oh)} rows x {_adaptive_bins(sizes[1], ow)} columns"
+            else:
+                bins = f"{fmt(cells)} window cells in all"
+            lines.append(f"output {oh}x{ow} per channel; {bins}")
+        return Out(out, ops=ops, rf=rf, explain=lines)
 
 
 LAYERS = [MaxPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, AdaptiveAvgPool2d]
