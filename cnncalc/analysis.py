@@ -19,7 +19,7 @@ class LayerResult:
     """One analysed layer. The --explain derivation and the convention's view (`cost`) are made on
     first use: the analysis of every layer of every file must not pay for text nobody reads."""
 
-    __slots__ = ("name", "type", "inputs", "output_shape", "trainable_params", "non_trainable_params", "macs",
+    __slots__ = ("name", "type", "inputs", "trainable_params", "non_trainable_params", "macs",
                  "flops", "ops", "tensor", "spec", "warnings", "rf", "input_tensors", "layout", "_explain")
 
     def __init__(self, name: str, type: str, inputs: list[str], input_tensors: tuple[Tensor, ...], tensor: Tensor,
@@ -32,7 +32,6 @@ class LayerResult:
         self.input_tensors = input_tensors
         self.tensor = tensor
         self.layout = layout
-        self.output_shape: tuple[int, ...] = tensor.dims(layout)
         self.trainable_params = trainable_params
         self.non_trainable_params = non_trainable_params
         self.macs = macs
@@ -50,6 +49,10 @@ class LayerResult:
     @property
     def params(self) -> int:
         return self.trainable_params + self.non_trainable_params
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.tensor.dims(self.layout)
 
     @property
     def input_shapes(self) -> list[tuple[int, ...]]:

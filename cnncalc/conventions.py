@@ -114,10 +114,11 @@ def _ops_only(rule: Rule | None) -> bool:
 
 
 def _weigh(rule: Mapping[str, int], ops: Mapping[str, int]) -> int:
+    """A rule that weighs op kinds only, applied to a layer's ops (one or two kinds, fewer than the rule's)."""
     total = 0
-    for term, weight in rule.items():
-        value = ops.get(term)
-        if value:
+    for kind, value in ops.items():
+        weight = rule.get(kind)
+        if weight and value:
             total += weight * value
     return total
 

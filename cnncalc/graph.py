@@ -16,6 +16,11 @@ def topo_order(layers: list[LayerSpec]) -> list[LayerSpec]:
     Raises SpecError naming the cycle if there is one.
     """
     index = {spec.name: i for i, spec in enumerate(layers)}
+    # Most specs list every layer after its inputs: then that order is already the answer (the
+    # smallest-index-first order below would reproduce it), found in one pass.
+    get = index.get
+    if all(get(src, -1) < i for i, spec in enumerate(layers) for src in spec.inputs):
+        return list(layers)
     indegree = [0] * len(layers)
     consumers: list[list[int]] = [[] for _ in layers]
     for i, spec in enumerate(layers):

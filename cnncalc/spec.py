@@ -174,6 +174,8 @@ class _Parser:
         self.clean: int | None = None
         self.position: dict[str, int] = {}
         self.reported: set[tuple[Loc, str]] = set()
+        self.templates: dict[int, _Template] = {}  # id(entry node) → its template
+        self.wrapped: dict[int, Node] = {}  # id(bare type-name node) → it as a {type: ...} entry
 
     def err(self, message: str, loc: Loc, rule: str) -> None:
         if self.clean is None:
@@ -327,8 +329,11 @@ class _Parser:
         return v
 
     def _entry(self, node: Node, scope: _Scope, env: dict[str, Any], prev: str, origin: str, depth: int) -> str:
-        if isinstance(node.value, str):
-            node = Node({"type": node}, node.loc, {"type": node.loc})
+        if isinstance(node.value, str):  # a bare type name; wrapped once, so its template is found again
+            wrapped = self.wrapped.get(id(node))
+            if wrapped is None:
+                wrapped = self.wrapped[id(node)] = Node({"type": node}, node.loc, {"type": node.loc})
+            node = wrapped
         if not isinstance(node.value, dict):
             self.err(f"a layer is a mapping with a `type` (or a bare type name), got a {_kind(node.value)}",
                      node.loc, "invalid-value")
@@ -421,69 +426,29 @@ class _Parser:
     def _layer(self, node: Node, keys: dict[str, Loc], scope: _Scope, env: dict[str, Any], prev: str,
                name: str | None, origin: str) -> str:
         entry = node.value
-        tnode = entry.get("type")
-        if tnode is None:
-            self.err("layer has no `type` (e.g. `type: conv2d`) and no `block`", node.loc, "missing-key")
-            return prev
-        if not isinstance(tnode.value, str):
-            self.err(f"type must be a layer type name, got {tnode.value!r}", tnode.loc, "unknown-layer")
-            return prev
-        cls = lookup(tnode.value)
-        if cls is None:
-            names = list(all_types())
-            from .layers import ALIASES
-
-            hint = suggest(tnode.value.lower(), names + list(ALIASES)) or "; run `cnncalc types` for the list"
-            self.err(f"unknown layer type {tnode.value!r}{hint}", tnode.loc, "unknown-layer")
-            return prev
-        canon = _canon(cls)  # aliases → canonical parameter names
-        params: dict[str, Any] = {}
-        locs: dict[str, Loc] = {}
-        ok = True
-        given: set[str] = set()
-        typo_of: set[str] = set()
-        for key, vnode in entry.items():
-            if key in LAYER_KEYS:
-                continue
-            if key == "block":
-                continue
-            if key not in canon:
-                options = list(canon) + list(LAYER_KEYS)
-                hint = suggest(key, options)
-                import difflib
-
-                close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
-                if close and close[0] in canon:
-                    typo_of.add(canon[close[0]])  # one error for a typo, not also "needs <param>"
-                known = ", ".join(cls.params) or "none"
-                self.err(f"unknown parameter {key!r} for {cls.name}{hint} (its parameters: {known})",
-                         keys.get(key, vnode.loc), "unknown-param")
-                ok = False
-                continue
-            pname = canon[key]
-            if pname in given:
-                self.err(f"{key!r} and {pname!r} are the same parameter; give it once", keys.get(key, vnode.loc),
-                         "duplicate-key")
-                ok = False
-                continue
-            given.add(pname)
-            try:
-                value = self._eval(vnode, env)
-                params[pname] = check_value(pname, cls.params[pname], value, cls.ndim)
-                if any(isinstance(v, int) and v > MAX_DIM for v in _flat(params[pname])):
-                    raise LayerError(f"{pname} {value!r} is too large (limit {MAX_DIM})", "too-large")
-            except LayerError as exc:
-                self.err(f"{cls.name}: {exc.message}", vnode.loc, exc.rule)
-                ok = False
-            locs[pname] = vnode.loc
-        for pname, p in cls.params.items():
-            if pname not in given:
-                if p.default is REQUIRED:
-                    ok = False
-                    if pname not in typo_of:
-                        self.err(f"{cls.name} needs `{pname}`", tnode.loc, "missing-param")
-                else:
-                    params[pname] = _default(cls, pname)
+        tpl = self.templates.get(id(node))
+        if tpl is None:
+            tpl = self.templates[id(node)] = _template(node)
+        if tpl.cls is not None:
+            cls = tpl.cls
+            locs = tpl.locs
+            ok = True
+            params: dict[str, Any] = {}
+            for pname, vnode, value in tpl.items:
+                if value is _DYNAMIC:
+                    try:
+                        value = self._param(cls, pname, vnode, env)
+                    except LayerError as exc:
+                        self.err(f"{cls.name}: {exc.message}", vnode.loc, exc.rule)
+                        ok = False
+                        continue
+                params[pname] = value
+            params.update(tpl.defaults)
+        else:
+            found = self._layer_params(node, keys, env)
+            if found is None:
+                return prev
+            cls, params, locs, ok = found
         local = name or self._auto_name(scope, cls.prefix)
         spec = LayerSpec(scope.prefix + local, cls, params, [], node.loc, locs, origin=origin,
                          expect=entry.get("expect"), blocks=scope.blocks)
@@ -506,6 +471,79 @@ class _Parser:
             self.position[spec.name] = len(self.layers)
             self.layers.append(spec)
         return glob
+
+    def _param(self, cls: type[LayerType], pname: str, vnode: Node, env: dict[str, Any]) -> Any:
+        """One parameter value, evaluated and checked; raises LayerError."""
+        value = self._eval(vnode, env)
+        checked = check_value(pname, cls.params[pname], value, cls.ndim)
+        if any(isinstance(v, int) and v > MAX_DIM for v in _flat(checked)):
+            raise LayerError(f"{pname} {value!r} is too large (limit {MAX_DIM})", "too-large")
+        return checked
+
+    def _layer_params(self, node: Node, keys: dict[str, Loc], env: dict[str, Any]
+                      ) -> tuple[type[LayerType], dict[str, Any], dict[str, Loc], bool] | None:
+        """(type, checked params, their locations, no error): the general path, which reports every
+        problem of the entry (the template path of `_layer` takes entries that have none)."""
+        entry = node.value
+        tnode = entry.get("type")
+        if tnode is None:
+            self.err("layer has no `type` (e.g. `type: conv2d`) and no `block`", node.loc, "missing-key")
+            return None
+        if not isinstance(tnode.value, str):
+            self.err(f"type must be a layer type name, got {tnode.value!r}", tnode.loc, "unknown-layer")
+            return None
+        cls = lookup(tnode.value)
+        if cls is None:
+            names = list(all_types())
+            from .layers import ALIASES
+
+            hint = suggest(tnode.value.lower(), names + list(ALIASES)) or "; run `cnncalc types` for the list"
+            self.err(f"unknown layer type {tnode.value!r}{hint}", tnode.loc, "unknown-layer")
+            return None
+        canon = _canon(cls)  # aliases → canonical parameter names
+        params: dict[str, Any] = {}
+        locs: dict[str, Loc] = {}
+        ok = True
+        given: set[str] = set()
+        typo_of: set[str] = set()
+        for key, vnode in entry.items():
+            if key in _ENTRY_KEYS:
+                continue
+            if key not in canon:
+                options = list(canon) + list(LAYER_KEYS)
+                hint = suggest(key, options)
+                import difflib
+
+                close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+                if close and close[0] in canon:
+                    typo_of.add(canon[close[0]])  # one error for a typo, not also "needs <param>"
+                known = ", ".join(cls.params) or "none"
+                self.err(f"unknown parameter {key!r} for {cls.name}{hint} (its parameters: {known})",
+                         keys.get(key, vnode.loc), "unknown-param")
+                ok = False
+                continue
+            pname = canon[key]
+            if pname in given:
+                self.err(f"{key!r} and {pname!r} are the same parameter; give it once", keys.get(key, vnode.loc),
+                         "duplicate-key")
+                ok = False
+                continue
+            given.add(pname)
+            try:
+                params[pname] = self._param(cls, pname, vnode, env)
+            except LayerError as exc:
+                self.err(f"{cls.name}: {exc.message}", vnode.loc, exc.rule)
+                ok = False
+            locs[pname] = vnode.loc
+        for pname, p in cls.params.items():
+            if pname not in given:
+                if p.default is REQUIRED:
+                    ok = False
+                    if pname not in typo_of:
+                        self.err(f"{cls.name} needs `{pname}`", tnode.loc, "missing-param")
+                else:
+                    params[pname] = _default(cls, pname)
+        return cls, params, locs, ok
 
     def _block_use(self, node: Node, scope: _Scope, env: dict[str, Any], prev: str, name: str | None,
                    origin: str, depth: int) -> str:
@@ -603,6 +641,74 @@ class _Parser:
                     continue
                 resolved.append(target)
             spec.inputs = resolved
+
+
+_ENTRY_KEYS = frozenset((*LAYER_KEYS, "block"))
+_DYNAMIC = object()  # a template item whose value depends on `$` params
+
+
+class _Template:
+    """What a layer entry gives every time it is expanded, worked out once (a block repeated 1,000
+    times expands the same YAML entries 1,000 times): its type, its constant parameters already
+    checked, its defaults, and which values hold `$` expressions and need evaluating per copy.
+
+    `cls` is None for an entry with a problem that does not depend on `$` params (unknown type or
+    key, missing or invalid constant value): `_layer_params` then reports it, per copy as before."""
+
+    __slots__ = ("node", "cls", "items", "defaults", "locs")
+
+    def __init__(self, node: Node, cls: type[LayerType] | None = None, items: list[tuple[str, Node, Any]] | None = None,
+                 defaults: dict[str, Any] | None = None, locs: dict[str, Loc] | None = None):
+        self.node = node  # keeps the node alive, so that its id() (the cache key) is never reused
+        self.cls = cls
+        self.items = items or []
+        self.defaults = defaults or {}
+        self.locs = locs or {}
+
+
+def _constant(node: Node) -> bool:
+    v = node.value
+    if isinstance(v, str):
+        return not v.startswith("$")
+    if isinstance(v, list):
+        return all(_constant(x) for x in v)
+    if isinstance(v, dict):
+        return all(_constant(x) for x in v.values())
+    return True
+
+
+def _template(node: Node) -> _Template:
+    entry = node.value
+    tnode = entry.get("type")
+    cls = lookup(tnode.value) if tnode is not None and isinstance(tnode.value, str) else None
+    if cls is None:
+        return _Template(node)
+    canon = _canon(cls)
+    items = []
+    locs = {}
+    for key, vnode in entry.items():
+        if key in _ENTRY_KEYS:
+            continue
+        pname = canon.get(key)
+        if pname is None or pname in locs:
+            return _Template(node)
+        value = _DYNAMIC
+        if _constant(vnode):
+            try:
+                value = check_value(pname, cls.params[pname], vnode.plain(), cls.ndim)
+            except LayerError:
+                return _Template(node)
+            if any(isinstance(v, int) and v > MAX_DIM for v in _flat(value)):
+                return _Template(node)
+        items.append((pname, vnode, value))
+        locs[pname] = vnode.loc
+    defaults = {}
+    for pname, p in cls.params.items():
+        if pname not in locs:
+            if p.default is REQUIRED:
+                return _Template(node)
+            defaults[pname] = _default(cls, pname)
+    return _Template(node, cls, items, defaults, locs)
 
 
 # Per layer type, computed once: at 10,000 layers these were a tenth of the parse.
