@@ -8,20 +8,30 @@ mismatch, located at the expected value, e.g. `expected params 760, got 750 [exp
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
-
 from .errors import Diagnostic
+from .layers.base import shape_text
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .analysis import Analysis, LayerResult
     from .yamlio import Node
 
 COUNTS = ("params", "trainable_params", "non_trainable_params", "macs", "flops")
 KEYS = ("output_shape", *COUNTS)
 
-_SHAPE_TEXT = re.compile(r"\s*\d+(\s*[xX×]\s*\d+)*\s*")
-_NUMBER_TEXT = re.compile(r"\d{1,3}([,_ ]\d{3})+|\d+")  # 61,100,840 or 61_100_840 as written on slides
+
+def number_text(text: str) -> int | None:
+    r"""61,100,840 or 61_100_840 or 61 100 840 (as written on slides) or plain digits, else None
+    (= re.fullmatch(r"\d{1,3}([,_ ]\d{3})+|\d+", text))."""
+    if text.isdecimal():
+        return int(text)
+    parts = text.replace("_", ",").replace(" ", ",").split(",")
+    if (len(parts) > 1 and 1 <= len(parts[0]) <= 3 and all(p.isdecimal() for p in parts)
+            and all(len(p) == 3 for p in parts[1:])):
+        return int("".join(parts))
+    return None
 
 
 class _Bad(Exception):
@@ -29,8 +39,9 @@ class _Bad(Exception):
 
 
 def _shape(value: Any) -> tuple[int, ...]:
-    if isinstance(value, str) and _SHAPE_TEXT.fullmatch(value):
-        return tuple(int(p) for p in re.split(r"\s*[xX×]\s*", value.strip()))
+    dims = shape_text(value) if isinstance(value, str) else None
+    if dims is not None:
+        return tuple(dims)
     if isinstance(value, int) and not isinstance(value, bool):
         return (value,)
     if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
@@ -42,8 +53,9 @@ def _shape(value: Any) -> tuple[int, ...]:
 def _count(key: str, value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
-        return int(re.sub(r"[,_ ]", "", value.strip()))
+    number = number_text(value.strip()) if isinstance(value, str) else None
+    if number is not None:
+        return number
     raise _Bad(f"expected {key} must be a non-negative integer, got {value!r}")
 
 

@@ -10,8 +10,8 @@ largest set of activation gradients alive at once (one layer's output and input 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .analysis import Analysis, LayerResult
 

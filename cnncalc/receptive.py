@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from .graph import INPUT
 from .layers import RF, Tensor
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .analysis import Analysis, LayerResult
 

@@ -108,3 +108,14 @@ def test_walk_is_rglob(tmp_path):
             assert sorted(_paths.walk(spelling, (".yaml", ".yml"))) == old(Path(spelling))
     finally:
         os.chdir(cwd)
+
+
+@FAST
+@given(st.text(st.sampled_from(list("0123456789,_ \t٣²a")), max_size=14))
+def test_number_text_is_the_old_regex(text):
+    from cnncalc.expect import number_text
+
+    if re.fullmatch(r"\d{1,3}([,_ ]\d{3})+|\d+", text):
+        assert number_text(text) == int(re.sub(r"[,_ ]", "", text))
+    else:
+        assert number_text(text) is None

@@ -18,12 +18,9 @@ if TYPE_CHECKING:
 
 
 def console(stderr: bool = False) -> Console:
-    """A rich console that respects NO_COLOR and does not wrap tables when piped."""
-    from rich.console import Console
+    from ..render.table import console as make
 
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else 200
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    return make(stderr)
 
 
 def fail(err: SpecError) -> NoReturn:

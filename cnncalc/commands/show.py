@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from ..memory import DTYPE_BYTES, OPTIMIZER_STATES, MemoryConfig
+from ..memory import DTYPE_BYTES, OPTIMIZER_STATES
 from ..render import FORMATS
-from .check import report_expectations
-from .common import console, convention_option, fail, parse_sets, print_warnings
+from . import actions
+from .common import convention_option, parse_sets
 
 
 def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -38,52 +38,12 @@ def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> t
 def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], batch_size: int | None,
          dtype: str | None, optimizer: str | None, explain: bool, convention: str) -> None:
     """Analyse FILE and print each layer's output shape, params, MACs and FLOPs."""
-    from .. import load
-    from ..errors import SpecError
-
     if explain and fmt == "csv":
         raise click.BadParameter("--explain works with table, markdown and json output, not csv",
                                  param_hint="--explain")
-    try:
-        analysis = load(file, parse_sets(sets)).analyse(convention=convention)
-    except SpecError as err:
-        fail(err)
-    mem = MemoryConfig(batch_size or 1, dtype or "float32", optimizer or "adam")
-    if fmt == "table":
-        from ..render.plain import plain_stream, table_text
-
-        summary = bool(batch_size or dtype or optimizer)
-        # piped output: the same characters rich would print, without importing rich (render/plain.py)
-        text = table_text(analysis) if not columns and not summary and plain_stream(sys.stdout) else None
-        if text is not None:
-            sys.stdout.write(text)
-        else:
-            from ..render.table import print_table
-
-            print_table(analysis, console(), columns, mem, memory_summary=summary)
-        if explain:
-            from ..render import explain as ex
-
-            click.echo("\n" + ex.to_text(analysis))
-        print_warnings(analysis.warnings)
-        report_expectations(analysis)
-        return
-    from .. import render
-
-    text = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, mem)
-    if explain:
-        from ..render import explain as ex
-
-        if fmt == "json":
-            import json
-
-            text = json.dumps(ex.add_to_dict(json.loads(text), analysis), indent=2)
-        else:
-            text = text.rstrip("\n") + "\n\n" + ex.to_markdown(analysis)
-    click.echo(text.rstrip("\n"))
-    if fmt != "json":
-        print_warnings(analysis.warnings)
-    report_expectations(analysis)
+    status = actions.show(file, fmt, parse_sets(sets), columns, batch_size, dtype, optimizer, explain, convention)
+    if status:
+        sys.exit(status)
 
 
 @click.command()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import builtins
 import re
-from typing import TYPE_CHECKING
 
 from . import Errors, Exported, Unsupported, explicit_padding, header, tensors
 from .code import WIDTH, Arg, Call, Classes, Code, lit, pos, render, size
 from .structure import Item, build, plan
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..analysis import Analysis, LayerResult
     from ..layers import Tensor

@@ -8,13 +8,12 @@ bias, separable convolution) is an `nn.Sequential` under the layer's own name.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from . import Errors, Exported, Unsupported, explicit_padding, header, tensors
 from .code import Arg as A
 from .code import Call, Classes, camel, pos, render, size
 from .structure import Item, build, forward_lines, ident
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..analysis import Analysis, LayerResult
     from ..layers import Tensor

@@ -12,14 +12,16 @@ compares the two on every architecture and on generated tables.
 from __future__ import annotations
 
 import os
-from typing import IO, TYPE_CHECKING
 
 from . import human, shape_text
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO
+
     from ..analysis import Analysis
 
-WIDTH = 200  # the console width commands.common.console() gives rich when stdout is not a terminal
+WIDTH = 200  # the console width render.table.console() gives rich when stdout is not a terminal
 
 
 def plain_stream(stream: IO[str]) -> bool:

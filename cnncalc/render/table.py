@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from . import human, shape_text
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from rich.console import Console
 
     from ..analysis import Analysis
     from ..memory import MemoryConfig
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console that respects NO_COLOR and does not wrap tables when piped."""
+    import sys
+
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 200
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
 
 
 def print_table(a: Analysis, console: Console, columns: tuple[str, ...] = (), memory: MemoryConfig | None = None,
