@@ -50,21 +50,66 @@ def _safe(text: str) -> bool:
 class Layout:
     """print_table's default table at one console width: its text pieces and column widths."""
 
-    __slots__ = ("name", "title_input", "head", "foot", "rows", "widths", "total", "params", "macs", "convention")
+    __slots__ = ("name", "title_input", "head", "foot", "rows", "widths", "total", "summary")
 
     def __init__(self, name: str, title_input: str, head: tuple[str, ...], foot: tuple[str, ...],
-                 rows: list[tuple[str, ...]], widths: list[int], total: int, params: str, macs: str,
-                 convention: str):
+                 rows: list[tuple[str, ...]], widths: list[int], total: int, summary: list[tuple[str, str]]):
         self.name, self.title_input = name, title_input  # the title is name, two spaces, then the [dim] part
         self.head, self.foot, self.rows = head, foot, rows
         self.widths, self.total = widths, total  # widths without padding; total: the whole line
-        self.params, self.macs, self.convention = params, macs, convention  # summary lines; convention is [dim]
+        self.summary = summary  # the lines under the table as (plain part, [dim] part)
+
+
+def _wrap(text: str, width: int) -> list[tuple[int, int]] | None:
+    """rich's Text.wrap (rich._wrap.divide_line, then rstrip_end) of single-line ASCII text that starts
+    with a non-space, as (start, end) per line; None when a word is wider than `width` (rich folds it)."""
+    lines = []
+    start = offset = i = 0
+    n = len(text)
+    while i < n:
+        j = text.find(" ", i)
+        j = n if j < 0 else j
+        k = j
+        while k < n and text[k] == " ":
+            k += 1
+        # a word is its letters plus the spaces after it; it fits when its letters do
+        if width - offset >= j - i:
+            offset += k - i
+        elif j - i > width:
+            return None
+        else:
+            lines.append((start, i))
+            start, offset = i, k - i
+        i = k
+    lines.append((start, n))
+    out = []
+    for s, e in lines:
+        if e - s > width:  # spaces past the width are dropped, the rest stay
+            spaces = e - s - len(text[s:e].rstrip(" "))
+            e -= min(spaces, e - s - width)
+        out.append((s, e))
+    return out
+
+
+def _summary(lines: list[tuple[str, int]], width: int) -> list[tuple[str, str]] | None:
+    """The summary lines as rich prints them at `width`: (text, where its [dim] part starts) in,
+    (plain part, [dim] part) per printed line out."""
+    out = []
+    for text, dim in lines:
+        if len(text) <= width:
+            out.append((text[:dim], text[dim:]))
+            continue
+        wrapped = _wrap(text, width)
+        if wrapped is None:
+            return None
+        out += [(text[s:min(e, dim)], text[max(s, dim):e]) for s, e in wrapped]
+    return out
 
 
 def layout(a: Analysis, width: int) -> Layout | None:
     """The table rich draws for print_table(a, console) at console `width`, or None when rich would do
-    something this module does not: shrink or wrap a column, wrap the title or a summary line, or read
-    markup, emoji codes or wide characters in the text."""
+    something this module does not: shrink or wrap a column, wrap the title, fold a word of a summary
+    line, or read markup, emoji codes or wide characters in the text."""
     t = a.totals
     title_input = f"input {shape_text(a.input_shape)} ({a.layout})"
     head = ("#", "Layer", "Type", "Output shape", "Params", "MACs", "FLOPs")
@@ -83,11 +128,11 @@ def layout(a: Analysis, width: int) -> Layout | None:
               f"non-trainable {t['non_trainable_params']:,}")
     macs = f"MACs:   {t['macs']:,} ({human(t['macs'])})  FLOPs: {t['flops']:,} ({human(t['flops'])})  "
     convention = f"convention: {a.convention} (see `cnncalc conventions`)"
-    if (total > width or len(a.name) + 2 + len(title_input) > total or len(params) > width
-            or len(macs) + len(convention) > width or not _safe(a.name) or not _safe(a.layout)
+    if (total > width or len(a.name) + 2 + len(title_input) > total or not _safe(a.name) or not _safe(a.layout)
             or not _safe(a.convention) or not all(_safe(r[1]) and _safe(r[2]) for r in rows)):
         return None
-    return Layout(a.name, title_input, head, foot, rows, widths, total, params, macs, convention)
+    summary = _summary([(params, len(params)), (macs + convention, len(macs))], width)
+    return None if summary is None else Layout(a.name, title_input, head, foot, rows, widths, total, summary)
 
 
 class Styles:
@@ -128,8 +173,9 @@ def draw(L: Layout, s: Styles = PLAIN) -> str:
     blank = " " * L.total  # SIMPLE_HEAD's edges and its footer divider are spaces, unstyled
     out = [title, blank, _template(L, (s.header,) * COLUMNS).format(*L.head), " " + "─" * (L.total - 2) + " "]
     out += [row(*r) for r in L.rows]
-    out += [blank, _template(L, (s.footer,) * COLUMNS).format(*L.foot), blank, L.params,
-            L.macs + _sgr(s.dim, L.convention), ""]
+    out += [blank, _template(L, (s.footer,) * COLUMNS).format(*L.foot), blank]
+    out += [text + _sgr(s.dim, dim) for text, dim in L.summary]
+    out.append("")
     return "\n".join(out)
 
 
