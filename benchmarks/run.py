@@ -73,17 +73,21 @@ def child_env() -> dict[str, str]:
 
 
 ENV = child_env()
+# On a terminal, TTY_COMPATIBLE=1 changes nothing rich prints (rich >= 14) but makes render/ansi.py
+# decline, so `show` takes rich's own path: the before/after of the terminal rows.
+RICH_ENV = {**ENV, "TTY_COMPATIBLE": "1"}
 
 
-def run(cmd: list[str], tty: bool = False) -> tuple[float, float, subprocess.CompletedProcess | None]:
+def run(cmd: list[str], tty: bool = False, env: dict[str, str] = ENV,
+        ) -> tuple[float, float, subprocess.CompletedProcess | None]:
     """(wall seconds, child CPU seconds, result) of one run; stdout to a pipe, or a 200-column pty."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     if tty:
         proc = None
-        _run_in_pty(cmd)
+        _run_in_pty(cmd, env)
     else:
-        proc = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True)
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True)
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.decode()[-2000:]}")
     wall = time.perf_counter() - start
@@ -92,7 +96,8 @@ def run(cmd: list[str], tty: bool = False) -> tuple[float, float, subprocess.Com
     return wall, cpu, proc
 
 
-def _run_in_pty(cmd: list[str]) -> None:
+def _run_in_pty(cmd: list[str], env: dict[str, str] = ENV) -> str:
+    """Run with stdout on a 200-column pty; returns stderr."""
     import fcntl
     import pty
     import struct
@@ -103,13 +108,14 @@ def _run_in_pty(cmd: list[str]) -> None:
     drained = threading.Thread(target=_drain, args=(master,), daemon=True)
     drained.start()
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=ENV, stdout=slave, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=slave, stderr=subprocess.PIPE)
     finally:
         os.close(slave)
     drained.join(5)
     os.close(master)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.decode()[-2000:]}")
+    return proc.stderr.decode()
 
 
 def _drain(fd: int) -> None:
@@ -130,20 +136,22 @@ class Timing:
         return f"{ms(self.wall)} (median {ms(self.median)}, CPU {ms(self.cpu)})"
 
 
-def timed(cmd: list[str], repeat: int, tty: bool = False) -> Timing:
-    return timed_together({"x": cmd}, repeat, tty)["x"]
+def timed(cmd: list[str], repeat: int, tty: bool = False, env: dict[str, str] = ENV) -> Timing:
+    return timed_together({"x": cmd}, repeat, tty, {"x": env})["x"]
 
 
-def timed_together(cmds: dict[str, list[str]], repeat: int, tty: bool = False) -> dict[str, Timing]:
+def timed_together(cmds: dict[str, list[str]], repeat: int, tty: bool = False,
+                   envs: dict[str, dict[str, str]] | None = None) -> dict[str, Timing]:
     """Time several commands in interleaved rounds, so that a burst of load elsewhere on the machine
-    hits them all alike and their ratios stay fair."""
-    for cmd in cmds.values():
-        run(cmd, tty)  # warm the file cache
+    hits them all alike and their ratios stay fair. `envs`: a command's environment, if not ENV."""
+    envs = envs or {}
+    for key, cmd in cmds.items():
+        run(cmd, tty, envs.get(key, ENV))  # warm the file cache
     walls: dict[str, list[float]] = {k: [] for k in cmds}
     cpus: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(repeat):
         for key, cmd in cmds.items():
-            wall, cpu, _ = run(cmd, tty)
+            wall, cpu, _ = run(cmd, tty, envs.get(key, ENV))
             walls[key].append(wall)
             cpus[key].append(cpu)
     return {k: Timing(walls[k], cpus[k]) for k in cmds}
@@ -194,7 +202,11 @@ def cnncalc_cmd(*args: str) -> list[str]:
 
 def imported_modules(args: list[str]) -> set[str]:
     proc = subprocess.run([PY, "-X", "importtime", *args], cwd=ROOT, env=ENV, capture_output=True, text=True)
-    return {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    return imports_of(proc.stderr)
+
+
+def imports_of(importtime_stderr: str) -> set[str]:
+    return {line.split("|")[-1].strip() for line in importtime_stderr.splitlines() if line.startswith("import time:")}
 
 
 # ---- sections ----------------------------------------------------------------------------------
@@ -231,11 +243,18 @@ def startup(rep: Report, repeat: int, torch_times: dict[str, float]) -> None:
             rep.row("  torch + torchinfo / cnncalc", "skipped (torch or torchinfo not installed)")
     rep.row("cnncalc show -f json resnet50", f"{t['json']}  {t['json'].wall / floor:.2f}x floor")
     rep.row("python -m cnncalc show resnet50", f"{t['-m']}  {t['-m'].wall / floor:.2f}x floor")
+    label = "cnncalc show resnet50 in a terminal"
     try:
-        tty = timed(cnncalc_cmd("show", "architectures/resnet50.yaml"), max(3, repeat // 2), tty=True)
-        rep.row("cnncalc show resnet50 in a terminal (rich)", f"{tty}  {tty.wall / floor:.2f}x floor")
+        cmd = cnncalc_cmd("show", "architectures/resnet50.yaml")
+        tty = timed_together({"ansi": cmd, "rich": cmd}, max(3, repeat // 2), tty=True, envs={"rich": RICH_ENV})
+        rich_in = "rich" in imports_of(_run_in_pty([PY, "-X", "importtime", *cmd[1:]]))
+        rep.check(label, f"{tty['ansi'].wall * 1000:.1f} ms, {tty['ansi'].wall / t['resnet50'].wall:.2f}x piped",
+                  tty["ansi"].wall <= 1.2 * t["resnet50"].wall and not rich_in,
+                  "<= 1.2x piped, rich not imported" + (" (imports rich)" if rich_in else ""))
+        rep.row("  same table through rich (before render/ansi.py)",
+                f"{tty['rich']}  {tty['rich'].wall / tty['ansi'].wall:.2f}x the above")
     except (ImportError, OSError) as exc:
-        rep.row("cnncalc show resnet50 in a terminal (rich)", f"skipped ({exc})")
+        rep.row(label, f"skipped ({exc})")
 
 
 TORCH_SCRIPT = """\
@@ -312,11 +331,15 @@ def scaling(rep: Report, tmp: Path, repeat: int) -> None:
     _, _, proc = run([PY, "-c", CHILD_RSS, str(flat_big)])
     assert proc is not None
     rep.row("peak RSS, 10,000 layers written out", f"{int(proc.stdout.decode()) / 1024:.1f} MiB")
+    piped = {}
     for args in (["show"], ["show", "-f", "json"]):
-        t = timed(cnncalc_cmd(*args, str(big)), max(2, repeat // 5))
+        piped[args[-1]] = t = timed(cnncalc_cmd(*args, str(big)), max(2, repeat // 5))
         rep.row(f"cnncalc {' '.join(args)} 10,000 layers (piped)", str(t))
-    t = timed(cnncalc_cmd("show", str(big)), 2, tty=True)
-    rep.row("cnncalc show 10,000 layers in a terminal", str(t))
+    t = timed(cnncalc_cmd("show", str(big)), max(3, repeat // 5), tty=True)
+    rep.check("cnncalc show 10,000 layers in a terminal", f"{ms(t.wall)}, {t.wall / piped['show'].wall:.2f}x piped",
+              t.wall <= 1.2 * piped["show"].wall, "<= 1.2x piped")
+    wall, _, _ = run(cnncalc_cmd("show", str(big)), tty=True, env=RICH_ENV)  # one run: it is slow
+    rep.row("  same table through rich (before render/ansi.py)", f"{ms(wall)} (one run)  {wall / t.wall:.1f}x the above")
 
 
 LINT_LOOP = """\

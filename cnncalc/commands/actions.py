@@ -51,10 +51,14 @@ def show(file: str, fmt: str = "table", overrides: dict | None = None, columns: 
         return _failed(exc)
     summary = bool(batch_size or dtype or optimizer)
     if fmt == "table":
+        from ..render.ansi import table_ansi
         from ..render.plain import plain_stream, table_text
 
-        # piped output: the same characters rich would print, without importing rich (render/plain.py)
-        text = table_text(analysis) if not columns and not summary and plain_stream(sys.stdout) else None
+        # the bytes rich would write, without importing rich: piped (render/plain.py) or to a terminal,
+        # escape codes included (render/ansi.py)
+        text = None
+        if not columns and not summary:
+            text = table_text(analysis) if plain_stream(sys.stdout) else table_ansi(analysis, sys.stdout)
         if text is not None:
             out(text, nl=False)
         else:
