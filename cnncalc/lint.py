@@ -153,12 +153,12 @@ def to_text(r: Report, quiet: bool = False) -> str:
 
 
 def to_json(r: Report, quiet: bool = False) -> str:
-    import json
+    from .render.jsontext import dumps
 
     shown = [d for d in r.diagnostics if not (quiet and d.severity != "error")]
     doc = {"version": JSON_VERSION, "files": len(r.files), "errors": r.errors, "warnings": r.warnings,
            "exit_code": r.exit_code, "diagnostics": [d.to_dict() for d in shown]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return dumps(doc, ensure_ascii=False) + "\n"
 
 
 def _gh_data(s: str) -> str:

@@ -9,8 +9,6 @@ largest set of activation gradients alive at once (one layer's output and input 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .analysis import Analysis, LayerResult
@@ -20,19 +18,30 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 
 
-@dataclass(frozen=True)
 class MemoryConfig:
-    batch_size: int = 1
-    dtype: str = "float32"
-    optimizer: str = "adam"
+    __slots__ = ("batch_size", "dtype", "optimizer")
 
-    def __post_init__(self) -> None:
+    def __init__(self, batch_size: int = 1, dtype: str = "float32", optimizer: str = "adam"):
+        self.batch_size = batch_size
+        self.dtype = dtype
+        self.optimizer = optimizer
         if self.dtype not in DTYPE_BYTES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {self.dtype!r}")
         if self.optimizer not in OPTIMIZER_STATES:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZER_STATES)}, got {self.optimizer!r}")
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise ValueError(f"batch size must be a positive integer, got {self.batch_size!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MemoryConfig):
+            return NotImplemented
+        return (self.batch_size, self.dtype, self.optimizer) == (other.batch_size, other.dtype, other.optimizer)
+
+    def __hash__(self) -> int:
+        return hash((self.batch_size, self.dtype, self.optimizer))
+
+    def __repr__(self) -> str:
+        return f"MemoryConfig(batch_size={self.batch_size}, dtype={self.dtype!r}, optimizer={self.optimizer!r})"
 
     @property
     def bytes_per_element(self) -> int:

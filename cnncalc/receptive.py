@@ -10,7 +10,8 @@ k the effective kernel extent D·(K−1)+1, s the stride and p the padding befor
 
 `start` is the centre of the receptive field of output unit 0, in input pixel indices (the
 first input pixel is 0), so unit i covers input pixels start + i·j ± (r − 1)/2; negative
-indices are padding. The input itself has r = 1, j = 1, start = 0.
+indices are padding. The input itself has r = 1, j = 1, start = 0. Starts are whole or halves;
+they are kept exactly, as integer counts of half pixels (`start2`), and read as an int or a float.
 
 Branches meet at merges (add, concat, multiply); cnncalc follows one "main path": the local
 input with the largest receptive field (area; the first such input on ties). Inputs that see
@@ -18,9 +19,6 @@ the whole image (an SE block's channel scale) do not take part in that choice.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from fractions import Fraction
 
 from .graph import INPUT
 from .layers import RF, Tensor
@@ -32,7 +30,6 @@ if TYPE_CHECKING:
 LOCAL, GLOBAL, UNKNOWN, NONE = "local", "global", "unknown", "none"
 
 
-@dataclass(frozen=True)
 class ReceptiveField:
     """Receptive field of one layer's output units, per spatial dim (height, width order).
 
@@ -41,20 +38,39 @@ class ReceptiveField:
     "none" (the network input has no spatial dims).
     """
 
-    kind: str
-    size: tuple[int, ...] | None = None
-    jump: tuple[int, ...] | None = None
-    start: tuple[Fraction, ...] | None = None
+    __slots__ = ("kind", "size", "jump", "start2")
+
+    def __init__(self, kind: str, size: tuple[int, ...] | None = None, jump: tuple[int, ...] | None = None,
+                 start2: tuple[int, ...] | None = None):
+        self.kind = kind
+        self.size = size
+        self.jump = jump
+        self.start2 = start2  # 2 · start: exact
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReceptiveField):
+            return NotImplemented
+        return (self.kind, self.size, self.jump, self.start2) == (other.kind, other.size, other.jump, other.start2)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ReceptiveField({self.kind!r}, size={self.size}, jump={self.jump}, start={self.start})"
+
+    @property
+    def start(self) -> tuple[int | float, ...] | None:
+        """The centre of output unit 0's field: an int, or a float for a half pixel."""
+        return None if self.start2 is None else tuple(_half(s) for s in self.start2)
 
     def to_dict(self) -> dict[str, object]:
         return {"receptive_field": list(self.size) if self.size is not None else None,
                 "jump": list(self.jump) if self.jump is not None else None,
-                "start": [_num(s) for s in self.start] if self.start is not None else None,
+                "start": list(self.start) if self.start2 is not None else None,  # type: ignore[arg-type]
                 "receptive_field_kind": self.kind}
 
 
-def _num(x: Fraction) -> int | float:
-    return int(x) if x.denominator == 1 else float(x)
+def _half(twice: int) -> int | float:
+    return twice // 2 if twice % 2 == 0 else twice / 2
 
 
 def receptive_fields(a: Analysis) -> dict[str, ReceptiveField]:
@@ -64,7 +80,7 @@ def receptive_fields(a: Analysis) -> dict[str, ReceptiveField]:
         return {layer.name: ReceptiveField(NONE) for layer in a.layers}
     nd = len(spatial)
     whole = ReceptiveField(GLOBAL, size=spatial)
-    fields = {INPUT: ReceptiveField(LOCAL, (1,) * nd, (1,) * nd, (Fraction(0),) * nd)}
+    fields = {INPUT: ReceptiveField(LOCAL, (1,) * nd, (1,) * nd, (0,) * nd)}
     for layer in a.layers:  # topological order
         fields[layer.name] = _step(layer, [fields[n] for n in layer.inputs], whole, a.layout)
     del fields[INPUT]
@@ -76,20 +92,21 @@ def _step(layer: LayerResult, ins: list[ReceptiveField], whole: ReceptiveField, 
         return _merge(ins, whole)
     x = ins[0]
     rf = layer.rf
-    in_spatial = Tensor.from_dims(layer.input_shapes[0], layout).spatial
+    in_spatial = layer.input_tensors[0].spatial
     if x.kind == GLOBAL or (rf is not None and (rf.global_ or _covers(rf, in_spatial))):
         return whole  # any function of units that see everything sees everything
     if x.kind != LOCAL or (rf is not None and rf.opaque):
         return ReceptiveField(UNKNOWN)
     if rf is None:
         return x  # elementwise
-    assert x.size is not None and x.jump is not None and x.start is not None
+    assert x.size is not None and x.jump is not None and x.start2 is not None
     if len(rf.kernel) != len(x.size):
         return ReceptiveField(UNKNOWN)
     size = tuple(r + (k - 1) * j for r, k, j in zip(x.size, rf.kernel, x.jump, strict=True))
     jump = tuple(j * s for j, s in zip(x.jump, rf.stride, strict=True))
-    start = tuple(st + (Fraction(k - 1, 2) - p) * j for st, k, p, j in zip(x.start, rf.kernel, rf.pad, x.jump, strict=True))
-    return ReceptiveField(LOCAL, size, jump, start)
+    # start + ((k − 1)/2 − p)·j, doubled
+    start2 = tuple(st + (k - 1 - 2 * p) * j for st, k, p, j in zip(x.start2, rf.kernel, rf.pad, x.jump, strict=True))
+    return ReceptiveField(LOCAL, size, jump, start2)
 
 
 def _covers(rf: RF, spatial: tuple[int, ...]) -> bool:

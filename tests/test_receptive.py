@@ -166,7 +166,7 @@ layers:
     a = cnncalc.loads(spec, "t.yaml").analyse()
     cells = [Extra.of(a).cell(a.layer("e"), c) for c in ("rf", "jump", "start")]
     assert cells == ["x".join(str(v) for v in f["e"].size), "x".join(str(v) for v in f["e"].jump),
-                     "x".join(str(float(v)) if v.denominator != 1 else str(v) for v in f["e"].start)]
+                     "x".join(str(v) for v in f["e"].start)]
 
 
 def test_tensorflow_same_padding_matches_keras():

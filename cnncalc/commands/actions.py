@@ -74,15 +74,20 @@ def show(file: str, fmt: str = "table", overrides: dict | None = None, columns: 
     from .. import render
 
     mem = _memory(batch_size, dtype, optimizer) if fmt == "json" or columns else None
-    text = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, mem)
-    if explain:
-        from ..render import explain as ex
+    if fmt == "json":
+        from ..render.jsontext import dumps
 
-        if fmt == "json":
-            import json
+        doc = render.json_doc(analysis, mem)
+        if explain:
+            from ..render import explain as ex
 
-            text = json.dumps(ex.add_to_dict(json.loads(text), analysis), indent=2)
-        else:
+            doc = ex.add_to_dict(doc, analysis)
+        text = dumps(doc)
+    else:
+        text = {"markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, mem)
+        if explain:
+            from ..render import explain as ex
+
             text = text.rstrip("\n") + "\n\n" + ex.to_markdown(analysis)
     out(text.rstrip("\n"))
     if fmt != "json":

@@ -22,13 +22,18 @@ def human(n: int) -> str:
     return str(n)
 
 
-def to_json(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig | None = None) -> str:
-    """Every key, always: `columns` only concerns the table and csv."""
-    import json
-
+def json_doc(a: Analysis, memory: MemoryConfig | None = None) -> dict:
+    """The JSON output as a dict (docs/json.md)."""
     from .columns import extend_json
 
-    return json.dumps(extend_json(a, a.to_dict(), memory), indent=2)
+    return extend_json(a, a.to_dict(), memory)
+
+
+def to_json(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig | None = None) -> str:
+    """Every key, always: `columns` only concerns the table and csv."""
+    from .jsontext import dumps
+
+    return dumps(json_doc(a, memory))
 
 
 ROW_HEAD = ("layer", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "macs", "flops")

@@ -5,10 +5,10 @@ JSON always carries every key; the table and csv show the columns named by `--co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..analysis import Analysis, LayerResult
     from ..memory import MemoryConfig
     from ..receptive import ReceptiveField
@@ -43,12 +43,8 @@ def _dims(values: tuple[Any, ...]) -> str:
     return text[0] if len(set(text)) == 1 else "x".join(text)
 
 
-def _num(v: Any) -> str:
-    from fractions import Fraction
-
-    if isinstance(v, Fraction) and v.denominator != 1:
-        return str(float(v))
-    return str(int(v))
+def _num(v: int | float) -> str:
+    return str(v)  # an int, or a float for a half pixel (receptive field starts)
 
 
 def _rf_cell(f: ReceptiveField, what: str) -> str:
@@ -58,13 +54,15 @@ def _rf_cell(f: ReceptiveField, what: str) -> str:
     return _dims(value) if value else "-"
 
 
-@dataclass
 class Extra:
     """Everything the extra columns need, computed once per analysis."""
 
-    fields: dict[str, ReceptiveField]
-    cfg: MemoryConfig
-    memory: dict[str, Any]
+    __slots__ = ("fields", "cfg", "memory")
+
+    def __init__(self, fields: dict[str, ReceptiveField], cfg: MemoryConfig, memory: dict[str, Any]):
+        self.fields = fields
+        self.cfg = cfg
+        self.memory = memory
 
     @staticmethod
     def of(a: Analysis, cfg: MemoryConfig | None = None) -> Extra:
