@@ -65,15 +65,24 @@ def _encode(o: Any, out: list[str], nl: str, string: Callable[[str], str]) -> No
         for k, v in o.items():
             if type(k) is not str:
                 raise _Unsupported  # json converts such keys; not worth repeating its rules here
-            out.append(sep + string(k) + ": ")
+            tv = type(v)  # scalars inline: a call per value is most of the cost
+            if tv is int:
+                out.append(sep + string(k) + ": " + _INT_REPR(v))
+            elif tv is str:
+                out.append(sep + string(k) + ": " + string(v))
+            else:
+                out.append(sep + string(k) + ": ")
+                _encode(v, out, inner, string)
             sep = "," + inner
-            _encode(v, out, inner, string)
         out.append(nl + "}")
     elif t is list or t is tuple:
         if not o:
             out.append("[]")
             return
         inner = nl + "  "
+        if all(type(v) is int for v in o):  # shapes, receptive fields: most of the values, joined at C speed
+            out.append("[" + inner + ("," + inner).join(map(_INT_REPR, o)) + nl + "]")
+            return
         sep = "[" + inner
         for v in o:
             out.append(sep)
