@@ -393,7 +393,7 @@ class _Parser:
             except expr.ExprError as exc:
                 self.err(str(exc), node.loc, "bad-expression")
                 return None
-        if not isinstance(value, str) or not _valid_name(value):
+        if not isinstance(value, str) or not (value.isascii() and value.isidentifier() or _valid_name(value)):
             self.err(f"name must be letters, digits, '_', '.' or '-' (not starting with '.' or '-'), "
                      f"got {value!r}", node.loc, "invalid-value")
             return None
@@ -476,7 +476,7 @@ class _Parser:
         """One parameter value, evaluated and checked; raises LayerError."""
         value = self._eval(vnode, env)
         checked = check_value(pname, cls.params[pname], value, cls.ndim)
-        if any(isinstance(v, int) and v > MAX_DIM for v in _flat(checked)):
+        if _too_large(checked):
             raise LayerError(f"{pname} {value!r} is too large (limit {MAX_DIM})", "too-large")
         return checked
 
@@ -684,6 +684,7 @@ def _template(node: Node) -> _Template:
     if cls is None:
         return _Template(node)
     canon = _canon(cls)
+    params = cls.params
     items = []
     locs = {}
     for key, vnode in entry.items():
@@ -692,28 +693,27 @@ def _template(node: Node) -> _Template:
         pname = canon.get(key)
         if pname is None or pname in locs:
             return _Template(node)
-        value = _DYNAMIC
-        if _constant(vnode):
+        value = vnode.value
+        if type(value) is str and value.startswith("$") or not _constant(vnode):
+            value = _DYNAMIC
+        else:
             try:
-                value = check_value(pname, cls.params[pname], vnode.plain(), cls.ndim)
+                value = check_value(pname, params[pname], vnode.plain(), cls.ndim)
             except LayerError:
                 return _Template(node)
-            if any(isinstance(v, int) and v > MAX_DIM for v in _flat(value)):
+            if _too_large(value):
                 return _Template(node)
         items.append((pname, vnode, value))
         locs[pname] = vnode.loc
-    defaults = {}
-    for pname, p in cls.params.items():
-        if pname not in locs:
-            if p.default is REQUIRED:
-                return _Template(node)
-            defaults[pname] = _default(cls, pname)
-    return _Template(node, cls, items, defaults, locs)
+    all_defaults = _defaults(cls)
+    if not all(p in locs for p in params if p not in all_defaults):
+        return _Template(node)  # a required parameter is missing
+    return _Template(node, cls, items, {k: v for k, v in all_defaults.items() if k not in locs}, locs)
 
 
 # Per layer type, computed once: at 10,000 layers these were a tenth of the parse.
 _CANON: dict[type[LayerType], dict[str, str]] = {}
-_DEFAULTS: dict[tuple[type[LayerType], str], Any] = {}
+_DEFAULTS: dict[type[LayerType], dict[str, Any]] = {}
 
 
 def _canon(cls: type[LayerType]) -> dict[str, str]:
@@ -728,19 +728,29 @@ def _canon(cls: type[LayerType]) -> dict[str, str]:
     return canon
 
 
+def _defaults(cls: type[LayerType]) -> dict[str, Any]:
+    """The checked default values of a type's optional parameters (immutable: ints, strings, tuples)."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {
+            name: check_value(name, p, p.default, cls.ndim) if p.default is not None else None
+            for name, p in cls.params.items() if p.default is not REQUIRED}
+    return defaults
+
+
 def _default(cls: type[LayerType], pname: str) -> Any:
-    """The checked default value of a parameter (immutable: ints, strings, tuples)."""
-    key = (cls, pname)
-    if key not in _DEFAULTS:
-        p = cls.params[pname]
-        _DEFAULTS[key] = check_value(pname, p, p.default, cls.ndim) if p.default is not None else None
-    return _DEFAULTS[key]
+    return _defaults(cls)[pname]
 
 
-def _flat(v: Any) -> list[Any]:
-    if isinstance(v, (list, tuple)):
-        return [x for item in v for x in _flat(item)]
-    return [v]
+def _too_large(v: Any) -> bool:
+    """Some int inside a checked value (int, or tuples of them) exceeds MAX_DIM."""
+    if type(v) is int:
+        return v > MAX_DIM
+    if type(v) is tuple or type(v) is list:
+        for x in v:
+            if _too_large(x):
+                return True
+    return False
 
 
 def _kind(v: Any) -> str:

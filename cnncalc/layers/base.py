@@ -159,6 +159,10 @@ def _is_int(v: Any) -> bool:
 
 def _ints(value: Any, n: int, what: str, minimum: int) -> tuple[int, ...]:
     """An int, a list of n ints, or an 'AxB' string, as an n-tuple."""
+    if type(value) is int:  # the common case, checked first (messages as below)
+        if value < minimum:
+            raise LayerError(f"{what} must be ≥ {minimum}, got {[value] * n!r}", "invalid-value")
+        return (value,) * n
     if isinstance(value, str):
         value = shape_text(value) or value
     if _is_int(value):
