@@ -101,10 +101,15 @@ def _plain(t: str) -> Any:
 
 def _key(key: str) -> str:
     """A plain mapping key as yamlio turns it into a string (`1` -> "1", `yes` -> "true")."""
-    if (not key or len(key) > _MAX_KEY or key[-1] == " " or key[0] == "-" or key[0] in _START_BAD
+    if key.isidentifier() and len(key) <= _MAX_KEY:  # most keys: no indicator, not a number
+        v = _WORDS.get(key, _NO)
+        if v is _NO:
+            return key
+    elif (not key or len(key) > _MAX_KEY or key[-1] == " " or key[0] == "-" or key[0] in _START_BAD
             or not _KEY_BAD.isdisjoint(key)):
         raise _GiveUp
-    v = _plain(key)
+    else:
+        v = _plain(key)
     if isinstance(v, str):
         return v
     return str(v).lower() if isinstance(v, bool) else str(v)
@@ -112,7 +117,9 @@ def _key(key: str) -> str:
 
 def _flow_plain(t: str) -> Any:
     """The value of the plain scalar `t` found between flow indicators (`,` `]` `}`)."""
-    if t.isdigit():  # the common case first: a count
+    if t.isidentifier():  # the common cases first: a name (no indicator, not a number)...
+        return _WORDS.get(t, t)
+    if t.isdigit():  # ... or a count
         if t.isascii() and (len(t) == 1 or t[0] != "0") and len(t) < 19:
             return int(t)
         raise _GiveUp
@@ -273,10 +280,11 @@ class _Reader:
                 p += 1
             ch = s[p] if p < n else "#"
             if ch == "{" or ch == "[":
-                value = self.flat(s, li, p, depth + 1)  # (inline's first try, without the call)
+                value = self.flat(s, li, p, depth + 1)  # what inline does, without its call
                 if value is None:
-                    value, last = self.inline(s, li, p, col, depth + 1)
-                    while k + 1 < end and rows[k + 1] <= last:
+                    value, li, e = self.flow(li, p, col, depth + 1)
+                    _after_value(lines[li], e)
+                    while k + 1 < end and rows[k + 1] <= li:
                         k += 1
                 k += 1
             elif ch == "#":  # `-` alone: the item is the block below, or null
@@ -339,21 +347,25 @@ class _Reader:
         a spec are such collections, str.split does in C what `flow` does in Python, and the
         pieces (`kernel: 3`, `relu`) repeat, so each distinct one is checked and resolved once.
         """
+        if depth > _MAX_LEVELS:
+            return None
         h = s.find(" #", p)
         seg = (s[p:h] if h >= 0 else s[p:]).rstrip(" ")
         if not _FLAT_BAD.isdisjoint(seg) or seg[-1] != ("}" if seg[0] == "{" else "]"):
             return None
         file, keys, pairs, values = self.file, self.keys, self.pairs, self.values
+        loc_, node_ = Loc, Node  # locals: looked up for every key and value
         ln = li + 1
         cur: Any = {} if seg[0] == "{" else []  # the dict or list being filled
         key_locs: Any = {} if seg[0] == "{" else None  # its key positions; None in a sequence
-        root = Node(cur, Loc(file, ln, p + 1), key_locs)
+        root = node_(cur, loc_(file, ln, p + 1), key_locs)
         inner = seg[1:-1]
         if not inner:
             return root
         stack: list[Any] = []  # the containers around `cur`, as (cur, key_locs)
+        made = [cur]  # every container, to count nodes and catch duplicate keys at the end
+        inserted = 0  # keys stored, duplicates included
         col = p + 2  # of the current piece, 1-based
-        count = 0
         try:
             for piece in inner.split(", "):
                 n = len(piece)
@@ -368,11 +380,9 @@ class _Reader:
                             hit = pairs[piece] = (keys.get(kt) or self.key(kt), v, len(kt) + 2)
                     if hit is not None:
                         key, v, off = hit
-                        if key in cur:
-                            return None
-                        key_locs[key] = Loc(file, ln, col)
-                        cur[key] = Node(v, Loc(file, ln, col + off))
-                        count += 2
+                        key_locs[key] = loc_(file, ln, col)
+                        cur[key] = node_(v, loc_(file, ln, col + off))
+                        inserted += 1
                         col += n + 2
                         continue
                 else:
@@ -380,8 +390,7 @@ class _Reader:
                     if v is _NO and piece[0] not in "[{" and piece[-1] not in "]}":
                         v = values[piece] = _flow_plain(piece)
                     if v is not _NO:
-                        cur.append(Node(v, Loc(file, ln, col)))
-                        count += 1
+                        cur.append(node_(v, loc_(file, ln, col)))
                         col += n + 2
                         continue
                 i = 0
@@ -391,10 +400,8 @@ class _Reader:
                         c = piece.find(": ", i)
                         if c < 0:
                             return None
-                        key = self.key(piece[i:c])
-                        if key in cur:
-                            return None
-                        key_locs[key] = Loc(file, ln, col + i)
+                        key = keys.get(piece[i:c]) or self.key(piece[i:c])
+                        key_locs[key] = loc_(file, ln, col + i)
                         i = c + 2
                     ch = piece[i]
                     if ch == "{" or ch == "[":
@@ -402,14 +409,14 @@ class _Reader:
                             return None
                         new: Any = {} if ch == "{" else []
                         new_locs: Any = {} if ch == "{" else None
-                        node = Node(new, Loc(file, ln, col + i), new_locs)
+                        node = node_(new, loc_(file, ln, col + i), new_locs)
                         if key_locs is not None:
                             cur[key] = node
-                            count += 2
+                            inserted += 1
                         else:
                             cur.append(node)
-                            count += 1
                         stack.append((cur, key_locs))
+                        made.append(new)
                         cur, key_locs = new, new_locs
                         i += 1
                         if i < n and (piece[i] == "]" or piece[i] == "}"):
@@ -420,13 +427,12 @@ class _Reader:
                     v = values.get(t, _NO)
                     if v is _NO:
                         v = values[t] = _flow_plain(t)
-                    node = Node(v, Loc(file, ln, col + i))
+                    node = node_(v, loc_(file, ln, col + i))
                     if key_locs is not None:
                         cur[key] = node
-                        count += 2
+                        inserted += 1
                     else:
                         cur.append(node)
-                        count += 1
                     i = e
                     break
                 while i < n:  # closers; the root's was cut off
@@ -439,7 +445,15 @@ class _Reader:
             return None  # `flow` reads it or gives up
         if stack:
             return None  # continues on the next line
-        self.count += count
+        entries = items = 0
+        for c in made:
+            if type(c) is dict:
+                entries += len(c)
+            else:
+                items += len(c)
+        if entries != inserted:
+            return None  # a duplicate key
+        self.count += 2 * entries + items
         return root
 
     def skip(self, li: int, p: int, indent: int) -> tuple[int, int]:
