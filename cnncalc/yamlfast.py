@@ -46,6 +46,8 @@ _FLOW_BAD = frozenset(":#[]{}?'\"!,")
 _KEY_BAD = frozenset(":#[]{},?'\"!&*|>%@`")
 # A flow collection on one line without these is read by `_Reader.flat` (most of them are).
 _FLAT_BAD = frozenset("#?'\"!&*|>%@`\\")
+_BRACKETS = frozenset("[]{}")
+_PRINTABLE_ASCII = bytes(range(32, 127)) + b"\n"
 _MAX_KEY = 1000  # PyYAML drops a simple key longer than 1024 characters (an error in block context)
 _MAX_LEVELS = MAX_DEPTH - 2  # a margin under yamlio's limit, counted as its composer counts
 
@@ -161,17 +163,20 @@ def _entry(s: str, p: int) -> bool:
 
 
 class _Reader:
-    __slots__ = ("lines", "file", "count", "rows", "indents", "keys", "values", "pairs")
+    __slots__ = ("lines", "file", "count", "rows", "indents", "keys", "values")
 
     def __init__(self, text: str, file: str):
-        if not text.replace("\n", "").isprintable():  # tabs, \r, BOM, \x85, \u2028, controls...
+        # tabs, \r, BOM, \x85, \u2028, control characters... (ASCII text: the quick way)
+        if text.isascii():
+            if text.encode().translate(None, _PRINTABLE_ASCII):
+                raise _GiveUp
+        elif not text.replace("\n", "").isprintable():
             raise _GiveUp
         self.file = file
         self.count = 1  # nodes, keys included, as yamlio's composer counts them: the root + children
         # spec files repeat their keys and values: each distinct text is checked and resolved once
         self.keys: dict[str, str] = {}
         self.values: dict[str, Any] = {}  # flow plain scalars only (block ones follow other rules)
-        self.pairs: dict[str, tuple[str, Any, int]] = {}  # `key: value` in a flow mapping
         self.lines = lines = text.split("\n")
         # rows/indents: the lines that hold something (not blank, not only a comment)
         self.rows: list[int] = []
@@ -275,9 +280,11 @@ class _Reader:
         while True:
             s = lines[li]
             n = len(s)
-            p = col + 1
-            while p < n and s[p] == " ":
-                p += 1
+            p = col + 2
+            if p >= n or s[p] == " ":  # (usually `- x`: one space)
+                p -= 1
+                while p < n and s[p] == " ":
+                    p += 1
             ch = s[p] if p < n else "#"
             if ch == "{" or ch == "[":
                 value = self.flat(s, li, p, depth + 1)  # what inline does, without its call
@@ -353,55 +360,85 @@ class _Reader:
         seg = (s[p:h] if h >= 0 else s[p:]).rstrip(" ")
         if not _FLAT_BAD.isdisjoint(seg) or seg[-1] != ("}" if seg[0] == "{" else "]"):
             return None
-        file, keys, pairs, values = self.file, self.keys, self.pairs, self.values
+        file, keys, values = self.file, self.keys, self.values
         loc_, node_ = Loc, Node  # locals: looked up for every key and value
         ln = li + 1
-        cur: Any = {} if seg[0] == "{" else []  # the dict or list being filled
-        key_locs: Any = {} if seg[0] == "{" else None  # its key positions; None in a sequence
-        root = node_(cur, loc_(file, ln, p + 1), key_locs)
         inner = seg[1:-1]
-        if not inner:
-            return root
-        stack: list[Any] = []  # the containers around `cur`, as (cur, key_locs)
+        if _BRACKETS.isdisjoint(inner):  # not nested: the common case, a lean loop
+            try:
+                if seg[0] == "{":
+                    out: dict[str, Node] = {}
+                    key_locs: dict[str, Loc] = {}
+                    if inner:
+                        pieces = inner.split(", ")
+                        col = p + 2  # of the current piece, 1-based
+                        for piece in pieces:
+                            kt, sep, vt = piece.partition(": ")
+                            if not sep:
+                                return None
+                            key = keys.get(kt) or self.key(kt)
+                            v = values.get(vt, _NO)
+                            if v is _NO:
+                                v = values[vt] = _flow_plain(vt)
+                            key_locs[key] = loc_(file, ln, col)
+                            out[key] = node_(v, loc_(file, ln, col + len(kt) + 2))
+                            col += len(piece) + 2
+                        if len(out) != len(pieces):
+                            return None  # a duplicate key
+                        self.count += 2 * len(out)
+                    return node_(out, loc_(file, ln, p + 1), key_locs)
+                items: list[Node] = []
+                if inner:
+                    col = p + 2
+                    for piece in inner.split(", "):
+                        v = values.get(piece, _NO)
+                        if v is _NO:
+                            v = values[piece] = _flow_plain(piece)
+                        items.append(node_(v, loc_(file, ln, col)))
+                        col += len(piece) + 2
+                    self.count += len(items)
+                return node_(items, loc_(file, ln, p + 1))
+            except _GiveUp:
+                return None  # `flow` reads it or gives up
+        # nested: piece by piece
+        cur: Any = {} if seg[0] == "{" else []  # the dict or list being filled
+        cur_locs: Any = {} if seg[0] == "{" else None  # its key positions; None in a sequence
+        root = node_(cur, loc_(file, ln, p + 1), cur_locs)
+        stack: list[Any] = []  # the containers around `cur`, as (cur, cur_locs)
         made = [cur]  # every container, to count nodes and catch duplicate keys at the end
         inserted = 0  # keys stored, duplicates included
         col = p + 2  # of the current piece, 1-based
         try:
             for piece in inner.split(", "):
                 n = len(piece)
-                if key_locs is not None:
-                    hit = pairs.get(piece)
-                    if hit is None and piece[0] not in "[{" and piece[-1] not in "]}":
+                if _BRACKETS.isdisjoint(piece):  # as in the lean loop
+                    if cur_locs is not None:
                         kt, sep, vt = piece.partition(": ")
-                        if sep and vt[0] not in "[{":  # `key: value`, first seen
-                            v = values.get(vt, _NO)
-                            if v is _NO:
-                                v = values[vt] = _flow_plain(vt)
-                            hit = pairs[piece] = (keys.get(kt) or self.key(kt), v, len(kt) + 2)
-                    if hit is not None:
-                        key, v, off = hit
-                        key_locs[key] = loc_(file, ln, col)
-                        cur[key] = node_(v, loc_(file, ln, col + off))
+                        if not sep:
+                            return None
+                        key = keys.get(kt) or self.key(kt)
+                        v = values.get(vt, _NO)
+                        if v is _NO:
+                            v = values[vt] = _flow_plain(vt)
+                        cur_locs[key] = loc_(file, ln, col)
+                        cur[key] = node_(v, loc_(file, ln, col + len(kt) + 2))
                         inserted += 1
-                        col += n + 2
-                        continue
-                else:
-                    v = values.get(piece, _NO)
-                    if v is _NO and piece[0] not in "[{" and piece[-1] not in "]}":
-                        v = values[piece] = _flow_plain(piece)
-                    if v is not _NO:
+                    else:
+                        v = values.get(piece, _NO)
+                        if v is _NO:
+                            v = values[piece] = _flow_plain(piece)
                         cur.append(node_(v, loc_(file, ln, col)))
-                        col += n + 2
-                        continue
+                    col += n + 2
+                    continue
                 i = 0
                 key = ""
                 while True:  # (key:)? then `[` or `{` (and round again) or a scalar, then closers
-                    if key_locs is not None:
+                    if cur_locs is not None:
                         c = piece.find(": ", i)
                         if c < 0:
                             return None
                         key = keys.get(piece[i:c]) or self.key(piece[i:c])
-                        key_locs[key] = loc_(file, ln, col + i)
+                        cur_locs[key] = loc_(file, ln, col + i)
                         i = c + 2
                     ch = piece[i]
                     if ch == "{" or ch == "[":
@@ -410,14 +447,14 @@ class _Reader:
                         new: Any = {} if ch == "{" else []
                         new_locs: Any = {} if ch == "{" else None
                         node = node_(new, loc_(file, ln, col + i), new_locs)
-                        if key_locs is not None:
+                        if cur_locs is not None:
                             cur[key] = node
                             inserted += 1
                         else:
                             cur.append(node)
-                        stack.append((cur, key_locs))
+                        stack.append((cur, cur_locs))
                         made.append(new)
-                        cur, key_locs = new, new_locs
+                        cur, cur_locs = new, new_locs
                         i += 1
                         if i < n and (piece[i] == "]" or piece[i] == "}"):
                             break  # empty
@@ -428,7 +465,7 @@ class _Reader:
                     if v is _NO:
                         v = values[t] = _flow_plain(t)
                     node = node_(v, loc_(file, ln, col + i))
-                    if key_locs is not None:
+                    if cur_locs is not None:
                         cur[key] = node
                         inserted += 1
                     else:
@@ -436,24 +473,24 @@ class _Reader:
                     i = e
                     break
                 while i < n:  # closers; the root's was cut off
-                    if not stack or piece[i] != ("]" if key_locs is None else "}"):
+                    if not stack or piece[i] != ("]" if cur_locs is None else "}"):
                         return None
-                    cur, key_locs = stack.pop()
+                    cur, cur_locs = stack.pop()
                     i += 1
                 col += n + 2
         except (_GiveUp, IndexError):
             return None  # `flow` reads it or gives up
         if stack:
             return None  # continues on the next line
-        entries = items = 0
-        for c in made:
-            if type(c) is dict:
-                entries += len(c)
+        entries = elements = 0
+        for container in made:
+            if type(container) is dict:
+                entries += len(container)
             else:
-                items += len(c)
+                elements += len(container)
         if entries != inserted:
             return None  # a duplicate key
-        self.count += 2 * entries + items
+        self.count += 2 * entries + elements
         return root
 
     def skip(self, li: int, p: int, indent: int) -> tuple[int, int]:
