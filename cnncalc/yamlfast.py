@@ -58,7 +58,8 @@ def _number(t: str) -> Any:
     Decimal ints and plain floats are read; octal, hex, binary, `_`, sexagesimal `1:30`,
     `.inf`/`.nan` and timestamps give up; everything else is a string (e.g. `227x227x3`, `1e-5`).
     """
-    b = t[1:] if t[0] in "+-" else t
+    signed = t[0] in "+-"
+    b = t[1:] if signed else t
     if not b:
         return t  # `-` or `+` alone
     if b.isdigit():  # int regex `[-+]?(?:0|[1-9][0-9_]*)`; `0[0-7]+` would be octal
@@ -81,7 +82,7 @@ def _number(t: str) -> Any:
             frac, exp = frac[:e], frac[e + 1:]
             if len(exp) < 2 or exp[0] not in "+-" or not exp[1:].isdigit():
                 raise _GiveUp
-        if (whole.isdigit() or (not whole and b is t and frac)) and (not frac or frac.isdigit()):
+        if (whole.isdigit() or (not whole and not signed and frac)) and (not frac or frac.isdigit()):
             return float(t)
         raise _GiveUp
     if "_" in b or ":" in b or b[0] == "0" or (len(t) > 4 and t[4] == "-" and t[:4].isdigit()):
@@ -194,6 +195,7 @@ class _Reader:
             i += 1
 
     def key(self, t: str) -> str:
+        """_key(t), once per distinct text."""
         k = self.keys.get(t)
         if k is None:
             k = self.keys[t] = _key(t)
