@@ -11,9 +11,11 @@ brackets, while ours stops at MAX_DEPTH levels and MAX_NODES nodes before conver
 
 from __future__ import annotations
 
-from typing import Any
-
 from .errors import Diagnostic, Loc, SpecError
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs more than reading a spec
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_BYTES = 1024 * 1024  # real specs are a few KB; parsing 1 MB of YAML takes ~3 s at worst
 MAX_NODES = 100_000  # composed, and again after alias expansion
@@ -83,6 +85,11 @@ def _inside(text: str, file: str, line: int, column: int) -> Loc:
 
 def load_yaml(text: str, file: str) -> Node:
     """Parse one YAML document into a positioned Node tree."""
+    from . import yamlfast
+
+    fast = yamlfast.parse(text, file)  # the common subset, without importing PyYAML
+    if fast is not None:
+        return fast
     import yaml
 
     if not text.strip():
