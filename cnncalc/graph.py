@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import heapq
-
 from .errors import Diagnostic, SpecError
-from .spec import LayerSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .spec import LayerSpec
 
 INPUT = "input"
 
@@ -21,6 +22,8 @@ def topo_order(layers: list[LayerSpec]) -> list[LayerSpec]:
     get = index.get
     if all(get(src, -1) < i for i, spec in enumerate(layers) for src in spec.inputs):
         return list(layers)
+    import heapq
+
     indegree = [0] * len(layers)
     consumers: list[list[int]] = [[] for _ in layers]
     for i, spec in enumerate(layers):

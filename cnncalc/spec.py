@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from . import _paths, expr
+from . import _paths
 from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
@@ -53,7 +53,9 @@ def _substitute(value: str, env: dict[str, Any]) -> str:
             out.append("$")
             i = j + 1
             continue
-        out.append(str(expr.evaluate(value[j:end], env)))
+        from .expr import evaluate
+
+        out.append(str(evaluate(value[j:end], env)))
         i = end
 
 
@@ -321,7 +323,9 @@ class _Parser:
             return [self._eval(x, env) for x in v]
         if isinstance(v, dict):
             return {k: self._eval(x, env) for k, x in v.items()}
-        if expr.is_expr(v):
+        if type(v) is str and v.startswith("$"):  # expr.is_expr; the module loads with the first `$`
+            from . import expr
+
             try:
                 return expr.evaluate(v, env)
             except expr.ExprError as exc:
@@ -388,9 +392,11 @@ class _Parser:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if isinstance(value, str) and "$" in value:
+            from .expr import ExprError
+
             try:
                 value = _substitute(value, env)
-            except expr.ExprError as exc:
+            except ExprError as exc:
                 self.err(str(exc), node.loc, "bad-expression")
                 return None
         if not isinstance(value, str) or not (value.isascii() and value.isidentifier() or _valid_name(value)):

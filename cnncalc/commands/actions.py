@@ -31,6 +31,9 @@ def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
 
 def _unmet(analysis: Analysis) -> int:
     """Print every unmet `expect:` to stderr; 1 if there is one."""
+    net = analysis.network
+    if net.expect is None and not net.block_expects and all(layer.spec.expect is None for layer in analysis.layers):
+        return 0  # nothing to check: spare the import
     from ..expect import check
 
     mismatches = check(analysis)
@@ -51,14 +54,18 @@ def show(file: str, fmt: str = "table", overrides: dict | None = None, columns: 
         return _failed(exc)
     summary = bool(batch_size or dtype or optimizer)
     if fmt == "table":
-        from ..render.ansi import table_ansi
         from ..render.plain import plain_stream, table_text
 
         # the bytes rich would write, without importing rich: piped (render/plain.py) or to a terminal,
         # escape codes included (render/ansi.py)
         text = None
         if not columns and not summary:
-            text = table_text(analysis) if plain_stream(sys.stdout) else table_ansi(analysis, sys.stdout)
+            if plain_stream(sys.stdout):
+                text = table_text(analysis)
+            else:
+                from ..render.ansi import table_ansi
+
+                text = table_ansi(analysis, sys.stdout)
         if text is not None:
             out(text, nl=False)
         else:

@@ -44,7 +44,8 @@ def plain_stream(stream: IO[str]) -> bool:
 
 def _safe(text: str) -> bool:
     # rich would interpret `[...]` as markup, `:name:` as an emoji code, and measure non-ASCII by cell width
-    return text.isascii() and text.isprintable() and not any(c in text for c in "[]:\\")
+    return (text.isascii() and text.isprintable() and "[" not in text and "]" not in text and ":" not in text
+            and "\\" not in text)
 
 
 class Layout:
@@ -118,18 +119,15 @@ def layout(a: Analysis, width: int) -> Layout | None:
              f"{layer.params:,}" if layer.params else "-",
              f"{layer.macs:,}" if layer.macs else "-", f"{layer.flops:,}" if layer.flops else "-")
             for i, layer in enumerate(a.layers, 1)]
-    widths = [max(len(head[c]), len(foot[c])) for c in range(COLUMNS)]
-    for row in rows:
-        for c in range(COLUMNS):
-            if len(row[c]) > widths[c]:
-                widths[c] = len(row[c])
+    cols = list(zip(*rows)) or [()] * COLUMNS
+    widths = [max(len(head[c]), len(foot[c]), max(map(len, cols[c]), default=0)) for c in range(COLUMNS)]
     total = sum(widths) + 3 * COLUMNS + 1  # padding 1 + 1 per cell, a divider between cells, an edge each side
     params = (f"Params: {t['params']:,} ({human(t['params'])})  trainable {t['trainable_params']:,}  "
               f"non-trainable {t['non_trainable_params']:,}")
     macs = f"MACs:   {t['macs']:,} ({human(t['macs'])})  FLOPs: {t['flops']:,} ({human(t['flops'])})  "
     convention = f"convention: {a.convention} (see `cnncalc conventions`)"
     if (total > width or len(a.name) + 2 + len(title_input) > total or not _safe(a.name) or not _safe(a.layout)
-            or not _safe(a.convention) or not all(_safe(r[1]) and _safe(r[2]) for r in rows)):
+            or not _safe(a.convention) or not _safe("".join(cols[1])) or not _safe("".join(cols[2]))):
         return None
     summary = _summary([(params, len(params)), (macs + convention, len(macs))], width)
     return None if summary is None else Layout(a.name, title_input, head, foot, rows, widths, total, summary)
