@@ -9,7 +9,7 @@ from __future__ import annotations
 import _ast  # the compiler's own node types, which `ast` re-exports (importing `ast` costs ~10 ms more)
 import operator
 
-from .expr import ExprError, _unknown
+from .expr import _MAX_ABS, ExprError, _unknown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ _CMP = {
     _ast.Eq: operator.eq, _ast.NotEq: operator.ne, _ast.Lt: operator.lt,
     _ast.LtE: operator.le, _ast.Gt: operator.gt, _ast.GtE: operator.ge,
 }
-_MAX_ABS = 10**15  # keeps `${10**...}`-style blow-ups out; there is no power operator anyway
 
 
 def evaluate_source(src: str, scope: dict[str, Any]) -> Any:
@@ -68,7 +67,7 @@ def _eval(node: _ast.AST, scope: dict[str, Any]) -> Any:
             raise ExprError("strings can only be joined with +")
         try:
             result = _BIN[type(node.op)](left, right)
-        except (TypeError, ZeroDivisionError) as exc:
+        except (TypeError, ArithmeticError) as exc:  # ZeroDivisionError, OverflowError (int / huge int)
             raise ExprError(f"cannot compute expression: {exc}") from None
         if isinstance(result, (int, float)) and abs(result) > _MAX_ABS:
             raise ExprError("expression value is too large")

@@ -119,7 +119,7 @@ def layout(a: Analysis, width: int) -> Layout | None:
              f"{layer.params:,}" if layer.params else "-",
              f"{layer.macs:,}" if layer.macs else "-", f"{layer.flops:,}" if layer.flops else "-")
             for i, layer in enumerate(a.layers, 1)]
-    cols = list(zip(*rows)) or [()] * COLUMNS
+    cols = list(zip(*rows, strict=True)) or [()] * COLUMNS
     widths = [max(len(head[c]), len(foot[c]), max(map(len, cols[c]), default=0)) for c in range(COLUMNS)]
     total = sum(widths) + 3 * COLUMNS + 1  # padding 1 + 1 per cell, a divider between cells, an edge each side
     params = (f"Params: {t['params']:,} ({human(t['params'])})  trainable {t['trainable_params']:,}  "
