@@ -222,3 +222,35 @@ def test_softmax_axis_must_exist():
     with pytest.raises(cnncalc.SpecError) as info:
         one_layer("{type: softmax, axis: 0}", "[4, 5, 6]")
     assert "axis 0 does not exist" in info.value.first.message
+
+
+def test_grid_is_windows_without_the_text():
+    """layers/geometry.grid (the layers' fast path) gives windows()'s numbers, warnings and errors."""
+    import random
+
+    from cnncalc.errors import LayerError
+    from cnncalc.layers.geometry import grid, windows
+
+    def outcome(fn, *args):
+        try:
+            r = fn(*args)
+        except LayerError as exc:
+            return ("error", exc.message, exc.rule, exc.key)
+        if fn is windows:
+            dims, warnings = r
+            return tuple(d.out for d in dims), tuple(d.pad_begin for d in dims), warnings
+        return r
+
+    rng = random.Random(3)
+    for _ in range(20_000):
+        nd = rng.choice((1, 2))
+        sizes = tuple(rng.randint(1, 12) for _ in range(nd))
+        kernel = tuple(rng.randint(1, 7) for _ in range(nd))
+        stride = tuple(rng.randint(1, 5) for _ in range(nd))
+        dilation = tuple(rng.choice((1, 1, 2, 3)) for _ in range(nd))
+        padding = "same" if rng.random() < 0.25 else tuple((rng.randint(0, 4), rng.randint(0, 4)) for _ in range(nd))
+        ceil_mode, pooling = rng.random() < 0.3, rng.random() < 0.5
+        if ceil_mode and padding == "same":
+            continue
+        args = (sizes, kernel, stride, dilation, padding, ceil_mode, pooling)
+        assert outcome(grid, *args) == outcome(windows, *args), args

@@ -6,7 +6,7 @@ import math
 
 from ..errors import LayerError
 from .base import RF, LayerType, Out, Param, Tensor, fmt, need_spatial
-from .geometry import DIM_NAMES, windows
+from .geometry import DIM_NAMES, grid, windows
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,32 +27,36 @@ def _kdesc(kernel: tuple[int, ...]) -> str:
     return "·".join(map(str, kernel))
 
 
-def _bias_count(bias: Any, c_out: int, spatial: tuple[int, ...]) -> int:
-    if bias == "per_position":
-        return c_out * math.prod(spatial)
-    return c_out if bias else 0
+_ONES = {1: (1,), 2: (1, 1)}
 
 
 def _conv(cls: type[LayerType], p: dict[str, Any], x: Tensor, explain: bool = False) -> Out:
     nd = cls.ndim
-    sizes = need_spatial(x, nd, cls.name)
+    sizes = x.spatial
+    if len(sizes) != nd:
+        need_spatial(x, nd, cls.name)  # raises, worded
     c_in, c_out, groups = x.c, p["filters"], p["groups"]
     if c_in % groups or c_out % groups:
         what, c = ("input channels", c_in) if c_in % groups else ("filters", c_out)
         raise LayerError(f"groups {groups} must divide the {what} ({c})", "invalid-value", key="groups")
-    kernel, dilation = p["kernel"], p["dilation"]
-    dims, warnings = windows(sizes, kernel, p["stride"], dilation, p["padding"], explain=explain)
-    spatial = tuple([d.out for d in dims])
+    kernel, stride, dilation = p["kernel"], p["stride"], p["dilation"]
+    if explain:
+        dims, warnings = windows(sizes, kernel, stride, dilation, p["padding"])
+        spatial, begins = tuple([d.out for d in dims]), tuple([d.pad_begin for d in dims])
+    else:
+        spatial, begins, warnings = grid(sizes, kernel, stride, dilation, p["padding"])
     k = math.prod(kernel)
-    weights = c_out * (c_in // groups) * k
-    biases = _bias_count(p["bias"], c_out, spatial)
+    per_group = c_in // groups
+    weights = c_out * per_group * k
+    bias = p["bias"]
     positions = math.prod(spatial)
-    macs = positions * c_out * (c_in // groups) * k
+    biases = c_out * positions if bias == "per_position" else c_out if bias else 0
+    macs = positions * c_out * per_group * k
     lines = []
     if explain:
         lines = [line for d in dims for line in d.explain]
-        per_filter = f"{_kdesc(kernel)}·{c_in // groups}"
-        if p["bias"] == "per_position":
+        per_filter = f"{_kdesc(kernel)}·{per_group}"
+        if bias == "per_position":
             lines.append(f"params = {c_out} · {per_filter} + {fmt(biases)} per-position biases = "
                          f"{fmt(weights + biases)}")
         elif biases:
@@ -60,9 +64,10 @@ def _conv(cls: type[LayerType], p: dict[str, Any], x: Tensor, explain: bool = Fa
         else:
             lines.append(f"params = {c_out} · {per_filter} = {fmt(weights)} (no bias)")
         lines.append(f"MACs = {'·'.join(map(str, (*spatial, c_out)))} · {per_filter} = {fmt(macs)}")
-    k_eff = tuple([dl * (kk - 1) + 1 for dl, kk in zip(dilation, kernel, strict=True)])
+    k_eff = kernel if dilation == _ONES[nd] else tuple([dl * (kk - 1) + 1 for dl, kk in zip(dilation, kernel,
+                                                                                                strict=True)])
     return Out(Tensor(c_out, spatial), weights + biases, 0, {"mac": macs, "bias": positions * c_out if biases else 0},
-               warnings, lines, RF(k_eff, p["stride"], tuple([d.pad_begin for d in dims])))
+               warnings, lines, RF(k_eff, stride, begins))
 
 
 class Conv2d(LayerType):

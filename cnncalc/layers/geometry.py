@@ -140,3 +140,44 @@ def windows(
                 f"the last {d.unread} input {noun} {'are' if d.unread > 1 else 'is'} never read")
         dims.append(d)
     return dims, warnings
+
+
+def grid(
+    sizes: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...] | str, ceil_mode: bool = False, pooling: bool = False,
+) -> tuple[tuple[int, ...], tuple[int, ...], list[str]]:
+    """(output sizes, begin paddings, warnings) of `windows(...)` without its Dim objects and text:
+    the layers' path when nothing is explained. Whenever a dim is unusual (an error to word, rows
+    left unread to warn about), the whole answer comes from `windows` itself."""
+    outs = []
+    begins = []
+    same = padding == "same"
+    explicit: tuple[tuple[int, int], ...] = () if same else padding  # type: ignore[assignment]
+    for i in range(len(sizes)):
+        size, k, s = sizes[i], kernel[i], stride[i]
+        k_eff = dilation[i] * (k - 1) + 1
+        if same:
+            out = -(-size // s)
+            total = (out - 1) * s + k_eff - size
+            pb = total // 2 if total > 0 else 0
+            unread = size + pb - (out - 1) * s - k_eff
+        else:
+            pb, pe = explicit[i]
+            padded = size + pb + pe
+            num = padded - k_eff
+            if ceil_mode:
+                out = -(-num // s) + 1
+                if (out - 1) * s >= size + pb:
+                    out -= 1
+            else:
+                out = num // s + 1
+            if out < 1 or k_eff > padded or (pooling and (pb > k // 2 or pe > k // 2)):
+                unread = 1  # an error, or a ceil_mode window past the input: windows() decides
+            else:
+                unread = padded - (out - 1) * s - k_eff - pe
+        if unread > 0:
+            dims, warnings = windows(sizes, kernel, stride, dilation, padding, ceil_mode, pooling, explain=False)
+            return tuple([d.out for d in dims]), tuple([d.pad_begin for d in dims]), warnings
+        outs.append(out)
+        begins.append(pb)
+    return tuple(outs), tuple(begins), []

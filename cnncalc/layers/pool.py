@@ -6,7 +6,7 @@ import math
 
 from ..errors import LayerError
 from .base import RF, LayerType, Out, Param, Tensor, fmt, need_spatial
-from .geometry import windows
+from .geometry import grid, windows
 
 _WINDOW = {
     "kernel": Param("size", aliases=("kernel_size", "pool_size"), doc="window size"),
@@ -22,9 +22,12 @@ def _window(cls: type[LayerType], p: dict, x: Tensor, op: str, explain: bool) ->
     dilation = p.get("dilation", (1, 1))
     if p["ceil_mode"] and p["padding"] == "same":
         raise LayerError("ceil_mode does not combine with padding 'same'", "invalid-value", key="ceil_mode")
-    dims, warnings = windows(sizes, p["kernel"], stride, dilation, p["padding"], p["ceil_mode"], pooling=True,
-                             explain=explain)
-    out = Tensor(x.c, tuple(d.out for d in dims))
+    if explain:
+        dims, warnings = windows(sizes, p["kernel"], stride, dilation, p["padding"], p["ceil_mode"], pooling=True)
+        spatial, begins = tuple([d.out for d in dims]), tuple([d.pad_begin for d in dims])
+    else:
+        spatial, begins, warnings = grid(sizes, p["kernel"], stride, dilation, p["padding"], p["ceil_mode"], True)
+    out = Tensor(x.c, spatial)
     window = math.prod(p["kernel"])
     if op == "max":
         ops = {"cmp": out.numel * (window - 1)}
@@ -42,7 +45,7 @@ def _window(cls: type[LayerType], p: dict, x: Tensor, op: str, explain: bool) ->
                          f"divides = {fmt(ops['div'])}")
     return Out(out, ops=ops, warnings=warnings, explain=lines,
                rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"], strict=True)), stride,
-                     tuple(d.pad_begin for d in dims)))
+                     begins))
 
 
 class MaxPool2d(LayerType):
