@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from . import _paths
+from . import _paths, expr
 from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
@@ -53,9 +53,7 @@ def _substitute(value: str, env: dict[str, Any]) -> str:
             out.append("$")
             i = j + 1
             continue
-        from .expr import evaluate
-
-        out.append(str(evaluate(value[j:end], env)))
+        out.append(str(expr.evaluate(value[j:end], env)))
         i = end
 
 
@@ -323,9 +321,7 @@ class _Parser:
             return [self._eval(x, env) for x in v]
         if isinstance(v, dict):
             return {k: self._eval(x, env) for k, x in v.items()}
-        if type(v) is str and v.startswith("$"):  # expr.is_expr; the module loads with the first `$`
-            from . import expr
-
+        if type(v) is str and v.startswith("$"):  # expr.is_expr
             try:
                 return expr.evaluate(v, env)
             except expr.ExprError as exc:
@@ -358,6 +354,9 @@ class _Parser:
             self.err(exc.message, entry["repeat"].loc, exc.rule)
             return prev
         name_node = entry.get("name")
+        repeated = "repeat" in entry
+        condition = entry.get("if")
+        block = "block" in entry
         for i in range(n_repeat):
             # count every copy, also those dropped by `if` or failing: nested repeats of a broken
             # or empty block must not loop 1000**3 times
@@ -365,22 +364,22 @@ class _Parser:
             if self.expanded > MAX_LAYERS:
                 raise SpecError(self.out.diagnostics + [Diagnostic(
                     "error", f"the spec expands to more than {MAX_LAYERS} layers", node.loc, "too-large")])
-            local = dict(env, i=i) if "repeat" in entry else env
-            if "if" in entry:
+            local = dict(env, i=i) if repeated else env
+            if condition is not None:
                 try:
-                    if not self._eval(entry["if"], local):
+                    if not self._eval(condition, local):
                         continue
                 except LayerError as exc:
-                    self.err(exc.message, entry["if"].loc, exc.rule)
+                    self.err(exc.message, condition.loc, exc.rule)
                     return prev
             name = None
             if name_node is not None:
                 name = self._name(name_node, local)
                 if name is None:
                     return prev
-                if "repeat" in entry and "$" not in str(name_node.value):
+                if repeated and "$" not in str(name_node.value):
                     name = f"{name}.{i}"
-            if "block" in entry:
+            if block:
                 prev = self._block_use(node, scope, local, prev, name, origin, depth)
             else:
                 prev = self._layer(node, keys, scope, local, prev, name, origin)
@@ -392,11 +391,9 @@ class _Parser:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if isinstance(value, str) and "$" in value:
-            from .expr import ExprError
-
             try:
                 value = _substitute(value, env)
-            except ExprError as exc:
+            except expr.ExprError as exc:
                 self.err(str(exc), node.loc, "bad-expression")
                 return None
         if not isinstance(value, str) or not (value.isascii() and value.isidentifier() or _valid_name(value)):
@@ -416,12 +413,15 @@ class _Parser:
                 scope.counters[prefix] = n
                 return f"{prefix}{n}"
 
-    def _register(self, scope: _Scope, local: str, spec: LayerSpec | None, loc: Loc) -> str | None:
+    def _register(self, scope: _Scope, local: str, spec: LayerSpec | None, entry: dict[str, Node], node: Node
+                  ) -> str | None:
+        """The global name for `local`, or None (reported at the entry's name) if it is taken."""
         if local in scope.names:
             glob = scope.prefix + local
             first = self.all_names.get(glob)
             where = f" (first at line {first.loc.line})" if first else ""
-            self.err(f"duplicate layer name {local!r}{where}; names must be unique", loc, "duplicate-name")
+            self.err(f"duplicate layer name {local!r}{where}; names must be unique",
+                     (entry.get("name") or node).loc, "duplicate-name")
             return None
         glob = scope.prefix + local
         scope.names[local] = glob
@@ -439,31 +439,34 @@ class _Parser:
             cls = tpl.cls
             locs = tpl.locs
             ok = True
-            params: dict[str, Any] = {}
-            for pname, vnode, value in tpl.items:
-                if value is _DYNAMIC:
-                    try:
-                        value = self._param(cls, pname, vnode, env)
-                    except LayerError as exc:
-                        self.err(f"{cls.name}: {exc.message}", vnode.loc, exc.rule)
-                        ok = False
-                        continue
-                params[pname] = value
-            params.update(tpl.defaults)
+            if tpl.static is not None:
+                params: dict[str, Any] = dict(tpl.static)
+            else:
+                params = {}
+                for pname, vnode, value in tpl.items:
+                    if value is _DYNAMIC:
+                        try:
+                            value = self._param(cls, pname, vnode, env)
+                        except LayerError as exc:
+                            self.err(f"{cls.name}: {exc.message}", vnode.loc, exc.rule)
+                            ok = False
+                            continue
+                    params[pname] = value
+                params.update(tpl.defaults)
         else:
             found = self._layer_params(node, keys, env)
             if found is None:
                 return prev
             cls, params, locs, ok = found
         local = name or self._auto_name(scope, cls.prefix)
-        spec = LayerSpec(scope.prefix + local, cls, params, [], node.loc, locs, origin=origin,
-                         expect=entry.get("expect"), blocks=scope.blocks)
-        glob = self._register(scope, local, spec if ok else None, (entry.get("name") or node).loc)
+        inode = entry.get("inputs")
+        spec = LayerSpec(scope.prefix + local, cls, params, [] if inode is not None else [prev], node.loc, locs,
+                         None, origin, entry.get("expect"), scope.blocks)
+        glob = self._register(scope, local, spec if ok else None, entry, node)
         if glob is None:
             return prev
-        if "inputs" in entry:
-            spec.inputs_loc = entry["inputs"].loc
-            inode = entry["inputs"]
+        if inode is not None:
+            spec.inputs_loc = inode.loc
             items = inode.value if isinstance(inode.value, list) else [inode]
             try:
                 evaluated = [Node(self._eval(x, env), x.loc) for x in items]
@@ -471,20 +474,14 @@ class _Parser:
                 self.err(exc.message, inode.loc, exc.rule)
                 return glob
             scope.pending.append((spec, evaluated))
-        else:
-            spec.inputs = [prev]
         if ok:
-            self.position[spec.name] = len(self.layers)
+            self.position[glob] = len(self.layers)
             self.layers.append(spec)
         return glob
 
     def _param(self, cls: type[LayerType], pname: str, vnode: Node, env: dict[str, Any]) -> Any:
         """One parameter value, evaluated and checked; raises LayerError."""
-        value = self._eval(vnode, env)
-        checked = check_value(pname, cls.params[pname], value, cls.ndim)
-        if _too_large(checked):
-            raise LayerError(f"{pname} {value!r} is too large (limit {MAX_DIM})", "too-large")
-        return checked
+        return checked_param(cls, pname, self._eval(vnode, env))
 
     def _layer_params(self, node: Node, keys: dict[str, Loc], env: dict[str, Any]
                       ) -> tuple[type[LayerType], dict[str, Any], dict[str, Loc], bool] | None:
@@ -595,7 +592,7 @@ class _Parser:
                     self.err(exc.message, dnode.loc, exc.rule)
                     return prev
         local = name or self._auto_name(scope, bname)
-        glob = self._register(scope, local, None, (entry.get("name") or node).loc)
+        glob = self._register(scope, local, None, entry, node)
         if glob is None:
             return prev
         block_input = prev
@@ -661,7 +658,7 @@ class _Template:
     `cls` is None for an entry with a problem that does not depend on `$` params (unknown type or
     key, missing or invalid constant value): `_layer_params` then reports it, per copy as before."""
 
-    __slots__ = ("node", "cls", "items", "defaults", "locs")
+    __slots__ = ("node", "cls", "items", "defaults", "locs", "static")
 
     def __init__(self, node: Node, cls: type[LayerType] | None = None, items: list[tuple[str, Node, Any]] | None = None,
                  defaults: dict[str, Any] | None = None, locs: dict[str, Loc] | None = None):
@@ -670,6 +667,11 @@ class _Template:
         self.items = items or []
         self.defaults = defaults or {}
         self.locs = locs or {}
+        # every parameter, when none depends on `$` params: the whole dict, copied per layer
+        self.static: dict[str, Any] | None = None
+        if cls is not None and all(value is not _DYNAMIC for _, _, value in self.items):
+            self.static = {pname: value for pname, _, value in self.items}
+            self.static.update(self.defaults)
 
 
 def _constant(node: Node) -> bool:
@@ -704,10 +706,8 @@ def _template(node: Node) -> _Template:
             value = _DYNAMIC
         else:
             try:
-                value = check_value(pname, params[pname], vnode.plain(), cls.ndim)
+                value = checked_param(cls, pname, vnode.plain())
             except LayerError:
-                return _Template(node)
-            if _too_large(value):
                 return _Template(node)
         items.append((pname, vnode, value))
         locs[pname] = vnode.loc
@@ -746,6 +746,29 @@ def _defaults(cls: type[LayerType]) -> dict[str, Any]:
 
 def _default(cls: type[LayerType], pname: str) -> Any:
     return _defaults(cls)[pname]
+
+
+_CHECKED: dict[tuple[Any, ...], Any] = {}
+_CACHED_TYPES = (int, str, bool)  # hashable, and equal only when alike (floats: -0.0 == 0.0)
+
+
+def checked_param(cls: type[LayerType], pname: str, value: Any) -> Any:
+    """check_value plus the MAX_DIM limit; raises LayerError. Scalar values are checked once per
+    type and parameter (the same `filters: 64` or `kernel: 3` recurs throughout a network)."""
+    key = None
+    if type(value) in _CACHED_TYPES:
+        key = (cls, pname, type(value), value)
+        found = _CHECKED.get(key, _DYNAMIC)
+        if found is not _DYNAMIC:
+            return found
+    checked = check_value(pname, cls.params[pname], value, cls.ndim)
+    if _too_large(checked):
+        raise LayerError(f"{pname} {value!r} is too large (limit {MAX_DIM})", "too-large")
+    if key is not None:
+        if len(_CHECKED) >= 10_000:
+            _CHECKED.clear()
+        _CHECKED[key] = checked
+    return checked
 
 
 def _too_large(v: Any) -> bool:

@@ -24,12 +24,20 @@ def _norm(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
+_FOUND: dict[str, type[LayerType] | None] = {}  # a spec's spelling → its type, looked up once
+
+
 def lookup(name: str) -> type[LayerType] | None:
+    found = _FOUND.get(name, REQUIRED)
+    if found is not REQUIRED:
+        return found  # type: ignore[return-value]
     if not REGISTRY:
         _load()
     key = _norm(name)
-    key = ALIASES.get(key, key)
-    return REGISTRY.get(key)
+    found = REGISTRY.get(ALIASES.get(key, key))
+    if len(_FOUND) < 10_000:
+        _FOUND[name] = found
+    return found
 
 
 def all_types() -> dict[str, type[LayerType]]:
