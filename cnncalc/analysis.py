@@ -19,16 +19,14 @@ class LayerResult:
     """One analysed layer. The --explain derivation and the convention's view (`cost`) are made on
     first use: the analysis of every layer of every file must not pay for text nobody reads."""
 
-    __slots__ = ("name", "type", "inputs", "trainable_params", "non_trainable_params", "macs",
+    __slots__ = ("name", "trainable_params", "non_trainable_params", "macs",
                  "flops", "ops", "tensor", "spec", "warnings", "rf", "input_tensors", "layout", "_explain")
 
-    def __init__(self, name: str, type: str, inputs: list[str], input_tensors: tuple[Tensor, ...], tensor: Tensor,
+    def __init__(self, name: str, input_tensors: tuple[Tensor, ...], tensor: Tensor,
                  layout: str, trainable_params: int, non_trainable_params: int, macs: int, flops: int,
                  ops: dict[str, int], spec: LayerSpec, warnings: list[str], rf: RF | None,
                  explain: list[str] | None = None):
         self.name = name
-        self.type = type
-        self.inputs = inputs
         self.input_tensors = input_tensors
         self.tensor = tensor
         self.layout = layout
@@ -45,6 +43,15 @@ class LayerResult:
     def __repr__(self) -> str:
         return (f"LayerResult(name={self.name!r}, type={self.type!r}, output_shape={self.output_shape}, "
                 f"params={self.params}, macs={self.macs}, flops={self.flops})")
+
+    @property
+    def type(self) -> str:
+        return self.spec.type.name
+
+    @property
+    def inputs(self) -> list[str]:
+        """The names of the layers (or `input`) this one reads."""
+        return self.spec.inputs
 
     @property
     def params(self) -> int:
@@ -149,10 +156,24 @@ def analyse(net: Network, convention: str | None = None, explain: bool = False) 
 
     `explain` builds every layer's derivation now (else it is built when `LayerResult.explain`
     is first read)."""
+    try:
+        return _analyse(net, net.layers, convention, explain, True)
+    except _OutOfOrder:  # a layer reads one defined after it: order the graph (and find any cycle)
+        return _analyse(net, topo_order(net.layers), convention, explain, False)
+
+
+class _OutOfOrder(Exception):
+    pass
+
+
+def _analyse(net: Network, order: list[LayerSpec], convention: str | None, explain: bool, as_given: bool
+             ) -> Analysis:
     conv = conventions.get(convention)
     count = conv.counter()
+    rules_for = conv.rules_for
+    _weigh = conventions._weigh
     out = Collector(list(net.warnings))
-    order = topo_order(net.layers)
+    failed: set[str] = set()  # layers without an output (their errors are reported)
     tensors: dict[str, Tensor] = {INPUT: net.input}
     results: list[LayerResult] = []
     consumed: set[str] = set()
@@ -168,15 +189,20 @@ def analyse(net: Network, convention: str | None = None, explain: bool = False) 
                     else f"{cls.min_inputs} to {cls.max_inputs}")
             out.error(f"{spec.name}: {cls.name} takes {want} input{'s' if cls.min_inputs != 1 else ''}, "
                       f"got {n}{_context(spec)}", spec.where("inputs"), "wrong-input-count", spec.name)
+            failed.add(spec.name)
             continue
         try:
-            inputs = [tensors[src] for src in srcs]
+            inputs = [tensors[srcs[0]]] if n == 1 else [tensors[src] for src in srcs]
         except KeyError:
+            if as_given and any(src not in tensors and src not in failed for src in srcs):
+                raise _OutOfOrder from None
+            failed.add(spec.name)
             continue  # an input failed; its own error is reported already
         try:
             o = cls.infer({**spec.params, "__layout__": layout}, inputs, explain)
         except LayerError as exc:
             out.error(f"{spec.name}: {exc.message}{_context(spec)}", spec.where(exc.key), exc.rule, spec.name)
+            failed.add(spec.name)
             continue
         shape = o.shape
         tensors[spec.name] = shape
@@ -184,8 +210,14 @@ def analyse(net: Network, convention: str | None = None, explain: bool = False) 
             for w in o.warnings:
                 out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, "stride-not-fitting", spec.name)
         ins = tuple(inputs)
-        macs, flops = count(cls.name, o.ops, ins, shape, o.trainable, spec.params)
-        results.append(LayerResult(spec.name, cls.name, list(srcs), ins, shape, layout, o.trainable,
+        mac_rule, flop_rule, ops_only = rules_for(cls.name)
+        if ops_only:  # most layers: weigh the op counts (Convention.counter, inlined)
+            ops = o.ops
+            macs = _weigh(mac_rule, ops)  # type: ignore[arg-type]
+            flops = 2 * macs if flop_rule is None else _weigh(flop_rule, ops)  # type: ignore[arg-type]
+        else:
+            macs, flops = count(cls.name, o.ops, ins, shape, o.trainable, spec.params)
+        results.append(LayerResult(spec.name, ins, shape, layout, o.trainable,
                                    o.non_trainable, macs, flops, o.ops, spec, o.warnings, o.rf,
                                    o.explain if explain else None))
     out.raise_if_errors()

@@ -205,3 +205,17 @@ def test_output_padding_with_same_is_refused():
     text = "input: [5, 5, 4]\nlayers:\n  - {type: conv_transpose2d, filters: 8, kernel: 3, stride: 2, padding: same, output_padding: 1}\n"
     d = err(text)
     assert d.rule == "invalid-value" and where(d) == at(text, 3, "1}") and "output_padding" in d.message
+
+
+def test_a_layer_may_read_one_defined_after_it():
+    """Inputs may name a later layer: the analysis orders the graph (and reports layers in that order)."""
+    a = cnncalc.loads("input: [8, 8, 3]\nlayers:\n  - {type: add, name: sum, inputs: [late, input]}\n"
+                      "  - {type: relu, name: late, inputs: [input]}\n", "f.yaml").analyse()
+    assert [layer.name for layer in a.layers] == ["late", "sum"]
+    assert a.layer("sum").output_shape == (8, 8, 3) and a.layer("sum").flops == 8 * 8 * 3
+
+
+def test_a_self_loop_is_a_cycle():
+    with pytest.raises(cnncalc.SpecError) as info:
+        cnncalc.loads("input: [8, 8, 3]\nlayers:\n  - {type: relu, name: a, inputs: [a]}\n", "s.yaml").analyse()
+    assert info.value.first.rule == "cycle" and (info.value.first.loc.line, info.value.first.loc.col) == (3, 35)  # at `inputs`
