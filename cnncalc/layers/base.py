@@ -116,6 +116,9 @@ class RF:
         return RF((), (), (), opaque=True)
 
 
+_NONE: tuple[str, ...] = ()
+
+
 class Out:
     """What a layer's rule computes for one set of inputs."""
 
@@ -127,8 +130,9 @@ class Out:
         self.trainable = trainable
         self.non_trainable = non_trainable
         self.ops: dict[str, int] = {} if ops is None else ops
-        self.warnings: list[str] = [] if warnings is None else warnings
-        self.explain: list[str] = [] if explain is None else explain
+        # an empty list each would be two allocations per layer of every file: share one empty tuple
+        self.warnings: list[str] = warnings or _NONE  # type: ignore[assignment]
+        self.explain: list[str] = explain or _NONE  # type: ignore[assignment]
         self.rf = rf  # None: elementwise, keeps the receptive field; see RF.whole(), RF.unknown()
 
 
