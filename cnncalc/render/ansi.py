@@ -6,8 +6,10 @@ write for render.table.print_table(a, render.table.console()) itself, sharing re
 layout. To know those bytes it re-derives what rich's Console decides from the environment:
 whether the stream counts as a terminal, whether it is a dumb one, NO_COLOR, and the width. It
 answers only when it is certain; anything it does not model (Windows, Jupyter, IDLE, a proxied
-file, a non-UTF-8 stream, a table that does not fit, text rich would read as markup) gives None
-and the caller uses rich. tests/test_ansi_table.py compares it with rich byte for byte.
+file, a non-UTF-8 stream, a terminal too narrow to give every column a character, a word rich
+would fold, text rich would read as markup) gives None and the caller uses rich. A table wider
+than the terminal is narrowed as rich narrows it (render/plain.py). tests/test_ansi_table.py and
+tests/test_narrow_table.py compare it with rich byte for byte.
 """
 
 from __future__ import annotations

@@ -4,9 +4,12 @@ When stdout is not a terminal (a pipe, a file, CI logs), rich draws the table of
 without any escape codes; importing rich and laying the table out costs more than the whole
 analysis (about 50 ms to import, and ~1 ms per row). This module writes the same characters
 directly. It only answers when the result is certain to be identical: plain ASCII text without
-markup or emoji codes, a table that fits the width, and the environment rich would treat as a
-plain stream; otherwise it returns None and the caller uses rich. tests/test_plain_table.py
-compares the two on every architecture and on generated tables.
+markup or emoji codes, and the environment rich would treat as a plain stream; otherwise it
+returns None and the caller uses rich. A table wider than the console is narrowed as rich's
+Table narrows it (its column widths, then each cell wrapped, or cut with an ellipsis, within its
+column), except where rich would leave a column no room or fold a word (rich 12 folds words
+differently from rich 13+). tests/test_plain_table.py and tests/test_narrow_table.py compare the
+two on every architecture and on generated tables.
 
 `layout` and `draw` are shared with render/ansi.py, which adds rich's escape codes for a terminal.
 """
@@ -19,9 +22,14 @@ from . import human, shape_text
 
 TYPE_CHECKING = False  # not `typing`: this module is on the fast path of `cnncalc show`
 if TYPE_CHECKING:
-    from typing import IO
+    from collections.abc import Iterator
+    from typing import IO, TypeAlias
 
     from ..analysis import Analysis
+
+    # A row of Layout: its cells when each fits its column on one line (draw() justifies them), else
+    # one tuple per printed line of justified cells, None where a cell has run out of lines.
+    Row: TypeAlias = "tuple[str, ...] | list[tuple[str | None, ...]]"
 
 WIDTH = 200  # the console width render.table.console() gives rich when stdout is not a terminal
 COLUMNS = 7
@@ -51,45 +59,68 @@ def _safe(text: str) -> bool:
 class Layout:
     """print_table's default table at one console width: its text pieces and column widths."""
 
-    __slots__ = ("name", "title_input", "head", "foot", "rows", "widths", "total", "summary")
+    __slots__ = ("title", "head", "foot", "rows", "widths", "total", "summary")
 
-    def __init__(self, name: str, title_input: str, head: tuple[str, ...], foot: tuple[str, ...],
-                 rows: list[tuple[str, ...]], widths: list[int], total: int, summary: list[tuple[str, str]]):
-        self.name, self.title_input = name, title_input  # the title is name, two spaces, then the [dim] part
+    def __init__(self, title: list[tuple[str, str, str]], head: Row, foot: Row, rows: list[Row], widths: list[int],
+                 total: int, summary: list[tuple[str, str]]):
+        self.title = title  # per line: the parts before, in and after the title's [dim] part
         self.head, self.foot, self.rows = head, foot, rows
         self.widths, self.total = widths, total  # widths without padding; total: the whole line
         self.summary = summary  # the lines under the table as (plain part, [dim] part)
 
 
-def _wrap(text: str, width: int) -> list[tuple[int, int]] | None:
-    """rich's Text.wrap (rich._wrap.divide_line, then rstrip_end) of single-line ASCII text that starts
-    with a non-space, as (start, end) per line; None when a word is wider than `width` (rich folds it)."""
-    lines = []
-    start = offset = i = 0
+def _words(text: str) -> Iterator[tuple[int, int, int]]:
+    """rich._wrap.words on ASCII text whose only whitespace is " ": (start, end of the letters, end
+    of the trailing spaces) of each match of `\\s*\\S+\\s*`."""
     n = len(text)
-    while i < n:
-        j = text.find(" ", i)
-        j = n if j < 0 else j
-        k = j
-        while k < n and text[k] == " ":
-            k += 1
-        # a word is its letters plus the spaces after it; it fits when its letters do
-        if width - offset >= j - i:
-            offset += k - i
-        elif j - i > width:
-            return None
-        else:
-            lines.append((start, i))
-            start, offset = i, k - i
-        i = k
-    lines.append((start, n))
-    out = []
-    for s, e in lines:
-        if e - s > width:  # spaces past the width are dropped, the rest stay
-            spaces = e - s - len(text[s:e].rstrip(" "))
-            e -= min(spaces, e - s - width)
-        out.append((s, e))
-    return out
+    p = 0
+    while True:
+        q = n - len(text[p:].lstrip(" "))
+        if q == n:
+            return
+        r = text.find(" ", q)
+        r = n if r < 0 else r
+        e = n - len(text[r:].lstrip(" "))
+        yield p, r, e
+        p = e
+
+
+def _divide(text: str, width: int, fold: bool) -> list[int] | None:
+    """rich._wrap.divide_line: the offsets where the lines break. With `fold` a word wider than
+    `width` is chopped, which rich 12 does differently from rich 13+: None then."""
+    breaks = []
+    offset = 0
+    for start, letters, end in _words(text):
+        if width - offset >= letters - start:  # a word fits when its letters do; its spaces follow it
+            offset += end - start
+        elif letters - start > width:
+            if fold:
+                return None
+            if start:
+                breaks.append(start)
+            offset = end - start
+        elif offset and start:
+            breaks.append(start)
+            offset = end - start
+    return breaks
+
+
+def _rstrip_end(text: str, width: int) -> str:
+    # rich's Text.rstrip_end: spaces past the width are dropped, the rest stay
+    if len(text) > width:
+        spaces = len(text) - len(text.rstrip(" "))
+        return text[:len(text) - min(spaces, len(text) - width)]
+    return text
+
+
+def _wrap(text: str, width: int) -> list[tuple[int, int]] | None:
+    """rich's Text.wrap (divide_line, then rstrip_end) of single-line ASCII text, as (start, end) per
+    line; None when a word is wider than `width` (rich folds it)."""
+    breaks = _divide(text, width, fold=True)
+    if breaks is None:
+        return None
+    bounds = [0, *breaks, len(text)]
+    return [(s, s + len(_rstrip_end(text[s:e], width))) for s, e in zip(bounds, bounds[1:], strict=False)]
 
 
 def _summary(lines: list[tuple[str, int]], width: int) -> list[tuple[str, str]] | None:
@@ -107,30 +138,148 @@ def _summary(lines: list[tuple[str, int]], width: int) -> list[tuple[str, str]] 
     return out
 
 
+def _title(text: str, dim: int, width: int) -> list[tuple[str, str, str]] | None:
+    """The title lines rich draws at the table's width (justify left, overflow fold), each as the
+    parts before, inside and after the [dim] part (text[dim:]); the padding is outside it."""
+    wrapped = _wrap(text, width)
+    if wrapped is None:
+        return None
+    return [(text[s:min(e, dim)], text[max(s, dim):e], " " * (width - e + s)) if e > dim else
+            (text[s:e] + " " * (width - e + s), "", "") for s, e in wrapped]
+
+
+def _cell(text: str, width: int, right: bool) -> list[str]:
+    """A cell's lines as rich draws them in a column `width` wide (overflow "ellipsis": a word wider
+    than the column is cut, never folded), each exactly `width` long."""
+    bounds = [0, *(_divide(text, width, fold=False) or ()), len(text)]  # never None without fold
+    lines = []
+    for s, e in zip(bounds, bounds[1:], strict=False):
+        line = _rstrip_end(text[s:e], width)
+        if right:  # Lines.justify "right" strips the line first; "left" keeps its spaces
+            line = line.rstrip(" ")
+        if len(line) > width:
+            line = line[:width - 1] + "…"
+        lines.append(line.rjust(width) if right else line.ljust(width))
+    return lines
+
+
+def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
+    # rich._ratio.ratio_reduce, rounding (half to even, on a float) included
+    ratios = [r if m else 0 for r, m in zip(ratios, maximums, strict=True)]
+    total_ratio = sum(ratios)
+    if not total_ratio:
+        return values[:]
+    out = []
+    for r, m, v in zip(ratios, maximums, values, strict=True):
+        if r and total_ratio > 0:
+            d = min(m, round(r * total / total_ratio))
+            out.append(v - d)
+            total -= d
+            total_ratio -= r
+        else:
+            out.append(v)
+    return out
+
+
+def column_widths(natural: list[int], width: int) -> list[int] | None:
+    """The content widths (padding excluded) rich's Table._calculate_column_widths gives columns whose
+    longest cells are `natural` wide, on a console `width` wide; None when a column would be left
+    without room for a character (rich then measures and draws degenerate cells)."""
+    avail = width - (COLUMNS + 1)  # the edges and the dividers between cells
+    if avail < 3 * COLUMNS:
+        return None
+    widths = [min(n + 2, avail) for n in natural]  # a cell's measure: its text plus the padding
+    # Table._collapse_widths: narrow the widest columns towards the next widest (all of them when they
+    # are equal) until the table fits. Each round takes at least one character and never more than
+    # the excess, so with room left the loop ends at exactly `avail`, and rich's last resort (reduce
+    # every column evenly) never runs; nor does its re-measure at the new widths change any of them.
+    excess = sum(widths) - avail
+    while excess > 0:
+        widest = max(widths)
+        second = max(w if w != widest else 0 for w in widths)
+        widths = _ratio_reduce(excess, [1 if w == widest else 0 for w in widths],
+                               [min(excess, widest - second)] * COLUMNS, widths)
+        excess = sum(widths) - avail
+    if min(widths) < 3:
+        return None
+    return [w - 2 for w in widths]
+
+
+def _shape(cells: tuple[str, ...], widths: list[int], bottom: bool) -> Row:
+    """One table row: the cells themselves when each fits its column on one line (draw() justifies
+    them), else its lines, one tuple of justified cells per line, None where a cell has no line left
+    (rich fills that with one blank segment); `bottom` aligns cells to the bottom, as in the header."""
+    if all(len(t) <= w for t, w in zip(cells, widths, strict=True)):
+        return tuple(cells)
+    columns: list[list[str]] = []
+    for c, t in enumerate(cells):
+        w = widths[c]
+        if len(t) > w and " " not in t:  # one word: cut to one line
+            columns.append([t[:w - 1] + "…"])
+        elif len(t) > w:
+            columns.append(_cell(t, w, RIGHT[c]))
+        else:
+            columns.append([t.rjust(w) if RIGHT[c] else t.ljust(w)])
+    height = max(len(lines) for lines in columns)
+    if height == 1:
+        return tuple(lines[0] for lines in columns)
+    padded = [[None] * (height - len(lines)) + lines if bottom else lines + [None] * (height - len(lines))
+              for lines in columns]
+    return list(zip(*padded, strict=True))
+
+
+def _narrow(rows: list, columns: list[tuple[str, ...]], natural: list[int], widths: list[int]) -> list[Row]:
+    """The rows in columns narrower than their text: column by column (the 10,000-row table at 80
+    columns), a one-word cell cut to its column; only rows with a cell that wraps are shaped whole."""
+    wrapped: set[int] = set()
+    cut: list = list(columns)
+    for c in range(COLUMNS):
+        w = widths[c]
+        if natural[c] <= w:
+            continue
+        cut[c] = [t if len(t) <= w or " " in t else t[:w - 1] + "…" for t in columns[c]]
+        if " " in "".join(columns[c]):  # rare: only then look for the cells that wrap
+            wrapped.update(i for i, t in enumerate(columns[c]) if len(t) > w and " " in t)
+    out: list[Row] = list(zip(*cut, strict=True))
+    for i in wrapped:
+        out[i] = _shape(rows[i], widths, False)
+    return out
+
+
 def layout(a: Analysis, width: int) -> Layout | None:
     """The table rich draws for print_table(a, console) at console `width`, or None when rich would do
-    something this module does not: shrink or wrap a column, wrap the title, fold a word of a summary
+    something this module does not: leave a column no room, fold a word of the title or of a summary
     line, or read markup, emoji codes or wide characters in the text."""
     t = a.totals
     title_input = f"input {shape_text(a.input_shape)} ({a.layout})"
     head = ("#", "Layer", "Type", "Output shape", "Params", "MACs", "FLOPs")
     foot = ("", "Total", "", shape_text(a.output_shape), f"{t['params']:,}", f"{t['macs']:,}", f"{t['flops']:,}")
-    rows: list[tuple[str, ...]] = [(str(i), layer.name, layer.type, shape_text(layer.output_shape),
-             f"{layer.params:,}" if layer.params else "-",
-             f"{layer.macs:,}" if layer.macs else "-", f"{layer.flops:,}" if layer.flops else "-")
-            for i, layer in enumerate(a.layers, 1)]
-    cols = list(zip(*rows, strict=True)) or [()] * COLUMNS
-    widths = [max(len(head[c]), len(foot[c]), max(map(len, cols[c]), default=0)) for c in range(COLUMNS)]
+    rows: list = [(str(i), layer.name, layer.type, shape_text(layer.output_shape),
+                   f"{layer.params:,}" if layer.params else "-",
+                   f"{layer.macs:,}" if layer.macs else "-", f"{layer.flops:,}" if layer.flops else "-")
+                  for i, layer in enumerate(a.layers, 1)]
+    columns: list[tuple[str, ...]] = list(zip(*rows, strict=True)) if rows else [()] * COLUMNS
+    natural = [max(len(head[c]), len(foot[c]), max(map(len, columns[c]), default=0)) for c in range(COLUMNS)]
+    # every test of _safe is per character: the names and types are checked as one string
+    if not _safe(a.name + a.layout + a.convention + "".join(columns[1]) + "".join(columns[2])):
+        return None
+    widths = column_widths(natural, width)
+    if widths is None:
+        return None
     total = sum(widths) + 3 * COLUMNS + 1  # padding 1 + 1 per cell, a divider between cells, an edge each side
+    title = _title(f"{a.name}  {title_input}", len(a.name) + 2, total)
+    if title is None:
+        return None
+    if natural != widths:
+        rows = _narrow(rows, columns, natural, widths)
     params = (f"Params: {t['params']:,} ({human(t['params'])})  trainable {t['trainable_params']:,}  "
               f"non-trainable {t['non_trainable_params']:,}")
     macs = f"MACs:   {t['macs']:,} ({human(t['macs'])})  FLOPs: {t['flops']:,} ({human(t['flops'])})  "
     convention = f"convention: {a.convention} (see `cnncalc conventions`)"
-    if (total > width or len(a.name) + 2 + len(title_input) > total or not _safe(a.name) or not _safe(a.layout)
-            or not _safe(a.convention) or not _safe("".join(cols[1])) or not _safe("".join(cols[2]))):
-        return None
     summary = _summary([(params, len(params)), (macs + convention, len(macs))], width)
-    return None if summary is None else Layout(a.name, title_input, head, foot, rows, widths, total, summary)
+    if summary is None:
+        return None
+    return Layout(title, _shape(head, widths, True), _shape(foot, widths, False), rows, widths, total, summary)
 
 
 class Styles:
@@ -163,15 +312,40 @@ def _template(L: Layout, codes: tuple[str, ...]) -> str:
     return " " + " ".join(cells) + " "
 
 
+def _lines(L: Layout, codes: tuple[str, ...], row: Row, template: str) -> list[str]:
+    """The printed lines of one row."""
+    if isinstance(row, tuple):
+        return [template.format(*row)]
+    out = []
+    for line in row:
+        cells = []
+        for c, text in enumerate(line):
+            if text is None:  # Segment.align_top/bottom's filler: one segment, padding included
+                cells.append(_sgr(codes[c], " " * (L.widths[c] + 2)))
+            else:
+                cells.append(_sgr(codes[c], " ") + _sgr(codes[c], text) + _sgr(codes[c], " "))
+        out.append(" " + " ".join(cells) + " ")
+    return out
+
+
 def draw(L: Layout, s: Styles = PLAIN) -> str:
     """The text rich writes for the laid-out table, the summary lines and their line ends."""
-    pad = L.total - len(L.name) - 2 - len(L.title_input)
-    title = _sgr(s.title, L.name + "  ") + _sgr(s.title_dim, L.title_input) + _sgr(s.title, " " * pad)
-    row = _template(L, s.columns).format
+    out = [_sgr(s.title, before) + _sgr(s.title_dim, dim) + _sgr(s.title, after) for before, dim, after in L.title]
     blank = " " * L.total  # SIMPLE_HEAD's edges and its footer divider are spaces, unstyled
-    out = [title, blank, _template(L, (s.header,) * COLUMNS).format(*L.head), " " + "─" * (L.total - 2) + " "]
-    out += [row(*r) for r in L.rows]
-    out += [blank, _template(L, (s.footer,) * COLUMNS).format(*L.foot), blank]
+    out.append(blank)
+    head, foot = (s.header,) * COLUMNS, (s.footer,) * COLUMNS
+    out += _lines(L, head, L.head, _template(L, head))
+    out.append(" " + "─" * (L.total - 2) + " ")
+    template = _template(L, s.columns)
+    row = template.format
+    for r in L.rows:
+        if isinstance(r, tuple):
+            out.append(row(*r))
+        else:
+            out += _lines(L, s.columns, r, template)
+    out.append(blank)
+    out += _lines(L, foot, L.foot, _template(L, foot))
+    out.append(blank)
     out += [text + _sgr(s.dim, dim) for text, dim in L.summary]
     out.append("")
     return "\n".join(out)
