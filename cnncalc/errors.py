@@ -7,31 +7,39 @@ whole analysis of a small network.
 
 from __future__ import annotations
 
+try:
+    from _collections import _tuplegetter  # what namedtuple's fields are made of
+except ImportError:  # pragma: no cover - another Python
+    from operator import itemgetter
 
-class Loc:
-    """A position in a spec file; line and column are 1-based. Hashable: treat it as immutable
-    (one is made for every YAML value, so it is not frozen by a __setattr__ on the hot path)."""
+    def _tuplegetter(index: int, doc: str) -> property:  # type: ignore[no-redef]
+        return property(itemgetter(index), doc=doc)
 
-    __slots__ = ("file", "line", "col")
 
-    def __init__(self, file: str, line: int = 1, col: int = 1):
-        self.file = file
-        self.line = line
-        self.col = col
+class Loc(tuple):
+    """A position in a spec file: (file, line, col), line and column 1-based; immutable, hashable.
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Loc):
-            return NotImplemented
-        return self.line == other.line and self.col == other.col and self.file == other.file
+    A tuple, so that the YAML reader can make one for every value in C (`new_loc`), without the
+    Python call an __init__ costs; compared, hashed and sorted as the tuple."""
 
-    def __hash__(self) -> int:
-        return hash((self.file, self.line, self.col))
+    __slots__ = ()
+
+    file: str = _tuplegetter(0, "the file name as given")  # type: ignore[assignment]
+    line: int = _tuplegetter(1, "1-based line")  # type: ignore[assignment]
+    col: int = _tuplegetter(2, "1-based column")  # type: ignore[assignment]
+
+    def __new__(cls, file: str, line: int = 1, col: int = 1) -> Loc:
+        return tuple.__new__(cls, (file, line, col))
+
+    def __getnewargs__(self) -> tuple[str, int, int]:  # pickling and copying
+        return tuple(self)  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"Loc(file={self.file!r}, line={self.line}, col={self.col})"
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
+
 
 
 class Diagnostic:

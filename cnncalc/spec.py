@@ -382,7 +382,7 @@ class _Parser:
             if block:
                 prev = self._block_use(node, scope, local, prev, name, origin, depth)
             else:
-                prev = self._layer(node, keys, scope, local, prev, name, origin)
+                prev = self._layer(node, keys, scope, local, prev, name, origin, depth == 0 and not repeated)
         return prev
 
     def _name(self, node: Node, env: dict[str, Any]) -> str | None:
@@ -430,12 +430,14 @@ class _Parser:
         return glob
 
     def _layer(self, node: Node, keys: dict[str, Loc], scope: _Scope, env: dict[str, Any], prev: str,
-               name: str | None, origin: str) -> str:
+               name: str | None, origin: str, once: bool = False) -> str:
+        """One layer; `once`: the entry is expanded only this time (top level, no repeat), so the
+        template, which pays for itself on the second copy, is skipped."""
         entry = node.value
-        tpl = self.templates.get(id(node))
-        if tpl is None:
+        tpl = None if once else self.templates.get(id(node))
+        if tpl is None and not once:
             tpl = self.templates[id(node)] = _template(node)
-        if tpl.cls is not None:
+        if tpl is not None and tpl.cls is not None:
             cls = tpl.cls
             locs = tpl.locs
             ok = True
@@ -538,14 +540,15 @@ class _Parser:
                 self.err(f"{cls.name}: {exc.message}", vnode.loc, exc.rule)
                 ok = False
             locs[pname] = vnode.loc
-        for pname, p in cls.params.items():
+        defaults = _defaults(cls)
+        for pname in cls.params:
             if pname not in given:
-                if p.default is REQUIRED:
+                if pname in defaults:
+                    params[pname] = defaults[pname]
+                else:
                     ok = False
                     if pname not in typo_of:
                         self.err(f"{cls.name} needs `{pname}`", tnode.loc, "missing-param")
-                else:
-                    params[pname] = _default(cls, pname)
         return cls, params, locs, ok
 
     def _block_use(self, node: Node, scope: _Scope, env: dict[str, Any], prev: str, name: str | None,
@@ -743,9 +746,6 @@ def _defaults(cls: type[LayerType]) -> dict[str, Any]:
             for name, p in cls.params.items() if p.default is not REQUIRED}
     return defaults
 
-
-def _default(cls: type[LayerType], pname: str) -> Any:
-    return _defaults(cls)[pname]
 
 
 _CHECKED: dict[tuple[Any, ...], Any] = {}

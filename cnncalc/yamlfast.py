@@ -20,6 +20,8 @@ from __future__ import annotations
 from .errors import Loc
 from .yamlio import MAX_DEPTH, MAX_INT, MAX_NODES, Node
 
+_new = tuple.__new__  # Loc(file, line, col) made in C: tuple.__new__(Loc, (file, line, col))
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -239,7 +241,7 @@ class _Reader:
             key = keys.get(t) or self.key(t)
             if key in out:
                 raise _GiveUp  # duplicate: yamlio's error
-            kloc = Loc(file, li + 1, col + 1)
+            kloc = _new(Loc, (file, li + 1, col + 1))
             if loc is None:
                 loc = kloc  # a block mapping starts where its first key does
             p = c + 1
@@ -253,7 +255,7 @@ class _Reader:
                     else:
                         value, k = self.block(k, depth + 1)
                 else:
-                    value = Node(None, Loc(file, li + 1, c + 2))  # PyYAML: the end of the `:`
+                    value = Node(None, _new(Loc, (file, li + 1, c + 2)))  # PyYAML: the end of the `:`
             else:
                 value, last = self.inline(s, li, p, col, depth + 1)
                 while k < end and rows[k] <= last:
@@ -278,7 +280,7 @@ class _Reader:
         end = len(rows)
         items: list[Node] = []
         li = rows[k]
-        loc = Loc(self.file, li + 1, col + 1)
+        loc = _new(Loc, (self.file, li + 1, col + 1))
         while True:
             s = lines[li]
             n = len(s)
@@ -301,7 +303,7 @@ class _Reader:
                 if k < end and indents[k] > col:
                     value, k = self.block(k, depth + 1)
                 else:
-                    value = Node(None, Loc(self.file, li + 1, col + 2))  # PyYAML: the end of the `-`
+                    value = Node(None, _new(Loc, (self.file, li + 1, col + 2)))  # PyYAML: the end of the `-`
             elif ch == "-" and (p + 1 == n or s[p + 1] == " "):
                 raise _GiveUp  # `- - x`
             elif ch != "'" and ch != '"' and _is_key(s, p):
@@ -339,14 +341,14 @@ class _Reader:
         if ch == "'" or ch == '"':
             v, e = _quoted(s, p)
             _after_value(s, e)
-            return Node(v, Loc(self.file, li + 1, p + 1)), li
+            return Node(v, _new(Loc, (self.file, li + 1, p + 1))), li
         if ch in _START_BAD or (ch == "-" and (p + 1 == len(s) or s[p + 1] == " ")):
             raise _GiveUp
         h = s.find(" #", p)
         t = (s[p:h] if h >= 0 else s[p:]).rstrip(" ")
         if t[-1] == ":" or ": " in t:
             raise _GiveUp  # `a: b: c`, or a key where PyYAML wants none
-        return Node(_plain(t), Loc(self.file, li + 1, p + 1)), li
+        return Node(_plain(t), _new(Loc, (self.file, li + 1, p + 1))), li
 
     def flat(self, s: str, li: int, p: int, depth: int) -> Node | None:
         """The flow collection at s[p] if it closes on this line before any comment, holds only
@@ -363,7 +365,7 @@ class _Reader:
         if not _FLAT_BAD.isdisjoint(seg) or seg[-1] != ("}" if seg[0] == "{" else "]"):
             return None
         file, keys, values = self.file, self.keys, self.values
-        loc_, node_ = Loc, Node  # locals: looked up for every key and value
+        new_, node_ = _new, Node  # locals: looked up for every key and value
         ln = li + 1
         inner = seg[1:-1]
         if _BRACKETS.isdisjoint(inner):  # not nested: the common case, a lean loop
@@ -382,13 +384,13 @@ class _Reader:
                             v = values.get(vt, _NO)
                             if v is _NO:
                                 v = values[vt] = _flow_plain(vt)
-                            key_locs[key] = loc_(file, ln, col)
-                            out[key] = node_(v, loc_(file, ln, col + len(kt) + 2))
+                            key_locs[key] = new_(Loc, (file, ln, col))
+                            out[key] = node_(v, new_(Loc, (file, ln, col + len(kt) + 2)))
                             col += len(piece) + 2
                         if len(out) != len(pieces):
                             return None  # a duplicate key
                         self.count += 2 * len(out)
-                    return node_(out, loc_(file, ln, p + 1), key_locs)
+                    return node_(out, new_(Loc, (file, ln, p + 1)), key_locs)
                 items: list[Node] = []
                 if inner:
                     col = p + 2
@@ -396,16 +398,16 @@ class _Reader:
                         v = values.get(piece, _NO)
                         if v is _NO:
                             v = values[piece] = _flow_plain(piece)
-                        items.append(node_(v, loc_(file, ln, col)))
+                        items.append(node_(v, new_(Loc, (file, ln, col))))
                         col += len(piece) + 2
                     self.count += len(items)
-                return node_(items, loc_(file, ln, p + 1))
+                return node_(items, new_(Loc, (file, ln, p + 1)))
             except _GiveUp:
                 return None  # `flow` reads it or gives up
         # nested: piece by piece
         cur: Any = {} if seg[0] == "{" else []  # the dict or list being filled
         cur_locs: Any = {} if seg[0] == "{" else None  # its key positions; None in a sequence
-        root = node_(cur, loc_(file, ln, p + 1), cur_locs)
+        root = node_(cur, new_(Loc, (file, ln, p + 1)), cur_locs)
         stack: list[Any] = []  # the containers around `cur`, as (cur, cur_locs)
         made = [cur]  # every container, to count nodes and catch duplicate keys at the end
         inserted = 0  # keys stored, duplicates included
@@ -422,14 +424,14 @@ class _Reader:
                         v = values.get(vt, _NO)
                         if v is _NO:
                             v = values[vt] = _flow_plain(vt)
-                        cur_locs[key] = loc_(file, ln, col)
-                        cur[key] = node_(v, loc_(file, ln, col + len(kt) + 2))
+                        cur_locs[key] = new_(Loc, (file, ln, col))
+                        cur[key] = node_(v, new_(Loc, (file, ln, col + len(kt) + 2)))
                         inserted += 1
                     else:
                         v = values.get(piece, _NO)
                         if v is _NO:
                             v = values[piece] = _flow_plain(piece)
-                        cur.append(node_(v, loc_(file, ln, col)))
+                        cur.append(node_(v, new_(Loc, (file, ln, col))))
                     col += n + 2
                     continue
                 i = 0
@@ -440,7 +442,7 @@ class _Reader:
                         if c < 0:
                             return None
                         key = keys.get(piece[i:c]) or self.key(piece[i:c])
-                        cur_locs[key] = loc_(file, ln, col + i)
+                        cur_locs[key] = new_(Loc, (file, ln, col + i))
                         i = c + 2
                     ch = piece[i]
                     if ch == "{" or ch == "[":
@@ -448,7 +450,7 @@ class _Reader:
                             return None
                         new: Any = {} if ch == "{" else []
                         new_locs: Any = {} if ch == "{" else None
-                        node = node_(new, loc_(file, ln, col + i), new_locs)
+                        node = node_(new, new_(Loc, (file, ln, col + i)), new_locs)
                         if cur_locs is not None:
                             cur[key] = node
                             inserted += 1
@@ -466,7 +468,7 @@ class _Reader:
                     v = values.get(t, _NO)
                     if v is _NO:
                         v = values[t] = _flow_plain(t)
-                    node = node_(v, loc_(file, ln, col + i))
+                    node = node_(v, new_(Loc, (file, ln, col + i)))
                     if cur_locs is not None:
                         cur[key] = node
                         inserted += 1
@@ -529,7 +531,7 @@ class _Reader:
         n = len(s)
         is_map = s[p] == "{"
         close = "}" if is_map else "]"
-        loc = Loc(file, li + 1, p + 1)
+        loc = _new(Loc, (file, li + 1, p + 1))
         out: dict[str, Node] = {}
         key_locs: dict[str, Loc] = {}
         items: list[Node] = []
@@ -554,7 +556,7 @@ class _Reader:
                 key = keys.get(t) or self.key(t)
                 if key in out:
                     raise _GiveUp
-                kloc = Loc(file, li + 1, p + 1)
+                kloc = _new(Loc, (file, li + 1, p + 1))
                 p = c + 2
                 while p < n and s[p] == " ":
                     p += 1
@@ -570,7 +572,7 @@ class _Reader:
                     comma = -1
             elif ch == "'" or ch == '"':
                 v, p2 = _quoted(s, p)
-                value = Node(v, Loc(file, li + 1, p + 1))
+                value = Node(v, _new(Loc, (file, li + 1, p + 1)))
                 p = p2
             else:
                 if ch == "-" and (p + 1 == n or s[p + 1] == " "):
@@ -592,7 +594,7 @@ class _Reader:
                 v = values.get(t2, _NO)
                 if v is _NO:
                     v = values[t2] = _flow_plain(t2)
-                value = Node(v, Loc(file, li + 1, p + 1))
+                value = Node(v, _new(Loc, (file, li + 1, p + 1)))
                 p += len(t)
             if is_map:
                 out[key] = value
