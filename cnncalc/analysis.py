@@ -171,7 +171,6 @@ def _analyse(net: Network, order: list[LayerSpec], convention: str | None, expla
     conv = conventions.get(convention)
     count = conv.counter()
     rules_for = conv.rules_for
-    _weigh = conventions._weigh
     out = Collector(list(net.warnings))
     failed: set[str] = set()  # layers without an output (their errors are reported)
     tensors: dict[str, Tensor] = {INPUT: net.input}
@@ -212,9 +211,16 @@ def _analyse(net: Network, order: list[LayerSpec], convention: str | None, expla
         ins = tuple(inputs)
         mac_rule, flop_rule, ops_only = rules_for(cls.name)
         if ops_only:  # most layers: weigh the op counts (Convention.counter, inlined)
-            ops = o.ops
-            macs = _weigh(mac_rule, ops)  # type: ignore[arg-type]
-            flops = 2 * macs if flop_rule is None else _weigh(flop_rule, ops)  # type: ignore[arg-type]
+            macs = flops = 0
+            mget = mac_rule.get  # type: ignore[union-attr]
+            fget = None if flop_rule is None else flop_rule.get  # type: ignore[union-attr]
+            for kind, value in o.ops.items():
+                if value:
+                    macs += mget(kind, 0) * value
+                    if fget is not None:
+                        flops += fget(kind, 0) * value
+            if fget is None:
+                flops = 2 * macs
         else:
             macs, flops = count(cls.name, o.ops, ins, shape, o.trainable, spec.params)
         results.append(LayerResult(spec.name, ins, shape, layout, o.trainable,

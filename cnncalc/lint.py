@@ -11,6 +11,8 @@ import os
 
 from . import _paths
 from .errors import Diagnostic, Loc, SpecError
+from .expect import check as check_expectations
+from .spec import load, loads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,8 +27,6 @@ MAX_MESSAGE = 500
 
 def check_text(text: str, file: str) -> list[Diagnostic]:
     """Every problem in spec text (parse, shapes, warnings, expect). Never raises SpecError."""
-    from .spec import loads
-
     try:
         net = loads(text, file)
     except SpecError as err:
@@ -36,8 +36,6 @@ def check_text(text: str, file: str) -> list[Diagnostic]:
 
 def check_file(path: str | os.PathLike[str]) -> list[Diagnostic]:
     """Every problem in one spec file; unreadable files give one `unreadable` diagnostic."""
-    from .spec import load
-
     try:
         net = load(path)
     except SpecError as err:
@@ -57,14 +55,12 @@ def _with_partial(err: SpecError) -> list[Diagnostic]:
 
 
 def _check_network(net: Any) -> list[Diagnostic]:
-    from .expect import check
-
     try:
         analysis = net.analyse()
     except SpecError as err:
         # shape errors stop the analysis; the parser's warnings still hold
         return list(err.diagnostics) + list(net.warnings)
-    return list(analysis.warnings) + check(analysis)
+    return list(analysis.warnings) + check_expectations(analysis)
 
 
 def expand(paths: Iterable[str]) -> list[str]:
