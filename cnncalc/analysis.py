@@ -22,7 +22,7 @@ class LayerResult:
     __slots__ = ("name", "trainable_params", "non_trainable_params", "macs",
                  "flops", "ops", "tensor", "spec", "warnings", "rf", "input_tensors", "layout", "_explain")
 
-    def __init__(self, name: str, input_tensors: tuple[Tensor, ...], tensor: Tensor,
+    def __init__(self, name: str, input_tensors: list[Tensor], tensor: Tensor,
                  layout: str, trainable_params: int, non_trainable_params: int, macs: int, flops: int,
                  ops: dict[str, int], spec: LayerSpec, warnings: list[str], rf: RF | None,
                  explain: list[str] | None = None):
@@ -76,7 +76,7 @@ class LayerResult:
     @property
     def cost(self) -> conventions.LayerCost:
         """What the convention counted (--explain writes it out)."""
-        return conventions.LayerCost(self.type, self.ops, self.input_tensors, self.tensor, self.trainable_params,
+        return conventions.LayerCost(self.type, self.ops, tuple(self.input_tensors), self.tensor, self.trainable_params,
                                      self.spec.params)
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,7 +208,7 @@ def _analyse(net: Network, order: list[LayerSpec], convention: str | None, expla
         if o.warnings:
             for w in o.warnings:
                 out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, "stride-not-fitting", spec.name)
-        ins = tuple(inputs)
+        ins = inputs
         mac_rule, flop_rule, ops_only = rules_for(cls.name)
         if ops_only:  # most layers: weigh the op counts (Convention.counter, inlined)
             macs = flops = 0
@@ -222,7 +222,7 @@ def _analyse(net: Network, order: list[LayerSpec], convention: str | None, expla
             if fget is None:
                 flops = 2 * macs
         else:
-            macs, flops = count(cls.name, o.ops, ins, shape, o.trainable, spec.params)
+            macs, flops = count(cls.name, o.ops, tuple(ins), shape, o.trainable, spec.params)
         results.append(LayerResult(spec.name, ins, shape, layout, o.trainable,
                                    o.non_trainable, macs, flops, o.ops, spec, o.warnings, o.rf,
                                    o.explain if explain else None))

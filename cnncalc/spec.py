@@ -374,9 +374,12 @@ class _Parser:
                     return prev
             name = None
             if name_node is not None:
-                name = self._name(name_node, local)
-                if name is None:
-                    return prev
+                name = name_node.value
+                # the common case inline: a plain identifier (what _name would accept as it is)
+                if not (type(name) is str and name.isidentifier() and name.isascii() and name != "input"):
+                    name = self._name(name_node, local)
+                    if name is None:
+                        return prev
                 if repeated and "$" not in str(name_node.value):
                     name = f"{name}.{i}"
             if block:
