@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,25 @@ def one_layer(layer: str, input: str = "[32, 32, 3]", layout: str = "channels_la
     """Analyse a single-layer network and return its LayerResult."""
     a = cnncalc.loads(f"input: {input}\nlayout: {layout}\nlayers:\n  - {layer}\n", "t.yaml").analyse()
     return a.layers[-1]
+
+
+def mutations(text: str, n: int, rng: random.Random, chars: Sequence[str]) -> Iterator[str]:
+    """n copies of `text`, each with 1 to 3 characters deleted, inserted (from `chars`) or replaced."""
+    for _ in range(n):
+        s = list(text)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(s) + 1)
+            op = rng.random()
+            if op < 0.4 and s:
+                del s[min(i, len(s) - 1)]
+            elif op < 0.8:
+                s.insert(i, rng.choice(chars))
+            elif s:
+                s[min(i, len(s) - 1)] = rng.choice(chars)
+        yield "".join(s)
+
+
+@pytest.fixture(scope="session")
+def archs():
+    """Every shipped architecture, analysed once: {stem: Analysis}."""
+    return {p.stem: cnncalc.load(p).analyse() for p in sorted(ARCH.glob("*.yaml"))}

@@ -110,11 +110,6 @@ def net80():
     return net(layer="l" * (80 - total_width(net(layer="l")) + 1))
 
 
-@pytest.fixture(scope="module")
-def archs():
-    return {p.stem: cnncalc.load(p).analyse() for p in ARCH}
-
-
 @pytest.mark.parametrize("path", ARCH, ids=lambda p: p.stem)
 def test_architectures_match_rich(archs, monkeypatch, path):
     a = archs[path.stem]

@@ -117,11 +117,6 @@ def longest_cells(a) -> Table:
     return Table(a.name, [row], dict(a.totals), a.input_shape, a.layout, a.convention, a.output_shape)
 
 
-@pytest.fixture(scope="module")
-def archs():
-    return {p.stem: cnncalc.load(p).analyse() for p in ARCH}
-
-
 # ---- every architecture ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ARCH, ids=lambda p: p.stem)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import conftest
 import pytest
 import yaml
 
@@ -56,18 +57,7 @@ def fast(text: str):
 
 def mutations(text: str, n: int, rng: random.Random):
     yield text
-    for _ in range(n):
-        s = list(text)
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randrange(len(s) + 1)
-            op = rng.random()
-            if op < 0.4 and s:
-                del s[min(i, len(s) - 1)]
-            elif op < 0.8:
-                s.insert(i, rng.choice(CHARS))
-            elif s:
-                s[min(i, len(s) - 1)] = rng.choice(CHARS)
-        yield "".join(s)
+    yield from conftest.mutations(text, n, rng, CHARS)
 
 
 @pytest.mark.parametrize("index", range(len(TEXTS)))

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import conftest
 import pytest
 
 import cnncalc
@@ -204,18 +205,7 @@ CHARS = list("[]{}:,-#'\"\n \t&*!|>?%@`~._$\\") + ["ä", "\u2028", "\ufeff", "\r
 
 
 def mutations(text: str, n: int, rng: random.Random):
-    for _ in range(n):
-        s = list(text)
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randrange(len(s) + 1)
-            op = rng.random()
-            if op < 0.4 and s:
-                del s[min(i, len(s) - 1)]
-            elif op < 0.8:
-                s.insert(i, rng.choice(CHARS))
-            elif s:
-                s[min(i, len(s) - 1)] = rng.choice(CHARS)
-        yield "".join(s)
+    return conftest.mutations(text, n, rng, CHARS)
 
 
 def test_mutations():
