@@ -98,7 +98,7 @@ class LayerResult:
 
 class Analysis:
     __slots__ = ("name", "file", "layout", "input_shape", "output_shape", "layers", "warnings", "convention",
-                 "network")
+                 "network", "_by_name")
 
     def __init__(self, name: str, file: str, layout: str, input_shape: tuple[int, ...],
                  output_shape: tuple[int, ...], layers: list[LayerResult], warnings: list[Diagnostic],
@@ -112,6 +112,7 @@ class Analysis:
         self.warnings = warnings
         self.convention = convention
         self.network = network
+        self._by_name: dict[str, LayerResult] | None = None
 
     def __repr__(self) -> str:
         return f"Analysis(name={self.name!r}, layers={len(self.layers)}, convention={self.convention!r})"
@@ -128,10 +129,10 @@ class Analysis:
                 "non_trainable_params": non_trainable, "macs": macs, "flops": flops}
 
     def layer(self, name: str) -> LayerResult:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
+        """The layer called `name` (KeyError if none); an index is built on the first call."""
+        if self._by_name is None or len(self._by_name) != len(self.layers):
+            self._by_name = {layer.name: layer for layer in self.layers}
+        return self._by_name[name]
 
     def to_dict(self) -> dict[str, Any]:
         return {
