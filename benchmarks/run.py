@@ -310,16 +310,19 @@ def torch_rows(rep: Report, repeat: int) -> dict[str, float]:
 
 
 CHILD_ANALYSE = """\
-import resource, sys, time
+import sys, time
 import cnncalc
 cnncalc.load("architectures/hw_conv_760.yaml").analyse()  # lazy imports out of the way
-best = float("inf")
-for _ in range(int(sys.argv[2])):
-    start = time.perf_counter()
-    a = cnncalc.load(sys.argv[1]).analyse()
-    best = min(best, time.perf_counter() - start)
-    assert len(a.layers) == int(sys.argv[3]), len(a.layers)
-print(best)
+specs = [(path, int(layers)) for path, layers in zip(sys.argv[2::2], sys.argv[3::2])]
+best = [float("inf")] * len(specs)
+for _ in range(int(sys.argv[1])):  # interleaved rounds: a burst of load hits every size alike
+    for i, (path, layers) in enumerate(specs):
+        a = None  # the previous result is freed first, as in a fresh process
+        start = time.perf_counter()
+        a = cnncalc.load(path).analyse()
+        best[i] = min(best[i], time.perf_counter() - start)
+        assert len(a.layers) == layers, len(a.layers)
+print(*best)
 """
 
 CHILD_RSS = """\
@@ -330,10 +333,12 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
 """
 
 
-def analyse_time(path: Path, layers: int, repeat: int) -> float:
-    _, _, proc = run([PY, "-c", CHILD_ANALYSE, str(path), str(repeat), str(layers)])
+def analyse_times(repeat: int, *specs: tuple[Path, int]) -> list[float]:
+    """Best load + analyse time of each spec, measured in one process in interleaved rounds."""
+    args = [str(a) for path, layers in specs for a in (path, layers)]
+    _, _, proc = run([PY, "-c", CHILD_ANALYSE, str(repeat), *args])
     assert proc is not None
-    return float(proc.stdout.decode().strip())
+    return [float(t) for t in proc.stdout.decode().split()]
 
 
 def scaling(rep: Report, tmp: Path, repeat: int) -> None:
@@ -344,12 +349,12 @@ def scaling(rep: Report, tmp: Path, repeat: int) -> None:
     flat_small, flat_big = tmp / "flat1000.yaml", tmp / "flat10000.yaml"
     flat_small.write_text(flat_spec(1000))
     flat_big.write_text(flat_spec(10000))
-    n = max(3, repeat // 3)
-    t1, t10 = analyse_time(small, 1000, n), analyse_time(big, 10000, n)
+    n = max(5, repeat)
+    t1, t10 = analyse_times(n, (small, 1000), (big, 10000))
     rep.row("1,000 layers (repeat of a residual block)", ms(t1))
     rep.check("10,000 layers (repeat of a residual block)", ms(t10), t10 < 0.5, "< 0.5 s")
     rep.check("  10,000 / 1,000 layers", f"{t10 / t1:.1f}x", t10 / t1 <= 12, "<= 12x")
-    f1, f10 = analyse_time(flat_small, 1000, n), analyse_time(flat_big, 10000, n)
+    f1, f10 = analyse_times(n, (flat_small, 1000), (flat_big, 10000))
     rep.row("1,000 layers written out (YAML grows too)", ms(f1))
     rep.row("10,000 layers written out", f"{ms(f10)}  {f10 / f1:.1f}x the 1,000")
     _, _, proc = run([PY, "-c", CHILD_RSS, str(big)])
