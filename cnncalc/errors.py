@@ -16,6 +16,11 @@ except ImportError:  # pragma: no cover - another Python
         return property(itemgetter(index), doc=doc)
 
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .spec import Network
+
+
 class Loc(tuple):
     """A position in a spec file: (file, line, col), line and column 1-based; immutable, hashable.
 
@@ -92,12 +97,17 @@ def _position(d: Diagnostic) -> tuple[str, int, int]:
 
 
 class SpecError(Exception):
-    """One or more errors in a spec. `diagnostics` holds them all, in file order."""
+    """One or more errors in a spec. `diagnostics` holds them all, in file order.
 
-    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic):
+    `partial`: the network of the layers before the first parse error, if the parser got that far,
+    so that `lint` can report their shape errors as well.
+    """
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic, partial: Network | None = None):
         if isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
         self.diagnostics = sorted(diagnostics, key=_position)
+        self.partial = partial
         super().__init__(self.diagnostics[0].format() if self.diagnostics else "spec error")
 
     @property

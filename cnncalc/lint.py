@@ -46,7 +46,7 @@ def check_file(path: str | os.PathLike[str]) -> list[Diagnostic]:
 def _with_partial(err: SpecError) -> list[Diagnostic]:
     """The parse errors, plus the shape errors, warnings and layer `expect:` failures of the layers
     before the first parse error (`SpecError.partial`), which do not depend on it."""
-    partial = getattr(err, "partial", None)
+    partial = err.partial
     if partial is None or not partial.layers:
         return list(err.diagnostics)
     # unused-layer would be wrong: the consumers of these layers were cut off

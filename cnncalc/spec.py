@@ -147,13 +147,6 @@ def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = 
     return _Parser(file, overrides or {}).parse(root)
 
 
-def _with_partial(err: SpecError, partial: Network) -> SpecError:
-    # built here, not in a local of the raising frame: a local holding the exception would tie
-    # exception → traceback → frame → exception into a cycle, kept until the collector runs
-    err.partial = partial  # type: ignore[attr-defined]
-    return err
-
-
 class _Scope:
     """Name table of one block instance (or the top level)."""
 
@@ -226,8 +219,9 @@ class _Parser:
         last = self._sequence(layers_node, scope, self.globals, "input", "", 0)
         self._resolve(scope)
         if self.out.errors:
-            # the layers before the first error, so that `lint` can report their shape errors as well
-            raise _with_partial(SpecError(self.out.errors), Network(
+            # not bound to a local first: exception → traceback → this frame → exception would be a
+            # cycle, keeping the whole parse alive until the collector runs (tests/test_no_cycles.py)
+            raise SpecError(self.out.errors, partial=Network(
                 name, self.file, layout, tensor, input_loc, self.layers[: self.clean], dict(self.globals), [], None, ""))
         net = Network(name, self.file, layout, tensor, input_loc, self.layers, dict(self.globals),
                       self.out.warnings, top.get("expect"), last, self.block_expects)
