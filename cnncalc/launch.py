@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if os.environ.get("CNNCALC_NO_FAST_PATH") != "1":
         # A fast command builds no reference cycles (tests/test_no_cycles.py), so the cyclic
         # collector only costs time: its passes over the freshly imported modules and the parsed
-        # specs were a quarter of `lint`'s time and ~1 ms of every `show`.
+        # specs were 12% of `lint`'s time (27% when the files fail) and ~0.6 ms of a `show`.
         import gc
 
         collecting = gc.isenabled()
