@@ -14,18 +14,18 @@ import random
 
 import pytest
 from conftest import ARCH, mutations
+from test_launch import BAD, EXPECT, WARN
 
 from cnncalc import launch, lint
 
 ARCHS = sorted(ARCH.glob("*.yaml"))
 
 BAD_FILES = {
-    "shape.yaml": "input: [8, 8, 3]\nlayers:\n  - {type: conv2d, filters: 4, kernel: 9}\n",
+    "shape.yaml": BAD,
     "parse.yaml": "input: [8, 8, 3]\nlayers:\n  - {type: conv2d, filters: x, kernel: -1}\n  - {type: nope}\n",
     "yaml.yaml": "input: [8, 8, 3]\nlayers: [\n",
-    "warn.yaml": "input: [7, 7, 3]\nlayers:\n  - {type: conv2d, filters: 2, kernel: 3, stride: 3}\n",
-    "expect.yaml": "input: [32, 32, 3]\nlayers:\n  - {type: conv2d, filters: 10, kernel: 5, padding: 2, "
-                   "expect: {params: 750}}\n",
+    "warn.yaml": WARN,
+    "expect.yaml": EXPECT,
     "not_a_spec.yaml": "just: some yaml\n",
 }
 
