@@ -67,7 +67,10 @@ def lit(v: Any) -> str:
             return 'float("-inf")' if v < 0 else 'float("inf")'
         return repr(v)
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # repr() is always one valid literal of the same value (quotes, backslashes, line breaks and
+        # control characters escaped); written with double quotes when that needs no further escape
+        text = repr(v)
+        return f'"{text[1:-1]}"' if text[0] == "'" and '"' not in text else text
     if isinstance(v, (tuple, list)):
         inner = ", ".join(lit(x) for x in v)
         return f"({inner},)" if len(v) == 1 else f"({inner})"

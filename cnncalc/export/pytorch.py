@@ -8,10 +8,10 @@ bias, separable convolution) is an `nn.Sequential` under the layer's own name.
 
 from __future__ import annotations
 
-from . import Errors, Exported, Unsupported, explicit_padding, header, tensors
+from . import Errors, Exported, Unsupported, doc_text, explicit_padding, header, tensors
 from .code import Arg as A
 from .code import Call, Classes, camel, pos, render, size
-from .structure import Item, build, forward_lines, ident
+from .structure import RESERVED, Item, build, forward_lines, ident
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -252,10 +252,12 @@ class _Gen:
 
     def body(self, it: Item, prefix: str) -> tuple[list[tuple[str, Call]], list[str], str]:
         attrs: dict[str, str] = {}
+        used: set[str] = set()
         for c in it.children:
             name = ident(c.key)
-            while name in attrs.values():
+            while name in used:
                 name += "_"
+            used.add(name)
             attrs[c.key] = name
         body = [(attrs[c.key], self.module(c, prefix + attrs[c.key])) for c in it.children]
         lines, ret = forward_lines(it, {k: f"self.{v}" for k, v in attrs.items()})
@@ -267,7 +269,7 @@ def _class_source(name: str, params: list[str], body: list[tuple[str, Call]], sl
     sig = "".join(f", {p}" for p in params)
     out = [f"class {name}(nn.Module):"]
     if doc:
-        out.append(f'    """{doc}"""\n')
+        out.append(f'    """{doc_text(doc)}"""\n')
     init = f"    def __init__(self{sig}):"
     if len(init) > 100:
         init = "    def __init__(\n        self,\n" + "".join(f"        {p},\n" for p in params) + "    ):"
@@ -288,9 +290,9 @@ def generate(a: Analysis, source: str) -> Exported:
     root = build(a)
     body, forward, ret = gen.body(root, "")
     gen.errors.raise_if_any()
-    classes = gen.classes.finalize(set(HELPERS) | {"Module", "Tensor"})
+    classes = gen.classes.finalize(set(HELPERS) | {"Module", "Tensor"} | RESERVED)
     main = camel(a.name.split("(")[0])
-    if main in {c.name for c in classes} | set(HELPERS):
+    if main in {c.name for c in classes} | set(HELPERS) | RESERVED:
         main += "Net"
     text = "\n".join(render(c, {}) for _, c in body)
     helpers = [h for h in HELPERS if f"{h}(" in text or any(

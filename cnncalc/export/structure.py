@@ -9,6 +9,7 @@ module with plain variable names, `x` for the running tensor.
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -36,12 +37,37 @@ class Item:
     block: str = ""  # the spec block this subtree is an instance of, if any
 
 
+# Names an identifier made from a spec name must not take: Python's keywords and builtins, the
+# names the generated modules use themselves, and every attribute of torch's nn.Module (a layer
+# called `forward`, `training` or `to` would replace the module's own).
+GENERATED = frozenset(("self", "x", "identity", "inp", "inputs", "torch", "nn", "keras", "layers", "ops", "name",
+                       "i", "DATA_FORMAT", "model", "build_model"))
+MODULE_ATTRIBUTES = frozenset((
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu",
+    "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state",
+    "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers",
+    "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook",
+    "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
+    "register_module", "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook",
+    "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
+    "training", "type", "xpu", "zero_grad"))
+RESERVED = frozenset((*keyword.kwlist, *keyword.softkwlist, *dir(builtins))) | GENERATED | MODULE_ATTRIBUTES
+
+
 def ident(key: str) -> str:
-    """A Python identifier for a spec name segment: `conv-1` → conv_1, `0` → layer_0."""
-    s = re.sub(r"\W", "_", key)
+    """The one way a spec name segment becomes a Python identifier: `conv-1` → conv_1, `0` → layer_0.
+
+    ASCII letters, digits and `_` only: Python reads identifiers after NFKC normalisation, so a
+    non-ASCII name could silently become another one (`ｘ` is `x`). A leading `_` (private and
+    dunder names) gets a `layer` prefix; a reserved name (see RESERVED) a trailing `_`. Callers make
+    the results unique within their scope."""
+    s = re.sub(r"[^0-9A-Za-z_]", "_", key)
     if not s or s[0].isdigit():
         s = "layer_" + s
-    if keyword.iskeyword(s) or s in ("self", "x", "identity", "inp", "inputs"):
+    elif s[0] == "_":
+        s = "layer" + s
+    if s in RESERVED:
         s += "_"
     return s
 
