@@ -37,6 +37,10 @@ def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = 
     return _loads(text, file, overrides)
 
 
-def analyse(path: Any, overrides: dict[str, Any] | None = None, convention: str | None = None) -> Analysis:
-    """Load and analyse a spec file in one call."""
-    return load(path, overrides).analyse(convention=convention)
+def analyse(source: Any, overrides: dict[str, Any] | None = None, convention: str | None = None,
+            explain: bool = False) -> Analysis:
+    """Analyse a parsed Network, or a spec file (a path) loaded first; raises SpecError."""
+    from .spec import Network
+
+    net = source if isinstance(source, Network) else load(source, overrides)
+    return net.analyse(convention=convention, explain=explain)
