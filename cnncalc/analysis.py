@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from . import conventions
-from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError
 from .graph import INPUT, topo_order
 from .layers import RF, Tensor
@@ -151,7 +150,6 @@ def _context(spec: LayerSpec) -> str:
     return f" (in {spec.origin})" if spec.origin else ""
 
 
-@paused
 def analyse(net: Network, convention: str | None = None, explain: bool = False) -> Analysis:
     """Propagate shapes through `net`; raises SpecError listing every shape error.
 

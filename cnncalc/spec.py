@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 from . import _paths, expr
-from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
 from .layers.base import check_value, shape_text
@@ -140,7 +139,6 @@ def load(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) 
     return loads(decode(data, file), file, overrides)
 
 
-@paused
 def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = None) -> Network:
     """Parse a spec from text; `file` is used in messages."""
     root = load_yaml(text, file)
