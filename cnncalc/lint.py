@@ -8,8 +8,8 @@ compiler), json (a stable object), github (GitHub Actions workflow commands = an
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from . import _paths
 from .errors import Diagnostic, Loc, SpecError
 from .expect import check as check_expectations
 from .spec import load, loads
@@ -72,10 +72,23 @@ def expand(paths: Iterable[str]) -> list[str]:
     out: list[str] = []
     for p in paths:
         if os.path.isdir(p):
-            out.extend(sorted(_paths.walk(p, SUFFIXES)))
+            out.extend(sorted(_walk(p)))
         else:
-            out.append(_paths.norm(p))
+            out.append(str(Path(p)))
     return list(dict.fromkeys(out))  # a file named twice is checked once
+
+
+def _walk(directory: str) -> list[str]:
+    """The *.yaml/*.yml files below `directory`, named as `directory` was given (normalised). Hidden
+    directories are not entered (a .git tree can be huge), nor are symlinked ones."""
+    found = []
+    for root, dirs, files in os.walk(Path(directory)):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            path = Path(root, name)
+            if not name.startswith(".") and path.suffix.lower() in SUFFIXES and path.is_file():
+                found.append(str(path))
+    return found
 
 
 class Report:

@@ -7,8 +7,9 @@ after an error where it can, so that `lint` reports every problem in one run.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from . import _paths, expr
+from . import expr
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
 from .layers.base import check_value, shape_text
@@ -127,7 +128,7 @@ def suggest(word: str, options: list[str] | tuple[str, ...] | Any) -> str:
 
 def load(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> Network:
     """Read and parse a spec file. Raises SpecError listing every problem found."""
-    file = _paths.norm(path)
+    file = str(Path(path))  # the name every message gives: as the user wrote it, normalised
     try:
         with open(file, "rb") as f:
             data = f.read(MAX_BYTES + 1)  # never more: /dev/zero or a 50 GB file must not be read whole
@@ -201,7 +202,7 @@ class _Parser:
         if "layers" not in top:
             raise SpecError(self.out.diagnostics + [Diagnostic(
                 "error", "missing `layers`: list the network's layers under `layers:`", root.loc, "missing-key")])
-        name = top["name"].value if "name" in top else _paths.stem(self.file)
+        name = top["name"].value if "name" in top else Path(self.file).stem
         if not isinstance(name, str):
             self.err("`name` must be a string", top["name"].loc, "invalid-value")
             name = str(name)

@@ -6,14 +6,12 @@ strings drawn from the characters that matter (digits, separators, Unicode digit
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnncalc import _paths, expr
+from cnncalc import expr
 from cnncalc.layers.base import shape_text
 from cnncalc.spec import _substitute, _valid_name
 
@@ -21,7 +19,6 @@ FAST = settings(max_examples=400, deadline=None)
 
 SHAPE_CHARS = st.sampled_from(list("0123456789xX× \t\n,.-+_a٣²") + ["\u00a0", "\u2003"])
 NAME_CHARS = st.sampled_from(list("aZ_09.-$ {}é٣²/:") + ["\u00a0"])
-PATH_CHARS = st.sampled_from(list("ab./_-") + ["..", "//"])
 
 
 @FAST
@@ -77,37 +74,6 @@ def test_expression_forms_are_the_old_regexes(text):
         assert got[0] == "error" and "is not an expression" in got[1]
     else:
         assert "is not an expression" not in str(got[1])
-
-
-@FAST
-@given(st.lists(PATH_CHARS, max_size=8).map("".join))
-def test_norm_and_stem_are_pathlib(text):
-    assert _paths.norm(text) == str(Path(text))
-    assert _paths.stem(text) == Path(text).stem
-
-
-def test_walk_is_rglob(tmp_path):
-    for rel in ("a.yaml", "b.YML", "c.txt", ".hidden.yaml", "x.", ".yaml", "sub/d.yaml", "sub/.e.yaml",
-                ".git/f.yaml", "sub/deeper/g.yml", "sub/deeper/h.yaml.bak", "dir.yaml/i.yaml"):
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text("x")
-    os.symlink(tmp_path / "sub", tmp_path / "link")  # a symlinked directory is not entered
-    os.symlink(tmp_path / "a.yaml", tmp_path / "alias.yaml")  # a symlinked file is a file
-
-    def old(path: Path) -> list[str]:
-        return sorted(str(f) for f in path.rglob("*")
-                      if f.suffix.lower() in (".yaml", ".yml") and f.is_file()
-                      and not any(part.startswith(".") for part in f.relative_to(path).parts))
-
-    for spelling in (str(tmp_path), str(tmp_path) + "/", str(tmp_path) + "/./sub//"):
-        assert sorted(_paths.walk(spelling, (".yaml", ".yml"))) == old(Path(spelling))
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        for spelling in (".", "./", "sub", "./sub/"):
-            assert sorted(_paths.walk(spelling, (".yaml", ".yml"))) == old(Path(spelling))
-    finally:
-        os.chdir(cwd)
 
 
 @FAST
