@@ -162,12 +162,12 @@ def to_text(r: Report, quiet: bool = False) -> str:
 
 
 def to_json(r: Report, quiet: bool = False) -> str:
-    from .render.jsontext import dumps
+    import json
 
     shown = [d for d in r.diagnostics if not (quiet and d.severity != "error")]
     doc = {"version": JSON_VERSION, "files": len(r.files), "errors": r.errors, "warnings": r.warnings,
            "exit_code": r.exit_code, "diagnostics": [d.to_dict() for d in shown]}
-    return dumps(doc, ensure_ascii=False) + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def _gh_data(s: str) -> str:

@@ -82,14 +82,14 @@ def show(file: str, fmt: str = "table", overrides: dict | None = None, columns: 
 
     mem = _memory(batch_size, dtype, optimizer) if fmt == "json" or columns else None
     if fmt == "json":
-        from ..render.jsontext import dumps
+        import json
 
         doc = render.json_doc(analysis, mem)
         if explain:
             from ..render import explain as ex
 
             doc = ex.add_to_dict(doc, analysis)
-        text = dumps(doc)
+        text = json.dumps(doc, indent=2)
     else:
         text = {"markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, mem)
         if explain:

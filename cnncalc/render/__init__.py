@@ -31,9 +31,9 @@ def json_doc(a: Analysis, memory: MemoryConfig | None = None) -> dict:
 
 def to_json(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig | None = None) -> str:
     """Every key, always: `columns` only concerns the table and csv."""
-    from .jsontext import dumps
+    import json
 
-    return dumps(json_doc(a, memory))
+    return json.dumps(json_doc(a, memory), indent=2)
 
 
 ROW_HEAD = ("layer", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "macs", "flops")
