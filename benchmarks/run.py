@@ -72,9 +72,6 @@ def child_env() -> dict[str, str]:
 
 
 ENV = child_env()
-# On a terminal, TTY_COMPATIBLE=1 changes nothing rich prints (rich >= 14) but makes render/ansi.py
-# decline, so `show` takes rich's own path: the before/after of the terminal rows.
-RICH_ENV = {**ENV, "TTY_COMPATIBLE": "1"}
 
 
 def run(cmd: list[str], tty: bool = False, env: dict[str, str] = ENV, columns: int = 200, status: int = 0,
@@ -223,7 +220,7 @@ def lean_python(tmp: Path) -> str:
 
 def cnncalc_cmd(*args: str) -> list[str]:
     # what the `cnncalc` console script runs, minus the shell wrapper (pyenv/venv shims add their own cost)
-    return [CLI_PY, "-c", "import sys; from cnncalc.launch import main; sys.argv[0] = 'cnncalc'; main()", *args]
+    return [CLI_PY, "-c", "import sys; from cnncalc.cli import main; sys.argv[0] = 'cnncalc'; main()", *args]
 
 
 def imported_modules(args: list[str]) -> set[str]:
@@ -271,19 +268,14 @@ def startup(rep: Report, repeat: int, torch_times: dict[str, float]) -> None:
             rep.row("  torch + torchinfo / cnncalc", "skipped (torch or torchinfo not installed)")
     rep.row("cnncalc show -f json resnet50", f"{t['json']}  {t['json'].wall / floor:.2f}x floor")
     rep.row("python -m cnncalc show resnet50", f"{t['-m']}  {t['-m'].wall / floor:.2f}x floor")
-    # 200 columns: the table fits; 80 (the default terminal): it is 113 wide, so its columns are narrowed
+    # 200 columns: the table fits; 80 (the default terminal): it is 113 wide, so columns are left out
     for columns, label in ((200, "cnncalc show resnet50 in a terminal"),
                            (80, "cnncalc show resnet50, 80-column terminal")):
         try:
             cmd = cnncalc_cmd("show", "architectures/resnet50.yaml")
-            tty = timed_together({"piped": cmd, "ansi": cmd, "rich": cmd}, max(5, repeat), tty={"ansi", "rich"},
-                                 envs={"rich": RICH_ENV}, columns=columns)
-            rich_in = "rich" in imports_of(_run_in_pty([CLI_PY, "-X", "importtime", *cmd[1:]], columns=columns))
-            ratio = tty["ansi"].wall / tty["piped"].wall
-            rep.check(label, f"{tty['ansi'].wall * 1000:.1f} ms, {ratio:.2f}x piped", ratio <= 1.2 and not rich_in,
-                      "<= 1.2x piped, rich not imported" + (" (imports rich)" if rich_in else ""))
-            rep.row("  same table through rich (before render/ansi.py)",
-                    f"{tty['rich']}  {tty['rich'].wall / tty['ansi'].wall:.2f}x the above")
+            tty = timed_together({"piped": cmd, "tty": cmd}, max(5, repeat), tty={"tty"}, columns=columns)
+            ratio = tty["tty"].wall / tty["piped"].wall
+            rep.check(label, f"{tty['tty'].wall * 1000:.1f} ms, {ratio:.2f}x piped", ratio <= 1.2, "<= 1.2x piped")
         except (ImportError, OSError) as exc:
             rep.row(label, f"skipped ({exc})")
 
@@ -375,9 +367,6 @@ def scaling(rep: Report, tmp: Path, repeat: int) -> None:
     ratio = t["tty"].wall / t["show"].wall
     rep.check("cnncalc show 10,000 layers in a terminal", f"{ms(t['tty'].wall)}, {ratio:.2f}x piped", ratio <= 1.2,
               "<= 1.2x piped")
-    wall, _, _ = run(show, tty=True, env=RICH_ENV)  # one run: it is slow
-    rep.row("  same table through rich (before render/ansi.py)",
-            f"{ms(wall)} (one run)  {wall / t['tty'].wall:.1f}x the above")
 
 
 def lint(rep: Report, tmp: Path, repeat: int) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import ARCH, ROOT
 
@@ -81,3 +84,59 @@ def test_unwritable_output_is_one_line_exit_1(tmp_path):
         result = run(*args)
         assert result.exit_code == 1, args
         assert result.output.strip().splitlines()[-1] == f"{target}: error: cannot write: No such file or directory"
+
+
+def script(*args: str) -> list[str]:
+    """The installed `cnncalc` console script, or `python -m cnncalc` (the same click group)."""
+    installed = Path(sys.executable).with_name("cnncalc")
+    return [str(installed) if installed.exists() else sys.executable, *([] if installed.exists() else
+                                                                        ["-m", "cnncalc"]), *args]
+
+
+@pytest.mark.parametrize("launch", [script, lambda *a: [sys.executable, "-m", "cnncalc", *a]],
+                         ids=["script", "python -m"])
+def test_exit_status_and_streams(launch):
+    r = subprocess.run(launch("show", HW), cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0 and "768,000" in r.stdout and r.stderr == ""
+    r = subprocess.run(launch("--version"), cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == f"cnncalc, version {cnncalc.__version__}\n"
+    r = subprocess.run(launch("show", HW, "-f", "xml"), cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "Invalid value for '--format'" in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_unreadable_file_is_exit_2_and_one_line(tmp_path, fmt):
+    missing = tmp_path / "nope.yaml"
+    r = subprocess.run(script("show", str(missing), "-f", fmt), cwd=ROOT, capture_output=True, text=True)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == f"{missing}:1:1: error: cannot read file: No such file or directory [unreadable]\n"
+    os.symlink(missing, tmp_path / "dangling.yaml")
+    r = run("show", str(tmp_path / "dangling.yaml"), "-f", fmt)
+    assert r.exit_code == 2 and r.stdout == "" and "cannot read file" in r.stderr
+
+
+def test_problems_in_the_spec_stay_exit_1(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: [8, 8, 3]\nlayers:\n  - {type: conv2d, filters: 4, kernel: 9}\n")
+    assert run("show", str(bad)).exit_code == 1
+    bad.write_bytes(b"name: caf\xe9\ninput: [8, 8, 3]\nlayers: [relu]\n")  # read, but not UTF-8
+    assert run("show", str(bad)).exit_code == 1
+
+
+@pytest.mark.parametrize("args, first", [
+    (["show", "architectures/resnet50.yaml"], "ResNet-50 "), (["show", "{big}", "-f", "csv"], "layer,type"),
+    (["lint", "{dir}"], "{dir}")], ids=["table", "csv", "lint"])
+def test_a_closed_pipe_ends_quietly(tmp_path, args, first):
+    """`cnncalc lint big/ | head`: the reader goes away; no traceback, status 0 (all written) or 1."""
+    big = tmp_path / "big.yaml"
+    big.write_text("input: [8, 8, 3]\nlayers:\n  - {type: relu, repeat: 20000}\n")
+    (tmp_path / "dir").mkdir()
+    for i in range(200):
+        (tmp_path / "dir" / f"{i}.yaml").write_text("input: [8, 8, 3]\nlayers:\n  - {type: conv2d, kernel: -1}\n")
+    args = [a.format(big=big, dir=tmp_path / "dir") for a in args]
+    p = subprocess.Popen(script(*args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    assert p.stdout.read(10).decode() == first.format(dir=tmp_path / "dir")[:10]
+    p.stdout.close()  # as `| head -c 10` does
+    err = p.stderr.read().decode()
+    assert p.wait() in (0, 1) and "Traceback" not in err and "Error" not in err, err

@@ -174,7 +174,7 @@ def test_cli_error_is_one_line_with_location(tmp_path):
 
 def test_cli_missing_file_and_non_utf8(tmp_path):
     result = CliRunner().invoke(main, ["show", str(tmp_path / "nope.yaml")])
-    assert result.exit_code == 1 and "cannot read file" in result.output
+    assert result.exit_code == 2 and "cannot read file" in result.output  # unreadable input, as `lint`
     bad = tmp_path / "latin1.yaml"
     bad.write_bytes(b"name: caf\xe9\ninput: [8, 8, 3]\nlayers: [relu]\n")
     result = CliRunner().invoke(main, ["show", str(bad)])

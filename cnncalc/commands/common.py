@@ -30,6 +30,12 @@ def fail(err: SpecError) -> NoReturn:
     sys.exit(1)
 
 
+def failure_status(err: SpecError) -> int:
+    """The exit status of a spec that failed to load: 2 when the file could not be read (as `lint`
+    and `check`), 1 for a problem in the spec."""
+    return 2 if any(d.rule == "unreadable" for d in err.diagnostics) else 1
+
+
 def parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
     """`--set k=256` pairs; values are read as YAML scalars (numbers, booleans, strings)."""
     out: dict[str, Any] = {}
@@ -50,9 +56,10 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def print_warnings(warnings: list) -> None:
-    for w in warnings:
-        click.echo(w.format(), err=True)
+def print_diagnostics(diagnostics: list) -> None:
+    """Each as `file:line:col: error|warning: message [rule]` on stderr."""
+    for d in diagnostics:
+        click.echo(d.format(), err=True)
 
 
 def _check_convention(ctx: click.Context, param: click.Parameter, value: str | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import fail, parse_sets, print_warnings, write_output
+from .common import fail, parse_sets, print_diagnostics, write_output
 
 
 @click.command()
@@ -25,7 +25,7 @@ def diagram(file: str, output: str | None, fmt: str, width: int, sets: tuple[str
         analysis = load(file, parse_sets(sets)).analyse()
     except SpecError as err:
         fail(err)
-    print_warnings(analysis.warnings)
+    print_diagnostics(analysis.warnings)
     if fmt == "svg":
         from ..diagram.svg import render
 

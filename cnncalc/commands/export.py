@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import console, fail, parse_sets, print_warnings, write_output
+from .common import console, fail, parse_sets, print_diagnostics, write_output
 
 TARGETS = ("pytorch", "torch", "keras")
 
@@ -28,7 +28,7 @@ def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) ->
         code = generate(analysis, "pytorch" if target == "torch" else target, file).code
     except SpecError as err:
         fail(err)
-    print_warnings(analysis.warnings)
+    print_diagnostics(analysis.warnings)
     write_output(code, output)
 
 
@@ -60,7 +60,7 @@ def verify(file: str, framework: str, sets: tuple[str, ...], show_all: bool) -> 
         click.echo(f"error: {framework} could not build or run the exported model: {type(exc).__name__}: {first}",
                    err=True)
         sys.exit(1)
-    print_warnings(analysis.warnings)
+    print_diagnostics(analysis.warnings)
     _print(analysis, report, show_all)
     sys.exit(0 if report.ok else 1)
 

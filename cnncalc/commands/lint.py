@@ -24,6 +24,10 @@ def lint(paths: tuple[str, ...], fmt: str, strict: bool, quiet: bool, skip_non_s
     `path:line:col: error|warning: message [rule-id]`. Rules: docs/lint.md.
     Exit status: 0 clean, 1 problems found, 2 usage error or unreadable input.
     """
-    from .actions import lint as run
+    from .. import lint as engine
 
-    sys.exit(run(paths, fmt, strict, quiet, skip_non_specs))
+    report = engine.lint(paths, strict=strict, skip_non_specs=skip_non_specs)
+    click.echo(engine.RENDER[fmt](report, quiet), nl=False)
+    if not quiet and fmt != "json":
+        click.echo(engine.summary(report), err=True)
+    sys.exit(report.exit_code)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..memory import DTYPE_BYTES, OPTIMIZER_STATES
 from ..render import FORMATS
-from . import actions
-from .common import convention_option, parse_sets
+from .common import convention_option, failure_status, parse_sets, print_diagnostics
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
 
 
 def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -37,13 +40,67 @@ def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> t
 @convention_option
 def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], batch_size: int | None,
          dtype: str | None, optimizer: str | None, explain: bool, convention: str) -> None:
-    """Analyse FILE and print each layer's output shape, params, MACs and FLOPs."""
+    """Analyse FILE and print each layer's output shape, params, MACs and FLOPs.
+
+    Exit status: 0 done, 1 a problem in the spec (or an unmet `expect:`), 2 FILE cannot be read.
+    """
     if explain and fmt == "csv":
         raise click.BadParameter("--explain works with table, markdown and json output, not csv",
                                  param_hint="--explain")
-    status = actions.show(file, fmt, parse_sets(sets), columns, batch_size, dtype, optimizer, explain, convention)
-    if status:
-        sys.exit(status)
+    from .. import analyse
+    from ..errors import SpecError
+
+    overrides = parse_sets(sets)
+    try:
+        analysis = analyse(file, overrides, convention=convention, explain=explain)
+    except SpecError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(failure_status(exc))
+    memory = None
+    if batch_size or dtype or optimizer or columns or fmt == "json":
+        from ..memory import MemoryConfig
+
+        memory = MemoryConfig(batch_size or 1, dtype or "float32", optimizer or "adam")
+    if fmt == "table":
+        from ..render.table import console, print_table
+
+        print_table(analysis, console(), columns, memory, memory_summary=bool(batch_size or dtype or optimizer))
+        if explain:
+            from ..render import explain as ex
+
+            click.echo("\n" + ex.to_text(analysis))
+    elif fmt == "json":
+        import json
+
+        from .. import render
+
+        doc = render.json_doc(analysis, memory)
+        if explain:
+            from ..render import explain as ex
+
+            doc = ex.add_to_dict(doc, analysis)
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        from .. import render
+
+        text = {"markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, memory)
+        if explain:
+            from ..render import explain as ex
+
+            text = text.rstrip("\n") + "\n\n" + ex.to_markdown(analysis)
+        click.echo(text.rstrip("\n"))
+    if fmt != "json":  # json carries them under "warnings"
+        print_diagnostics(analysis.warnings)
+    sys.exit(unmet(analysis))
+
+
+def unmet(analysis: Analysis) -> int:
+    """Print every unmet `expect:` to stderr; 1 if there is one."""
+    from ..expect import check
+
+    mismatches = check(analysis)
+    print_diagnostics(mismatches)
+    return 1 if mismatches else 0
 
 
 @click.command()
