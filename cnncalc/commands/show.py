@@ -31,14 +31,16 @@ def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> t
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Override a spec param, e.g. --set k=256 (repeatable).")
 @click.option("--columns", callback=_columns, metavar="LIST",
-              help="Extra table/csv/markdown columns: rf,jump,start,act,act_mem,param_mem or all (json has all).")
+              help="Extra table/csv/markdown columns: rf,jump,start,act,act_mem,param_mem or all (json has all); "
+                   "type,flops: kept in a narrow terminal.")
+@click.option("--wide", is_flag=True, help="Every table column, however narrow the terminal.")
 @click.option("--batch-size", "-b", type=click.IntRange(min=1), help="Batch size for memory  [default: 1]")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), help="Element type for memory  [default: float32]")
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZER_STATES)),
               help="Optimizer state in the training-memory estimate  [default: adam]")
 @click.option("--explain", is_flag=True, help="Show each layer's numbers derived step by step (not with csv).")
 @convention_option
-def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], batch_size: int | None,
+def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], wide: bool, batch_size: int | None,
          dtype: str | None, optimizer: str | None, explain: bool, convention: str) -> None:
     """Analyse FILE and print each layer's output shape, params, MACs and FLOPs.
 
@@ -56,15 +58,19 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], b
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(failure_status(exc))
+    from ..render.columns import extra_columns
+
+    extra = extra_columns(columns)
     memory = None
-    if batch_size or dtype or optimizer or columns or fmt == "json":
+    if batch_size or dtype or optimizer or extra or fmt == "json":
         from ..memory import MemoryConfig
 
         memory = MemoryConfig(batch_size or 1, dtype or "float32", optimizer or "adam")
     if fmt == "table":
         from ..render.table import console, print_table
 
-        print_table(analysis, console(), columns, memory, memory_summary=bool(batch_size or dtype or optimizer))
+        print_table(analysis, console(), extra, memory, memory_summary=bool(batch_size or dtype or optimizer),
+                    keep=columns, wide=wide)
         if explain:
             from ..render import explain as ex
 
@@ -83,7 +89,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], b
     else:
         from .. import render
 
-        text = {"markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, memory)
+        text = {"markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, extra, memory)
         if explain:
             from ..render import explain as ex
 

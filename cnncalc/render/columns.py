@@ -23,6 +23,8 @@ COLUMNS = {
     "param_mem": ("Param bytes", "parameter bytes for --dtype"),
 }
 MEMORY_COLUMNS = frozenset({"act", "act_mem", "param_mem"})
+# standard table columns a narrow terminal may leave out; naming them in --columns keeps them
+STANDARD = ("type", "flops")
 
 
 def parse_columns(text: str | None) -> tuple[str, ...]:
@@ -31,11 +33,17 @@ def parse_columns(text: str | None) -> tuple[str, ...]:
         return ()
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     if "all" in names:
-        return tuple(COLUMNS)
-    bad = [n for n in names if n not in COLUMNS]
+        return (*STANDARD, *COLUMNS)
+    bad = [n for n in names if n not in COLUMNS and n not in STANDARD]
     if bad:
-        raise ValueError(f"unknown column {bad[0]!r}; choose from {', '.join(COLUMNS)} (comma-separated) or all")
+        raise ValueError(f"unknown column {bad[0]!r}; choose from {', '.join((*STANDARD, *COLUMNS))} "
+                         "(comma-separated) or all")
     return tuple(dict.fromkeys(names))  # drop repeats, keep order
+
+
+def extra_columns(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of `names` that are added to the standard ones (csv and markdown always have those)."""
+    return tuple(n for n in names if n in COLUMNS)
 
 
 def _dims(values: tuple[Any, ...]) -> str:
