@@ -1,4 +1,4 @@
-"""Which files `lint DIR` and `check DIR` read, and how their names are spelled in every message."""
+"""Which files `lint DIR` and `check DIR` read, and how every message spells a file name."""
 
 from __future__ import annotations
 
@@ -29,3 +29,23 @@ def test_named_files_keep_their_spelling_normalised_and_are_read_once(tmp_path, 
     (tmp_path / "n.yaml").write_text("x")
     assert expand(["./n.yaml", "n.yaml", ".hidden.yaml", "missing//m.yaml", "/tmp//./x.yaml"]) == [
         "n.yaml", ".hidden.yaml", "missing/m.yaml", "/tmp/x.yaml"]
+
+
+def test_names_in_messages_are_spelled_as_pathlib_spells_them(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from cnncalc.cli import main
+    from cnncalc.spec import display_name
+
+    for name in ("", ".", "a.yaml", "./a.yaml", "a//b/./c.yaml", "a/", "/a", "//a", "///a", "a/../b.yaml", "../a",
+                 ".hidden.yaml", "a..b.yaml"):
+        assert display_name(name) == str(Path(name)), name
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "bad.yaml").write_text("input: [4, 4, 3]\nlayers: [{type: conv2d, filters: 1, kernel: 5}]\n")
+    r = CliRunner().invoke(main, ["show", ".//sub/../bad.yaml"])  # '..' kept: sub could be a symlink
+    assert r.exit_code == 1 and r.stderr.startswith("sub/../bad.yaml:2:45: error: conv1: kernel 5")
+    r = CliRunner().invoke(main, ["show", "././bad.yaml"])
+    assert r.exit_code == 1 and r.stderr.startswith("bad.yaml:2:45: error: conv1: kernel 5")
