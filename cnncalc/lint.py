@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from . import _paths
+from .analysis import analyse
 from .errors import Diagnostic, Loc, SpecError
 from .expect import check as check_expectations
 from .spec import load, loads
@@ -56,7 +57,7 @@ def _with_partial(err: SpecError) -> list[Diagnostic]:
 
 def _check_network(net: Any) -> list[Diagnostic]:
     try:
-        analysis = net.analyse()
+        analysis = analyse(net)
     except SpecError as err:
         # shape errors stop the analysis; the parser's warnings still hold
         return list(err.diagnostics) + list(net.warnings)
@@ -149,12 +150,12 @@ def to_text(r: Report, quiet: bool = False) -> str:
 
 
 def to_json(r: Report, quiet: bool = False) -> str:
-    from .render.jsontext import dumps
+    import json
 
     shown = [d for d in r.diagnostics if not (quiet and d.severity != "error")]
     doc = {"version": JSON_VERSION, "files": len(r.files), "errors": r.errors, "warnings": r.warnings,
            "exit_code": r.exit_code, "diagnostics": [d.to_dict() for d in shown]}
-    return dumps(doc, ensure_ascii=False) + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def _gh_data(s: str) -> str:

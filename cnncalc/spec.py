@@ -11,8 +11,8 @@ import os
 from . import _paths, expr
 from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
-from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
-from .layers.base import check_value, shape_text
+from .layers import REQUIRED, Layer, Tensor, aliases, all_types, lookup
+from .layers.params import check_value, shape_text
 from .yamlio import MAX_BYTES, Node, decode, load_yaml
 
 TYPE_CHECKING = False
@@ -65,7 +65,7 @@ def _valid_name(value: str) -> bool:
 class LayerSpec:
     __slots__ = ("name", "type", "params", "inputs", "loc", "param_locs", "inputs_loc", "origin", "expect", "blocks")
 
-    def __init__(self, name: str, type: type[LayerType], params: dict[str, Any], inputs: list[str], loc: Loc,
+    def __init__(self, name: str, type: type[Layer], params: dict[str, Any], inputs: list[str], loc: Loc,
                  param_locs: dict[str, Loc] | None = None, inputs_loc: Loc | None = None, origin: str = "",
                  expect: Node | None = None, blocks: tuple[tuple[str, str], ...] = ()):
         self.name = name
@@ -110,13 +110,6 @@ class Network:
 
     def __repr__(self) -> str:
         return f"Network({self.name!r}, {len(self.layers)} layers)"
-
-    def analyse(self, convention: str | None = None, explain: bool = False) -> Any:
-        from .analysis import analyse
-
-        return analyse(self, convention=convention, explain=explain)
-
-    analyze = analyse
 
 
 def suggest(word: str, options: list[str] | tuple[str, ...] | Any) -> str:
@@ -483,12 +476,12 @@ class _Parser:
             self.layers.append(spec)
         return glob
 
-    def _param(self, cls: type[LayerType], pname: str, vnode: Node, env: dict[str, Any]) -> Any:
+    def _param(self, cls: type[Layer], pname: str, vnode: Node, env: dict[str, Any]) -> Any:
         """One parameter value, evaluated and checked; raises LayerError."""
         return checked_param(cls, pname, self._eval(vnode, env))
 
     def _layer_params(self, node: Node, keys: dict[str, Loc], env: dict[str, Any]
-                      ) -> tuple[type[LayerType], dict[str, Any], dict[str, Loc], bool] | None:
+                      ) -> tuple[type[Layer], dict[str, Any], dict[str, Loc], bool] | None:
         """(type, checked params, their locations, no error): the general path, which reports every
         problem of the entry (the template path of `_layer` takes entries that have none)."""
         entry = node.value
@@ -502,9 +495,7 @@ class _Parser:
         cls = lookup(tnode.value)
         if cls is None:
             names = list(all_types())
-            from .layers import ALIASES
-
-            hint = suggest(tnode.value.lower(), names + list(ALIASES)) or "; run `cnncalc types` for the list"
+            hint = suggest(tnode.value.lower(), names + list(aliases())) or "; run `cnncalc types` for the list"
             self.err(f"unknown layer type {tnode.value!r}{hint}", tnode.loc, "unknown-layer")
             return None
         canon = _canon(cls)  # aliases → canonical parameter names
@@ -665,7 +656,7 @@ class _Template:
 
     __slots__ = ("node", "cls", "items", "defaults", "locs", "static")
 
-    def __init__(self, node: Node, cls: type[LayerType] | None = None, items: list[tuple[str, Node, Any]] | None = None,
+    def __init__(self, node: Node, cls: type[Layer] | None = None, items: list[tuple[str, Node, Any]] | None = None,
                  defaults: dict[str, Any] | None = None, locs: dict[str, Loc] | None = None):
         self.node = node  # keeps the node alive, so that its id() (the cache key) is never reused
         self.cls = cls
@@ -723,11 +714,11 @@ def _template(node: Node) -> _Template:
 
 
 # Per layer type, computed once: at 10,000 layers these were a tenth of the parse.
-_CANON: dict[type[LayerType], dict[str, str]] = {}
-_DEFAULTS: dict[type[LayerType], dict[str, Any]] = {}
+_CANON: dict[type[Layer], dict[str, str]] = {}
+_DEFAULTS: dict[type[Layer], dict[str, Any]] = {}
 
 
-def _canon(cls: type[LayerType]) -> dict[str, str]:
+def _canon(cls: type[Layer]) -> dict[str, str]:
     canon = _CANON.get(cls)
     if canon is None:
         canon = {}
@@ -739,7 +730,7 @@ def _canon(cls: type[LayerType]) -> dict[str, str]:
     return canon
 
 
-def _defaults(cls: type[LayerType]) -> dict[str, Any]:
+def _defaults(cls: type[Layer]) -> dict[str, Any]:
     """The checked default values of a type's optional parameters (immutable: ints, strings, tuples)."""
     defaults = _DEFAULTS.get(cls)
     if defaults is None:
@@ -754,7 +745,7 @@ _CHECKED: dict[tuple[Any, ...], Any] = {}
 _CACHED_TYPES = (int, str, bool)  # hashable, and equal only when alike (floats: -0.0 == 0.0)
 
 
-def checked_param(cls: type[LayerType], pname: str, value: Any) -> Any:
+def checked_param(cls: type[Layer], pname: str, value: Any) -> Any:
     """check_value plus the MAX_DIM limit; raises LayerError. Scalar values are checked once per
     type and parameter (the same `filters: 64` or `kernel: 3` recurs throughout a network)."""
     key = None

@@ -89,7 +89,7 @@ def total_width(a) -> int:
 
 
 def net(name: str = "net", layer: str = "conv1", filters: int = 8, units: int = 10, repeat: int = 1):
-    return cnncalc.loads(f"""name: {name}
+    return cnncalc.analyse(cnncalc.loads(f"""name: {name}
 input: [8, 8, 3]
 blocks:
   b:
@@ -102,7 +102,7 @@ layers:
   - {{type: batch_norm, affine: false}}
   - {{type: flatten}}
   - {{type: dense, units: {units}}}
-""").analyse()
+"""))
 
 
 def net80():
@@ -316,7 +316,7 @@ import sys
 import cnncalc
 from cnncalc.render.table import console
 from cnncalc.render.table import print_table
-print_table(cnncalc.load(sys.argv[1]).analyse(), console())
+print_table(cnncalc.analyse(sys.argv[1]), console())
 """
 
 

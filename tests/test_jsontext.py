@@ -39,5 +39,5 @@ def test_other_types_go_to_json_itself(odd):
 
 @pytest.mark.parametrize("path", sorted(ARCH.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_architecture(path):
-    doc = render.json_doc(cnncalc.load(path).analyse())
-    assert render.to_json(cnncalc.load(path).analyse()) == json.dumps(doc, indent=2)
+    doc = render.json_doc(cnncalc.analyse(path))
+    assert render.to_json(cnncalc.analyse(path)) == json.dumps(doc, indent=2)

@@ -151,7 +151,7 @@ def test_full_architectures_at_other_widths(archs, monkeypatch):
 
 def net(name: str = "net", layer: str = "conv1", filters: int = 8, units: int = 10, input: str = "[8, 8, 3]",
         layout: str = "channels_last"):
-    return cnncalc.loads(f"""name: {name}
+    return cnncalc.analyse(cnncalc.loads(f"""name: {name}
 input: {input}
 layout: {layout}
 layers:
@@ -160,7 +160,7 @@ layers:
   - {{type: global_avg_pool2d}}
   - {{type: dense, name: {layer}_head, units: {units}}}
   - {{type: softmax}}
-""").analyse()
+"""))
 
 
 GENERATED = {

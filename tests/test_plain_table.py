@@ -25,7 +25,7 @@ def rich_text(a) -> str:
 
 
 def net(name: str = "net", layer: str = "conv1", filters: int = 8) -> cnncalc.analysis.Analysis:
-    return cnncalc.loads(f"""name: {name}
+    return cnncalc.analyse(cnncalc.loads(f"""name: {name}
 input: [8, 8, 3]
 layers:
   - {{type: conv2d, name: {layer}, filters: {filters}, kernel: 3, padding: 1}}
@@ -33,12 +33,12 @@ layers:
   - {{type: batch_norm, affine: false}}
   - {{type: global_avg_pool2d}}
   - {{type: dense, units: 10}}
-""").analyse()
+"""))
 
 
 @pytest.mark.parametrize("path", ARCH, ids=lambda p: p.stem)
 def test_architectures_match_rich(path):
-    a = cnncalc.load(path).analyse()
+    a = cnncalc.analyse(path)
     text = table_text(a)
     assert text is not None
     assert text == rich_text(a)
@@ -94,7 +94,7 @@ def test_cli_output_is_rich_output():
     path = str(ARCH[0])
     result = CliRunner().invoke(main, ["show", path])
     assert result.exit_code == 0
-    assert result.output == rich_text(cnncalc.load(path).analyse())
+    assert result.output == rich_text(cnncalc.analyse(path))
 
 
 class _Stream(io.StringIO):

@@ -45,11 +45,11 @@ def show(file: str, fmt: str = "table", overrides: dict | None = None, columns: 
          batch_size: int | None = None, dtype: str | None = None, optimizer: str | None = None,
          explain: bool = False, convention: str | None = None) -> int:
     """`cnncalc show`: the analysis of FILE in `fmt` (table, json, markdown, csv)."""
-    from .. import load
+    from .. import analyse, load
     from ..errors import SpecError
 
     try:
-        analysis = load(file, overrides).analyse(convention=convention, explain=explain)
+        analysis = analyse(load(file, overrides), convention=convention)
     except SpecError as exc:
         return _failed(exc)
     summary = bool(batch_size or dtype or optimizer)
@@ -73,7 +73,7 @@ def show(file: str, fmt: str = "table", overrides: dict | None = None, columns: 
 
             print_table(analysis, console(), columns, _memory(batch_size, dtype, optimizer), memory_summary=summary)
         if explain:
-            from ..render import explain as ex
+            from .. import explain as ex
 
             out("\n" + ex.to_text(analysis))
         print_diagnostics(analysis.warnings)
@@ -86,14 +86,14 @@ def show(file: str, fmt: str = "table", overrides: dict | None = None, columns: 
 
         doc = render.json_doc(analysis, mem)
         if explain:
-            from ..render import explain as ex
+            from .. import explain as ex
 
             doc = ex.add_to_dict(doc, analysis)
         text = dumps(doc)
     else:
         text = {"markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, columns, mem)
         if explain:
-            from ..render import explain as ex
+            from .. import explain as ex
 
             text = text.rstrip("\n") + "\n\n" + ex.to_markdown(analysis)
     out(text.rstrip("\n"))
@@ -128,6 +128,7 @@ def lint(paths: tuple[str, ...] | list[str], fmt: str = "text", strict: bool = F
 def check(files: tuple[str, ...] | list[str], quiet: bool = False) -> int:
     """`cnncalc check`: the `expect:` values of each file; 0 met, 1 mismatch or invalid, 2 unreadable."""
     from .. import expect
+    from ..analysis import analyse
     from ..errors import SpecError
     from ..lint import expand
     from ..spec import load
@@ -135,7 +136,7 @@ def check(files: tuple[str, ...] | list[str], quiet: bool = False) -> int:
     status = 0
     for f in expand(files):
         try:
-            analysis = load(f).analyse()
+            analysis = analyse(load(f))
         except SpecError as exc:
             print_diagnostics(exc.diagnostics)
             status = max(status, 2 if any(d.rule == "unreadable" for d in exc.diagnostics) else 1)

@@ -1,0 +1,43 @@
+"""Fully connected layer (Keras Dense, torch.nn.Linear): params = in·out + out, MACs = in·out."""
+
+from __future__ import annotations
+
+from ..errors import LayerError
+from .base import RF, Layer, Result, Tensor
+from .count import plus, times
+from .mapping import Arg, Call, pos
+from .params import Param
+
+
+class Dense(Layer):
+    name = "dense"
+    aliases = ("linear", "fc", "fully_connected")
+    prefix = "fc"
+    doc = "fully connected layer (Keras Dense, torch.nn.Linear)"
+    params = {
+        "units": Param("count", aliases=("out_features",), doc="output features"),
+        "bias": Param("bool", True, aliases=("use_bias",)),
+    }
+
+    @classmethod
+    def rule(cls, p, inputs, layout):
+        x = inputs[0]
+        if not x.flat:
+            raise LayerError(f"dense needs a flat input but gets a spatial tensor of {x.numel:,} values; "
+                             "add a `flatten` (or global pooling) layer before it", "dense-needs-flat")
+        units = p["units"]
+        weights = times(x.c, units)
+        return Result(Tensor(units), plus(weights, units if p["bias"] else 0),
+                      ops={"mac": weights, "bias": plus(units if p["bias"] else 0)}, rf=RF.whole())
+
+    @classmethod
+    def torch(cls, site):
+        return Call("nn.Linear", [pos("in_features", site.x.c), pos("out_features", site.p["units"]),
+                                  Arg("bias", site.p["bias"], True)])
+
+    @classmethod
+    def keras(cls, site):
+        return [("", Call("layers.Dense", [pos("units", site.p["units"]), Arg("use_bias", site.p["bias"], True)]))]
+
+
+LAYERS = [Dense]

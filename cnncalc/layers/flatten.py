@@ -1,0 +1,31 @@
+"""Flatten to a vector (Keras Flatten, torch.flatten(x, 1) / nn.Flatten)."""
+
+from __future__ import annotations
+
+from .base import RF, Layer, Result, Tensor
+from .count import volume
+from .mapping import Call
+
+
+class Flatten(Layer):
+    name = "flatten"
+    prefix = "flatten"
+    doc = "flatten to a vector (Keras Flatten, torch.flatten(x, 1))"
+
+    @classmethod
+    def rule(cls, p, inputs, layout):
+        x = inputs[0]
+        features = volume(*x.spatial, x.c)
+        return Result(Tensor(x.numel), sizes={"features": features} if x.spatial else {},
+                      rf=RF.whole() if x.spatial else None)
+
+    @classmethod
+    def torch(cls, site):
+        return Call("nn.Flatten")
+
+    @classmethod
+    def keras(cls, site):
+        return [("", Call("layers.Flatten"))]
+
+
+LAYERS = [Flatten]
