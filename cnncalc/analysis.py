@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from . import conventions
 from .errors import Collector, Diagnostic, LayerError
 from .graph import INPUT, topo_order
-from .layers import RF, Layer, Result, Tensor
+from .layers import Layer, ReceptiveStep, Result, Tensor
 
 if TYPE_CHECKING:
     from .spec import LayerSpec, Network
@@ -36,7 +36,7 @@ class LayerResult:
     ops: dict[str, int]  # by kind (conventions.OP_KINDS)
     spec: LayerSpec
     warnings: tuple[str, ...]
-    rf: RF | None
+    rf: ReceptiveStep | None
 
     def __repr__(self) -> str:
         return (f"LayerResult(name={self.name!r}, type={self.type!r}, output_shape={self.output_shape}, "

@@ -21,7 +21,7 @@ the whole image (an SE block's channel scale) do not take part in that choice.
 from __future__ import annotations
 
 from .graph import INPUT
-from .layers import RF, Tensor
+from .layers import ReceptiveStep, Tensor
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def _step(layer: LayerResult, ins: list[ReceptiveField], whole: ReceptiveField, 
     return ReceptiveField(LOCAL, size, jump, start2)
 
 
-def _covers(rf: RF, spatial: tuple[int, ...]) -> bool:
+def _covers(rf: ReceptiveStep, spatial: tuple[int, ...]) -> bool:
     """One window spans the whole input tensor (e.g. adaptive pooling to 1x1): a global layer."""
     return len(rf.kernel) == len(spatial) and all(
         k - p >= n for k, p, n in zip(rf.kernel, rf.pad, spatial, strict=True))

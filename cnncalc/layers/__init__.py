@@ -9,10 +9,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .base import RF, Layer, Result, Tensor
+from .base import Layer, ReceptiveStep, Result, Tensor
 from .params import REQUIRED, Param
 
-__all__ = ["lookup", "all_types", "aliases", "Layer", "Param", "Result", "Tensor", "RF", "REQUIRED"]
+__all__ = ["lookup", "all_types", "aliases", "Layer", "Param", "Result", "Tensor", "ReceptiveStep", "REQUIRED"]
 
 _SUPPORT = frozenset(("base", "count", "geometry", "mapping", "params"))
 _TYPES: dict[str, type[Layer]] = {}

@@ -27,24 +27,24 @@ class Activation(Layer):
     keras_fixed: dict[str, Any] = {}  # e.g. ReLU6 is Keras ReLU(max_value=6.0)
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
         return Result(x, ops={"act": count(x.numel, "elements")})
 
     @classmethod
     def torch(cls, site):
-        return Call(cls.torch_class, _args(cls.torch_args, site.p))
+        return Call(cls.torch_class, _args(cls.torch_args, site.values))
 
     @classmethod
     def keras(cls, site):
         if cls.keras_activation:
             return [("", Call("layers.Activation", [pos("activation", cls.keras_activation)]))]
-        args = [Arg(k, v) for k, v in cls.keras_fixed.items()] + _args(cls.keras_args, site.p)
+        args = [Arg(k, v) for k, v in cls.keras_fixed.items()] + _args(cls.keras_args, site.values)
         return [("", Call(cls.keras_class, args))]
 
 
-def _args(table: dict[str, tuple[str, Any]], p: dict[str, Any]) -> list[Arg]:
-    return [Arg(arg, p[name]) if default is None else Arg(arg, p[name], default)
+def _args(table: dict[str, tuple[str, Any]], values: dict[str, Any]) -> list[Arg]:
+    return [Arg(arg, values[name]) if default is None else Arg(arg, values[name], default)
             for name, (arg, default) in table.items()]
 
 

@@ -6,7 +6,7 @@ size when O does not divide I. Each output costs (window − 1) additions and on
 
 from __future__ import annotations
 
-from .base import RF, Layer, Result, Tensor, need_spatial
+from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
 from .count import count, minus, times, volume
 from .mapping import Arg, Call, pos, size
 from .params import Param
@@ -49,31 +49,31 @@ class AdaptiveAvgPool2d(Layer):
     params = {"output_size": Param("size", doc="output height and width")}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
         sizes = need_spatial(x, 2, cls.name)
-        oh, ow = p["output_size"]
+        oh, ow = values["output_size"]
         out = Tensor(x.c, (oh, ow))
         # every output reads its window: the window sizes summed over one channel's outputs
         cells = volume(adaptive_cells(sizes[0], oh), adaptive_cells(sizes[1], ow), label="window cells")
         outputs = volume(oh, ow, label="outputs")
         ops = {"add": times(count(x.c, "channels"), minus(cells, outputs)), "div": volume(oh, ow, x.c)}
         if oh == 1 and ow == 1:
-            rf = RF.whole()
+            rf = ReceptiveStep.whole()
         elif sizes[0] % oh == 0 and sizes[1] % ow == 0:
             kh, kw = sizes[0] // oh, sizes[1] // ow
-            rf = RF((kh, kw), (kh, kw), (0, 0))
+            rf = ReceptiveStep((kh, kw), (kh, kw), (0, 0))
         else:
-            rf = RF.unknown()  # uneven windows have no single (kernel, stride)
+            rf = ReceptiveStep.unknown()  # uneven windows have no single (kernel, stride)
         return Result(out, ops=ops, rf=rf)
 
     @classmethod
     def torch(cls, site):
-        return Call("nn.AdaptiveAvgPool2d", [pos("output_size", size(site.p["output_size"]))])
+        return Call("nn.AdaptiveAvgPool2d", [pos("output_size", size(site.values["output_size"]))])
 
     @classmethod
     def keras(cls, site):
-        (h, w), (oh, ow) = site.x.spatial, site.p["output_size"]
+        (h, w), (oh, ow) = site.x.spatial, site.values["output_size"]
         if (oh, ow) == (1, 1):
             return [("", Call("layers.GlobalAveragePooling2D", [Arg("keepdims", True), *site.data_format()]))]
         if h % oh == 0 and w % ow == 0:

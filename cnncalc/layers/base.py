@@ -61,7 +61,7 @@ class Tensor:
 
 
 @dataclass(frozen=True, slots=True)
-class RF:
+class ReceptiveStep:
     """A layer's receptive-field step along each spatial dim: kernel extent, stride, padding at start."""
 
     kernel: tuple[int, ...]
@@ -71,12 +71,12 @@ class RF:
     opaque: bool = False  # moves pixels in a way no (kernel, stride, pad) step describes
 
     @staticmethod
-    def whole() -> RF:
-        return RF((), (), (), global_=True)
+    def whole() -> ReceptiveStep:
+        return ReceptiveStep((), (), (), global_=True)
 
     @staticmethod
-    def unknown() -> RF:
-        return RF((), (), (), opaque=True)
+    def unknown() -> ReceptiveStep:
+        return ReceptiveStep((), (), (), opaque=True)
 
 
 @dataclass(slots=True)
@@ -94,7 +94,7 @@ class Result:
     ops: dict[str, Count] = field(default_factory=dict)
     sizes: dict[str, Count] = field(default_factory=dict)
     windows: tuple[Dim, ...] = ()
-    rf: RF | None = None
+    rf: ReceptiveStep | None = None
     warnings: tuple[str, ...] = ()
 
 
@@ -126,8 +126,8 @@ class Layer:
     counting: ClassVar[dict[str, Any]] = {}
 
     @classmethod
-    def rule(cls, p: dict[str, Any], inputs: list[Tensor], layout: str) -> Result:
-        """The output and counts for `inputs` with checked parameters `p`; raises LayerError."""
+    def rule(cls, values: dict[str, Any], inputs: list[Tensor], layout: str) -> Result:
+        """The output and counts for `inputs` with the checked parameter `values`; raises LayerError."""
         raise NotImplementedError
 
     @classmethod

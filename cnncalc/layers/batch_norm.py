@@ -22,26 +22,26 @@ class BatchNorm(Layer):
     }
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
         n = count(x.numel, "elements")
-        return Result(x, times(2, x.c, label="(γ, β)") if p["affine"] else ZERO,
+        return Result(x, times(2, x.c, label="(γ, β)") if values["affine"] else ZERO,
                       times(2, x.c, label="(moving mean, variance)"), ops={"mul": n, "add": n})
 
     @classmethod
     def torch(cls, site):
-        p, x = site.p, site.x
+        values, x = site.values, site.x
         return Call(f"nn.BatchNorm{max(len(x.spatial), 1)}d", [
-            pos("num_features", x.c), Arg("eps", p["eps"], 1e-5), Arg("momentum", p["momentum"], 0.1),
-            Arg("affine", p["affine"], True)])
+            pos("num_features", x.c), Arg("eps", values["eps"], 1e-5), Arg("momentum", values["momentum"], 0.1),
+            Arg("affine", values["affine"], True)])
 
     @classmethod
     def keras(cls, site):
-        p = site.p
+        values = site.values
         axis = 1 if site.channels_first and not site.x.flat else -1
         return [("", Call("layers.BatchNormalization", [
-            Arg("axis", axis, -1), Arg("epsilon", p["eps"]), Arg("momentum", round(1 - p["momentum"], 10)),
-            Arg("center", p["affine"], True), Arg("scale", p["affine"], True)]))]
+            Arg("axis", axis, -1), Arg("epsilon", values["eps"]), Arg("momentum", round(1 - values["momentum"], 10)),
+            Arg("center", values["affine"], True), Arg("scale", values["affine"], True)]))]
 
 
 LAYERS = [BatchNorm]

@@ -28,14 +28,14 @@ class Concat(Layer):
     torch_helpers = {"Concat": CONCAT_TORCH}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         first = inputs[0]
         n = len(first.spatial) + 1
         # the channel axis, counted without or with the batch dimension
         channel_axes = {-1, n - 1, n} if layout == "channels_last" or first.flat else {0, 1, -n}
-        if p["axis"] is not None and p["axis"] not in channel_axes:
+        if values["axis"] is not None and values["axis"] not in channel_axes:
             raise LayerError(f"concat is supported along the channel axis only ({sorted(channel_axes)} here), "
-                             f"got axis {p['axis']}", "invalid-value", key="axis")
+                             f"got axis {values['axis']}", "invalid-value", key="axis")
         for t in inputs[1:]:
             if t.spatial != first.spatial:
                 raise LayerError(f"concat needs the same spatial size on every input, got {first.text(layout)} "

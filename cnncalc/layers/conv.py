@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..errors import LayerError, Unsupported
-from .base import RF, Layer, Result, Tensor, need_spatial
+from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
 from .count import ZERO, count, plus, times, volume
 from .geometry import windows
 from .mapping import Arg, Call, Site, pos, sequence, size, symmetric, torch_pad
@@ -46,15 +46,15 @@ PER_POSITION_KERAS = '''class PerPositionBias(keras.layers.Layer):
 '''
 
 
-def convolve(name: str, nd: int, p: dict[str, Any], x: Tensor, filters: int, groups: int, bias: Any) -> Result:
+def convolve(name: str, nd: int, values: dict[str, Any], x: Tensor, filters: int, groups: int, bias: Any) -> Result:
     """The shape and counts of a (grouped) convolution of `x` with `filters` filters."""
     sizes = need_spatial(x, nd, name)
     c_in = x.c
     if c_in % groups or filters % groups:
         what, c = ("input channels", c_in) if c_in % groups else ("filters", filters)
         raise LayerError(f"groups {groups} must divide the {what} ({c})", "invalid-value", key="groups")
-    kernel, stride, dilation = p["kernel"], p["stride"], p["dilation"]
-    dims, warnings = windows(sizes, kernel, stride, dilation, p["padding"])
+    kernel, stride, dilation = values["kernel"], values["stride"], values["dilation"]
+    dims, warnings = windows(sizes, kernel, stride, dilation, values["padding"])
     spatial = tuple(d.out for d in dims)
     per_filter = volume(*kernel, c_in // groups)
     outputs = volume(*spatial, filters)
@@ -67,28 +67,28 @@ def convolve(name: str, nd: int, p: dict[str, Any], x: Tensor, filters: int, gro
     return Result(Tensor(filters, spatial), params,
                   ops={"mac": times(outputs, per_filter), "bias": outputs if bias else ZERO},
                   windows=dims, warnings=warnings,
-                  rf=RF(tuple(d.k_eff for d in dims), stride, tuple(d.pad_begin for d in dims)))
+                  rf=ReceptiveStep(tuple(d.k_eff for d in dims), stride, tuple(d.pad_begin for d in dims)))
 
 
 def _torch_conv(site: Site, c_out: int, groups: int) -> Call:
-    p, x = site.p, site.x
+    values, x = site.values, site.x
     nd = len(x.spatial)
     pads = site.padding()
     pre = None
     if not symmetric(pads):  # PyTorch pads symmetrically: SAME's extra pixel becomes an explicit pad
         pre, pads = torch_pad(pads), [(0, 0)] * nd
-    conv = Call(f"nn.Conv{nd}d", [pos("in_channels", x.c), pos("out_channels", c_out), *_torch_window(p, pads),
-                                  Arg("groups", groups, 1), Arg("bias", p["bias"] is True, True)])
+    conv = Call(f"nn.Conv{nd}d", [pos("in_channels", x.c), pos("out_channels", c_out), *_torch_window(values, pads),
+                                  Arg("groups", groups, 1), Arg("bias", values["bias"] is True, True)])
     return sequence(pre, conv, _position_bias(site))
 
 
-def _torch_window(p: dict[str, Any], pads: list[tuple[int, int]]) -> list[Arg]:
-    return [Arg("kernel_size", size(p["kernel"])), Arg("stride", size(p["stride"]), 1),
-            Arg("padding", size(b for b, _ in pads), 0), Arg("dilation", size(p["dilation"]), 1)]
+def _torch_window(values: dict[str, Any], pads: list[tuple[int, int]]) -> list[Arg]:
+    return [Arg("kernel_size", size(values["kernel"])), Arg("stride", size(values["stride"]), 1),
+            Arg("padding", size(b for b, _ in pads), 0), Arg("dilation", size(values["dilation"]), 1)]
 
 
 def _position_bias(site: Site) -> Call | None:
-    if site.p["bias"] != "per_position":
+    if site.values["bias"] != "per_position":
         return None
     o = site.output
     return Call("PerPositionBias", [pos(f"d{i}", d) for i, d in enumerate((o.c, *o.spatial))])
@@ -97,18 +97,18 @@ def _position_bias(site: Site) -> Call | None:
 def _keras_conv(site: Site, conv: str, first: list[Arg], extra: list[Arg]) -> list[tuple[str, Call]]:
     """Keras convolution pieces: an explicit ZeroPadding first unless SAME or none, a PerPositionBias
     after when asked for."""
-    p = site.p
-    if max(p["stride"]) > 1 and max(p["dilation"]) > 1:
+    values = site.values
+    if max(values["stride"]) > 1 and max(values["dilation"]) > 1:
         raise Unsupported("stride > 1 together with dilation > 1 (Keras convolutions refuse it)")
     out: list[tuple[str, Call]] = []
     pads = site.padding()
-    padding = "same" if p["padding"] == "same" else "valid"
+    padding = "same" if values["padding"] == "same" else "valid"
     if padding == "valid" and any(b or e for b, e in pads):
         out.append(keras_pad(site, pads))
-    per_position = p["bias"] == "per_position"
-    args = [*first, pos("kernel_size", size(p["kernel"])), Arg("strides", size(p["stride"]), 1),
-            Arg("padding", padding, "valid"), *site.data_format(), Arg("dilation_rate", size(p["dilation"]), 1),
-            *extra, Arg("use_bias", p["bias"] is True, True)]
+    per_position = values["bias"] == "per_position"
+    args = [*first, pos("kernel_size", size(values["kernel"])), Arg("strides", size(values["stride"]), 1),
+            Arg("padding", padding, "valid"), *site.data_format(), Arg("dilation_rate", size(values["dilation"]), 1),
+            *extra, Arg("use_bias", values["bias"] is True, True)]
     out.append(("conv" if per_position else "", Call(conv, args)))
     if per_position:
         out.append(("", Call("PerPositionBias")))
@@ -133,17 +133,17 @@ class Conv2d(Layer):
     keras_helpers = {"PerPositionBias": PER_POSITION_KERAS}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
-        return convolve(cls.name, cls.ndim, p, inputs[0], p["filters"], p["groups"], p["bias"])
+    def rule(cls, values, inputs, layout):
+        return convolve(cls.name, cls.ndim, values, inputs[0], values["filters"], values["groups"], values["bias"])
 
     @classmethod
     def torch(cls, site):
-        return _torch_conv(site, site.p["filters"], site.p["groups"])
+        return _torch_conv(site, site.values["filters"], site.values["groups"])
 
     @classmethod
     def keras(cls, site):
-        return _keras_conv(site, f"layers.Conv{cls.ndim}D", [pos("filters", site.p["filters"])],
-                           [Arg("groups", site.p["groups"], 1)])
+        return _keras_conv(site, f"layers.Conv{cls.ndim}D", [pos("filters", site.values["filters"])],
+                           [Arg("groups", site.values["groups"], 1)])
 
 
 class Conv1d(Conv2d):
@@ -162,18 +162,18 @@ class DepthwiseConv2d(Layer):
     params = {**KERNEL, "depth_multiplier": Param("count", 1, doc="filters per input channel"), **BIAS}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
-        return convolve(cls.name, 2, p, x, x.c * p["depth_multiplier"], x.c, p["bias"])
+        return convolve(cls.name, 2, values, x, x.c * values["depth_multiplier"], x.c, values["bias"])
 
     @classmethod
     def torch(cls, site):
-        return _torch_conv(site, site.x.c * site.p["depth_multiplier"], site.x.c)
+        return _torch_conv(site, site.x.c * site.values["depth_multiplier"], site.x.c)
 
     @classmethod
     def keras(cls, site):
         return _keras_conv(site, "layers.DepthwiseConv2D", [],
-                           [Arg("depth_multiplier", site.p["depth_multiplier"], 1)])
+                           [Arg("depth_multiplier", site.values["depth_multiplier"], 1)])
 
 
 class SeparableConv2d(Layer):
@@ -185,12 +185,12 @@ class SeparableConv2d(Layer):
     params = {**FILTERS, **KERNEL, "depth_multiplier": Param("count", 1), **BIAS}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
-        mid = x.c * p["depth_multiplier"]
-        dw = convolve(cls.name, 2, p, x, mid, x.c, False)
-        pointwise = dict(p, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), padding=((0, 0), (0, 0)))
-        pw = convolve(cls.name, 2, pointwise, Tensor(mid, dw.shape.spatial), p["filters"], 1, p["bias"])
+        mid = x.c * values["depth_multiplier"]
+        dw = convolve(cls.name, 2, values, x, mid, x.c, False)
+        pointwise = dict(values, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), padding=((0, 0), (0, 0)))
+        pw = convolve(cls.name, 2, pointwise, Tensor(mid, dw.shape.spatial), values["filters"], 1, values["bias"])
         return Result(pw.shape, plus(count(dw.params, "depthwise"), count(pw.params, "pointwise")),
                       ops={"mac": plus(count(dw.ops["mac"], "depthwise"), count(pw.ops["mac"], "pointwise")),
                            "bias": pw.ops["bias"]},
@@ -198,22 +198,22 @@ class SeparableConv2d(Layer):
 
     @classmethod
     def torch(cls, site):
-        p, x = site.p, site.x
+        values, x = site.values, site.x
         pads = site.padding()
         pre = None
         if not symmetric(pads):
             pre, pads = torch_pad(pads), [(0, 0)] * 2
-        mid = x.c * p["depth_multiplier"]
-        dw = Call("nn.Conv2d", [pos("in_channels", x.c), pos("out_channels", mid), *_torch_window(p, pads),
+        mid = x.c * values["depth_multiplier"]
+        dw = Call("nn.Conv2d", [pos("in_channels", x.c), pos("out_channels", mid), *_torch_window(values, pads),
                                 Arg("groups", x.c), Arg("bias", False)])
-        pw = Call("nn.Conv2d", [pos("in_channels", mid), pos("out_channels", p["filters"]), Arg("kernel_size", 1),
-                                Arg("bias", p["bias"] is True, True)])
+        pw = Call("nn.Conv2d", [pos("in_channels", mid), pos("out_channels", values["filters"]), Arg("kernel_size", 1),
+                                Arg("bias", values["bias"] is True, True)])
         return sequence(pre, dw, pw, _position_bias(site))
 
     @classmethod
     def keras(cls, site):
-        return _keras_conv(site, "layers.SeparableConv2D", [pos("filters", site.p["filters"])],
-                           [Arg("depth_multiplier", site.p["depth_multiplier"], 1)])
+        return _keras_conv(site, "layers.SeparableConv2D", [pos("filters", site.values["filters"])],
+                           [Arg("depth_multiplier", site.values["depth_multiplier"], 1)])
 
 
 LAYERS = [Conv2d, Conv1d, DepthwiseConv2d, SeparableConv2d]

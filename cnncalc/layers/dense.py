@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import RF, Layer, Result, Tensor
+from .base import Layer, ReceptiveStep, Result, Tensor
 from .count import plus, times
 from .mapping import Arg, Call, pos
 from .params import Param
@@ -20,24 +20,24 @@ class Dense(Layer):
     }
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
         if not x.flat:
             raise LayerError(f"dense needs a flat input but gets a spatial tensor of {x.numel:,} values; "
                              "add a `flatten` (or global pooling) layer before it", "dense-needs-flat")
-        units = p["units"]
+        units = values["units"]
         weights = times(x.c, units)
-        return Result(Tensor(units), plus(weights, units if p["bias"] else 0),
-                      ops={"mac": weights, "bias": plus(units if p["bias"] else 0)}, rf=RF.whole())
+        return Result(Tensor(units), plus(weights, units if values["bias"] else 0),
+                      ops={"mac": weights, "bias": plus(units if values["bias"] else 0)}, rf=ReceptiveStep.whole())
 
     @classmethod
     def torch(cls, site):
-        return Call("nn.Linear", [pos("in_features", site.x.c), pos("out_features", site.p["units"]),
-                                  Arg("bias", site.p["bias"], True)])
+        return Call("nn.Linear", [pos("in_features", site.x.c), pos("out_features", site.values["units"]),
+                                  Arg("bias", site.values["bias"], True)])
 
     @classmethod
     def keras(cls, site):
-        return [("", Call("layers.Dense", [pos("units", site.p["units"]), Arg("use_bias", site.p["bias"], True)]))]
+        return [("", Call("layers.Dense", [pos("units", site.values["units"]), Arg("use_bias", site.values["bias"], True)]))]
 
 
 LAYERS = [Dense]

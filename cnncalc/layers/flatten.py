@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import RF, Layer, Result, Tensor
+from .base import Layer, ReceptiveStep, Result, Tensor
 from .count import volume
 from .mapping import Call
 
@@ -13,11 +13,11 @@ class Flatten(Layer):
     doc = "flatten to a vector (Keras Flatten, torch.flatten(x, 1))"
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
         features = volume(*x.spatial, x.c)
         return Result(Tensor(x.numel), sizes={"features": features} if x.spatial else {},
-                      rf=RF.whole() if x.spatial else None)
+                      rf=ReceptiveStep.whole() if x.spatial else None)
 
     @classmethod
     def torch(cls, site):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..errors import LayerError
-from .base import RF, Layer, Result, Tensor
+from .base import Layer, ReceptiveStep, Result, Tensor
 from .count import count, minus, times, volume
 from .mapping import Arg, Call, pos, sequence
 from .params import Param
@@ -24,27 +24,27 @@ class GlobalAvgPool2d(Layer):
     torch_class, keras_class = "nn.AdaptiveAvgPool2d", "layers.GlobalAveragePooling2D"
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
         if x.flat:
             raise LayerError(f"{cls.name} needs a spatial input, got a flat vector of {x.c}", "shape-mismatch")
-        out = Tensor(x.c, tuple(1 for _ in x.spatial)) if p["keepdims"] else Tensor(x.c)
+        out = Tensor(x.c, tuple(1 for _ in x.spatial)) if values["keepdims"] else Tensor(x.c)
         channels = count(x.c, "channels")
         per_channel = minus(volume(*x.spatial), 1)
         if cls.reduce == "max":
             ops = {"cmp": times(channels, per_channel)}
         else:
             ops = {"add": times(channels, per_channel), "div": channels}
-        return Result(out, ops=ops, rf=RF.whole())
+        return Result(out, ops=ops, rf=ReceptiveStep.whole())
 
     @classmethod
     def torch(cls, site):
         pooled = Call(cls.torch_class, [pos("size", 1)])
-        return pooled if site.p["keepdims"] else sequence(pooled, Call("nn.Flatten"))
+        return pooled if site.values["keepdims"] else sequence(pooled, Call("nn.Flatten"))
 
     @classmethod
     def keras(cls, site):
-        return [("", Call(cls.keras_class, [Arg("keepdims", site.p["keepdims"], False), *site.data_format()]))]
+        return [("", Call(cls.keras_class, [Arg("keepdims", site.values["keepdims"], False), *site.data_format()]))]
 
 
 class GlobalMaxPool2d(GlobalAvgPool2d):

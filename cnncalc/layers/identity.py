@@ -13,7 +13,7 @@ class Identity(Layer):
     doc = "passes its input through"
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         return Result(inputs[0])
 
     @classmethod
@@ -33,11 +33,11 @@ class Dropout(Identity):
 
     @classmethod
     def torch(cls, site):
-        return Call("nn.Dropout", [Arg("p", site.p["rate"], 0.5)])
+        return Call("nn.Dropout", [Arg("p", site.values["rate"], 0.5)])
 
     @classmethod
     def keras(cls, site):
-        return [("", Call("layers.Dropout", [pos("rate", site.p["rate"])]))]
+        return [("", Call("layers.Dropout", [pos("rate", site.values["rate"])]))]
 
 
 LAYERS = [Identity, Dropout]

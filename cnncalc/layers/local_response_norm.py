@@ -48,22 +48,22 @@ class LocalResponseNorm(Layer):
     keras_helpers = {"LocalResponseNorm": LRN_KERAS}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
-        n, s = count(x.numel, "elements"), p["size"]
+        n, s = count(x.numel, "elements"), values["size"]
         return Result(x, ops={"mul": times(n, plus(s, 1)), "add": times(n, s), "pow": n, "div": n})
 
     @classmethod
     def torch(cls, site):
-        p = site.p
-        return Call("nn.LocalResponseNorm", [pos("size", p["size"]), Arg("alpha", p["alpha"], 1e-4),
-                                             Arg("beta", p["beta"], 0.75), Arg("k", p["k"], 1.0)])
+        values = site.values
+        return Call("nn.LocalResponseNorm", [pos("size", values["size"]), Arg("alpha", values["alpha"], 1e-4),
+                                             Arg("beta", values["beta"], 0.75), Arg("k", values["k"], 1.0)])
 
     @classmethod
     def keras(cls, site):
-        p = site.p
-        return [("", Call("LocalResponseNorm", [Arg("size", p["size"]), Arg("alpha", p["alpha"]),
-                                                Arg("beta", p["beta"]), Arg("k", p["k"]),
+        values = site.values
+        return [("", Call("LocalResponseNorm", [Arg("size", values["size"]), Arg("alpha", values["alpha"]),
+                                                Arg("beta", values["beta"]), Arg("k", values["k"]),
                                                 Arg("axis", 1 if site.channels_first else -1)]))]
 
 

@@ -88,7 +88,7 @@ def torch_pad(pads: list[tuple[int, int]], value: float = 0.0) -> Call:
 class Site:
     """One layer as its export mapping sees it."""
 
-    p: dict[str, Any]  # checked parameters
+    values: dict[str, Any]  # checked parameters
     inputs: list[Tensor]
     output: Tensor
     layout: str
@@ -108,13 +108,13 @@ class Site:
 
     def padding(self, stride: tuple[int, ...] | None = None) -> list[tuple[int, int]]:
         """Per-dim (begin, end) padding, SAME resolved for this input (TensorFlow's split)."""
-        p = self.p
-        stride = stride or p.get("stride") or p["kernel"]
-        dilation = p.get("dilation") or (1,) * len(self.x.spatial)
-        if p["padding"] != "same":
-            return [(b, e) for b, e in p["padding"]]
+        values = self.values
+        stride = stride or values.get("stride") or values["kernel"]
+        dilation = values.get("dilation") or (1,) * len(self.x.spatial)
+        if values["padding"] != "same":
+            return [(b, e) for b, e in values["padding"]]
         out = []
-        for n, k, s, d in zip(self.x.spatial, p["kernel"], stride, dilation, strict=True):
+        for n, k, s, d in zip(self.x.spatial, values["kernel"], stride, dilation, strict=True):
             _, b, e = same_padding(n, d * (k - 1) + 1, s)
             out.append((b, e))
         return out

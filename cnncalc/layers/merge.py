@@ -44,7 +44,7 @@ class Add(Layer):
     torch_helpers = {"Add": ADD_TORCH}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         first = inputs[0]
         for t in inputs[1:]:
             if t != first:
@@ -73,7 +73,7 @@ class Multiply(Layer):
     torch_helpers = {"Multiply": MULTIPLY_TORCH}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         big = max(inputs, key=lambda t: t.numel)
         for t in inputs:
             if t != big and not (t.c == big.c and all(s == 1 for s in t.spatial)):

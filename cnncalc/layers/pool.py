@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import LayerError, Unsupported
-from .base import RF, Layer, Result, Tensor, need_spatial
+from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
 from .conv import keras_pad
 from .count import minus, times, volume
 from .geometry import windows
@@ -47,38 +47,38 @@ CONSTANT_PADDING_KERAS = '''class ConstantPadding2D(keras.layers.Layer):
 '''
 
 
-def pool(name: str, p: dict[str, Any], x: Tensor, kind: str) -> Result:
+def pool(name: str, values: dict[str, Any], x: Tensor, kind: str) -> Result:
     sizes = need_spatial(x, 2, name)
-    stride = p["stride"] or p["kernel"]
-    dilation = p.get("dilation", (1, 1))
-    if p["ceil_mode"] and p["padding"] == "same":
+    stride = values["stride"] or values["kernel"]
+    dilation = values.get("dilation", (1, 1))
+    if values["ceil_mode"] and values["padding"] == "same":
         raise LayerError("ceil_mode does not combine with padding 'same'", "invalid-value", key="ceil_mode")
-    dims, warnings = windows(sizes, p["kernel"], stride, dilation, p["padding"], p["ceil_mode"], pooling=True)
+    dims, warnings = windows(sizes, values["kernel"], stride, dilation, values["padding"], values["ceil_mode"], pooling=True)
     out = Tensor(x.c, tuple(d.out for d in dims))
     outputs = volume(*out.spatial, out.c, label="outputs")
-    per_window = minus(volume(*p["kernel"]), 1)
+    per_window = minus(volume(*values["kernel"]), 1)
     if kind == "max":
         ops = {"cmp": times(outputs, per_window)}
     else:
         ops = {"add": times(outputs, per_window), "div": outputs}
     return Result(out, ops=ops, windows=dims, warnings=warnings,
-                  rf=RF(tuple(d.k_eff for d in dims), stride, tuple(d.pad_begin for d in dims)))
+                  rf=ReceptiveStep(tuple(d.k_eff for d in dims), stride, tuple(d.pad_begin for d in dims)))
 
 
 def _torch(site: Site, is_max: bool) -> Call:
-    p = site.p
-    kernel, stride = p["kernel"], p["stride"] or p["kernel"]
+    values = site.values
+    kernel, stride = values["kernel"], values["stride"] or values["kernel"]
     pads = site.padding(stride)
     pre = None
     if is_max:
-        extra = [Arg("dilation", size(p["dilation"]), 1)]
-    elif p["padding"] == "same":  # TensorFlow's SAME average ignores the padding
+        extra = [Arg("dilation", size(values["dilation"]), 1)]
+    elif values["padding"] == "same":  # TensorFlow's SAME average ignores the padding
         extra = [Arg("count_include_pad", False)]
     else:
-        extra = [Arg("count_include_pad", p["count_include_pad"], True)]
+        extra = [Arg("count_include_pad", values["count_include_pad"], True)]
     fits = all(b <= (k // 2) for (b, _), k in zip(pads, kernel, strict=True))
     if not symmetric(pads) or not fits:
-        if not is_max and (p["padding"] == "same" or not p["count_include_pad"]):
+        if not is_max and (values["padding"] == "same" or not values["count_include_pad"]):
             raise Unsupported(f"avg_pool2d with asymmetric padding {pads} that is left out of the average "
                               "cannot be expressed in PyTorch (AvgPool2d pads symmetrically)")
         # max pooling never picks the padding: pad with -inf; average pooling counts it: pad with 0
@@ -86,30 +86,30 @@ def _torch(site: Site, is_max: bool) -> Call:
     func = "nn.MaxPool2d" if is_max else "nn.AvgPool2d"
     return sequence(pre, Call(func, [Arg("kernel_size", size(kernel)), Arg("stride", size(stride)),
                                      Arg("padding", size(b for b, _ in pads), 0), *extra,
-                                     Arg("ceil_mode", p["ceil_mode"], False)]))
+                                     Arg("ceil_mode", values["ceil_mode"], False)]))
 
 
 def _keras(site: Site, is_max: bool) -> list[tuple[str, Call]]:
-    p, x = site.p, site.x
-    kernel, stride = p["kernel"], p["stride"] or p["kernel"]
-    if is_max and max(p["dilation"]) > 1:
+    values, x = site.values, site.x
+    kernel, stride = values["kernel"], values["stride"] or values["kernel"]
+    if is_max and max(values["dilation"]) > 1:
         raise Unsupported("dilation on max_pool2d (Keras pooling has no dilation)")
     func = "layers.MaxPooling2D" if is_max else "layers.AveragePooling2D"
     common = [pos("pool_size", size(kernel)), Arg("strides", size(stride))]
-    if p["padding"] == "same":
+    if values["padding"] == "same":
         return [("", Call(func, [*common, Arg("padding", "same"), *site.data_format()]))]
     pads = []
-    for (b, e), i, k, s, o in zip(p["padding"], x.spatial, kernel, stride, site.output.spatial, strict=True):
+    for (b, e), i, k, s, o in zip(values["padding"], x.spatial, kernel, stride, site.output.spatial, strict=True):
         extra = max(0, (o - 1) * s + k - (i + b + e))  # ceil_mode's last, partial window
         pads.append((b, e + extra))
     out: list[tuple[str, Call]] = []
-    if pads != list(p["padding"]) and not is_max:
+    if pads != list(values["padding"]) and not is_max:
         raise Unsupported("ceil_mode on avg_pool2d (Keras has no ceil_mode, and padding would change the averages)")
     if any(b or e for b, e in pads):
         if is_max:  # PyTorch's max pooling never picks the padding: pad with -inf
             out.append(("pad", Call("ConstantPadding2D", [pos("padding", tuple(pads)), Arg("value", float("-inf")),
                                                           *site.data_format()])))
-        elif p["count_include_pad"]:
+        elif values["count_include_pad"]:
             out.append(keras_pad(site, pads))
         else:
             raise Unsupported("avg_pool2d padding with count_include_pad: false (Keras pads only with SAME)")
@@ -126,8 +126,8 @@ class MaxPool2d(Layer):
     keras_helpers = {"ConstantPadding2D": CONSTANT_PADDING_KERAS}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
-        return pool(cls.name, p, inputs[0], "max")
+    def rule(cls, values, inputs, layout):
+        return pool(cls.name, values, inputs[0], "max")
 
     @classmethod
     def torch(cls, site):
@@ -147,8 +147,8 @@ class AvgPool2d(Layer):
     params = {**WINDOW, "count_include_pad": Param("bool", True, doc="divide by the full window (no shape effect)")}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
-        return pool(cls.name, p, inputs[0], "avg")
+    def rule(cls, values, inputs, layout):
+        return pool(cls.name, values, inputs[0], "avg")
 
     @classmethod
     def torch(cls, site):

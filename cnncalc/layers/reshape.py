@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ..errors import LayerError
-from .base import RF, Layer, Result, Tensor
+from .base import Layer, ReceptiveStep, Result, Tensor
 from .mapping import Call, pos
 from .params import Param
 
@@ -30,22 +30,22 @@ class Reshape(Layer):
     torch_helpers = {"Reshape": RESHAPE_TORCH}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
-        shape = list(p["shape"])
+        shape = list(values["shape"])
         known = math.prod(d for d in shape if d != -1)
         if -1 in shape:
             if x.numel % known:
-                raise LayerError(f"cannot reshape {x.numel:,} values into {list(p['shape'])}", "shape-mismatch",
+                raise LayerError(f"cannot reshape {x.numel:,} values into {list(values['shape'])}", "shape-mismatch",
                                  key="shape")
             shape[shape.index(-1)] = x.numel // known
         if math.prod(shape) != x.numel:
-            raise LayerError(f"cannot reshape {x.numel:,} values into {list(p['shape'])} "
+            raise LayerError(f"cannot reshape {x.numel:,} values into {list(values['shape'])} "
                              f"({math.prod(shape):,} values)", "shape-mismatch", key="shape")
         if len(shape) > 4:
             raise LayerError("reshape supports at most 3 spatial dims", "invalid-value", key="shape")
         out = Tensor.from_dims(shape, layout)
-        return Result(out, rf=None if out.spatial == x.spatial else RF.unknown())
+        return Result(out, rf=None if out.spatial == x.spatial else ReceptiveStep.unknown())
 
     @classmethod
     def torch(cls, site):

@@ -17,10 +17,10 @@ class Softmax(Layer):
                             doc="axis normalised over: negative from the end, positive counting the batch axis as 0")}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
         dims = x.dims(layout)
-        axis = p["axis"]
+        axis = values["axis"]
         # -1 is the last axis; 1.. count the batch dimension as 0, as Keras and torch.nn.Softmax(dim) do
         index = axis if axis < 0 else axis - 1
         if not -len(dims) <= index < len(dims) or axis == 0:
@@ -33,14 +33,14 @@ class Softmax(Layer):
 
     @classmethod
     def torch(cls, site):
-        x, axis = site.x, site.p["axis"]
+        x, axis = site.x, site.values["axis"]
         if not x.flat and axis in (-1, len(x.spatial) + 1) and site.layout == "channels_last":
             axis = 1  # PyTorch's channel axis
         return Call("nn.Softmax", [Arg("dim", axis)])
 
     @classmethod
     def keras(cls, site):
-        x, axis = site.x, site.p["axis"]
+        x, axis = site.x, site.values["axis"]
         if x.flat or (not site.channels_first and axis == -1):
             axis = -1
         return [("", Call("layers.Softmax", [Arg("axis", axis, -1)]))]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import RF, Layer, Result, Tensor, need_spatial
+from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
 from .mapping import Call, pos, torch_pad
 from .params import Param
 
@@ -16,21 +16,21 @@ class ZeroPad2d(Layer):
     params = {"padding": Param("padding", doc="int, [ph, pw] or [top, bottom, left, right]")}
 
     @classmethod
-    def rule(cls, p, inputs, layout):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
         h, w = need_spatial(x, 2, cls.name)
-        if p["padding"] == "same":
+        if values["padding"] == "same":
             raise LayerError("zero_pad2d takes explicit padding, not 'same'", "invalid-value", key="padding")
-        (t, b), (left, r) = p["padding"]
-        return Result(Tensor(x.c, (h + t + b, w + left + r)), rf=RF((1, 1), (1, 1), (t, left)))
+        (t, b), (left, r) = values["padding"]
+        return Result(Tensor(x.c, (h + t + b, w + left + r)), rf=ReceptiveStep((1, 1), (1, 1), (t, left)))
 
     @classmethod
     def torch(cls, site):
-        return torch_pad(list(site.p["padding"]))
+        return torch_pad(list(site.values["padding"]))
 
     @classmethod
     def keras(cls, site):
-        return [("", Call("layers.ZeroPadding2D", [pos("padding", tuple(site.p["padding"])), *site.data_format()]))]
+        return [("", Call("layers.ZeroPadding2D", [pos("padding", tuple(site.values["padding"])), *site.data_format()]))]
 
 
 LAYERS = [ZeroPad2d]
