@@ -17,6 +17,7 @@ from .params import Param
 class Activation(Layer):
     """An elementwise activation; subclasses are made by `activation()` below."""
 
+    group = "activation"
     family = "activation"
     torch_class: str = ""
     keras_class: str = ""

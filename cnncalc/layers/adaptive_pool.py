@@ -41,6 +41,7 @@ def adaptive_cells(size: int, out: int) -> int:
 
 
 class AdaptiveAvgPool2d(Layer):
+    group = "pooling"
     name = "adaptive_avg_pool2d"
     aliases = ("adaptive_avgpool",)
     prefix = "pool"

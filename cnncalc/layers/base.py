@@ -105,6 +105,7 @@ class Layer:
     aliases   other spellings accepted for `type:`, incl. the frameworks' class names
     prefix    automatic layer names are prefix + counter (`conv1`, `conv2`, ...)
     family    how the MACs/FLOPs conventions group it (`conv`, `max_pool`, ...); defaults to `name`
+    group     where the catalogue lists it (convolution, pooling, normalization, ...)
     params    the parameters, by canonical name
     min_inputs, max_inputs   how many tensors it reads (None: any number)
     ndim      spatial dims of its size and padding parameters
@@ -114,6 +115,7 @@ class Layer:
     aliases: ClassVar[tuple[str, ...]] = ()
     prefix: ClassVar[str] = "layer"
     family: ClassVar[str] = ""
+    group: ClassVar[str] = "other"  # the section of docs/layers.md and `cnncalc types` it is listed in
     doc: ClassVar[str] = ""
     params: ClassVar[dict[str, Param]] = {}
     min_inputs: ClassVar[int] = 1

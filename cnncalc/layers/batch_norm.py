@@ -11,6 +11,7 @@ from .params import Param
 
 
 class BatchNorm(Layer):
+    group = "normalization"
     name = "batch_norm"
     aliases = ("batchnorm", "bn", "batch_normalization", "batchnorm2d")
     prefix = "bn"

@@ -17,6 +17,7 @@ CONCAT_TORCH = '''class Concat(nn.Module):
 
 
 class Concat(Layer):
+    group = "merge"
     name = "concat"
     aliases = ("concatenate",)
     prefix = "concat"

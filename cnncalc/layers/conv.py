@@ -123,6 +123,7 @@ def keras_pad(site: Site, pads: list[tuple[int, int]]) -> tuple[str, Call]:
 
 
 class Conv2d(Layer):
+    group = "convolution"
     name = "conv2d"
     aliases: ClassVar[tuple[str, ...]] = ("conv",)
     prefix = "conv"
@@ -154,6 +155,7 @@ class Conv1d(Conv2d):
 
 
 class DepthwiseConv2d(Layer):
+    group = "convolution"
     name = "depthwise_conv2d"
     aliases = ("depthwise",)
     prefix = "dwconv"
@@ -177,6 +179,7 @@ class DepthwiseConv2d(Layer):
 
 
 class SeparableConv2d(Layer):
+    group = "convolution"
     name = "separable_conv2d"
     aliases = ("separable",)
     prefix = "sepconv"

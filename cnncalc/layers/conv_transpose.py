@@ -17,6 +17,7 @@ from .params import Param
 
 
 class ConvTranspose2d(Layer):
+    group = "convolution"
     name = "conv_transpose2d"
     aliases = ("deconv2d", "conv2d_transpose")
     prefix = "deconv"

@@ -10,6 +10,7 @@ from .params import Param
 
 
 class Dense(Layer):
+    group = "dense and reshaping"
     name = "dense"
     aliases = ("linear", "fc", "fully_connected")
     prefix = "fc"

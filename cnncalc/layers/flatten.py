@@ -8,6 +8,7 @@ from .mapping import Call
 
 
 class Flatten(Layer):
+    group = "dense and reshaping"
     name = "flatten"
     prefix = "flatten"
     doc = "flatten to a vector (Keras Flatten, torch.flatten(x, 1))"

@@ -14,6 +14,7 @@ from .params import Param
 
 
 class GlobalAvgPool2d(Layer):
+    group = "pooling"
     name = "global_avg_pool2d"
     aliases: ClassVar[tuple[str, ...]] = ("global_avg_pool", "gap", "global_average_pooling2d")
     prefix = "gpool"

@@ -8,6 +8,7 @@ from .params import Param
 
 
 class Identity(Layer):
+    group = "dense and reshaping"
     name = "identity"
     prefix = "identity"
     doc = "passes its input through"

@@ -34,6 +34,7 @@ LRN_KERAS = '''class LocalResponseNorm(keras.layers.Layer):
 
 
 class LocalResponseNorm(Layer):
+    group = "normalization"
     name = "local_response_norm"
     aliases = ("lrn", "norm")
     prefix = "norm"

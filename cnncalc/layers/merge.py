@@ -36,6 +36,7 @@ def _pairwise(inputs: list[Tensor], out: Tensor) -> Count:
 
 
 class Add(Layer):
+    group = "merge"
     name = "add"
     prefix = "add"
     family = "merge"
@@ -64,6 +65,7 @@ class Add(Layer):
 
 
 class Multiply(Layer):
+    group = "merge"
     name = "multiply"
     aliases = ("mul",)
     prefix = "mul"

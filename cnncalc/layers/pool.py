@@ -117,6 +117,7 @@ def _keras(site: Site, is_max: bool) -> list[tuple[str, Call]]:
 
 
 class MaxPool2d(Layer):
+    group = "pooling"
     name = "max_pool2d"
     aliases = ("maxpool", "max_pool", "maxpool2d")
     prefix = "pool"
@@ -139,6 +140,7 @@ class MaxPool2d(Layer):
 
 
 class AvgPool2d(Layer):
+    group = "pooling"
     name = "avg_pool2d"
     aliases = ("avgpool", "avg_pool", "avgpool2d")
     prefix = "pool"

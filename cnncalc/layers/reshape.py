@@ -23,6 +23,7 @@ RESHAPE_TORCH = '''class Reshape(nn.Module):
 
 
 class Reshape(Layer):
+    group = "dense and reshaping"
     name = "reshape"
     prefix = "reshape"
     doc = "reshape (target shape in the spec's layout, one -1 allowed)"

@@ -10,6 +10,7 @@ from .params import Param
 
 
 class Softmax(Layer):
+    group = "activation"
     name = "softmax"
     prefix = "softmax"
     doc = "softmax (exp, sum, divide per element)"

@@ -9,6 +9,7 @@ from .params import Param
 
 
 class ZeroPad2d(Layer):
+    group = "dense and reshaping"
     name = "zero_pad2d"
     aliases = ("zero_padding2d", "pad2d")
     prefix = "pad"
