@@ -13,6 +13,7 @@ from ._gc import paused
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, Layer, Tensor, aliases, all_types, lookup
 from .layers.params import check_value, shape_text
+from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
 from .yamlio import MAX_BYTES, Node, decode, load_yaml
 
 TYPE_CHECKING = False
@@ -23,10 +24,6 @@ TOP_KEYS = ("name", "input", "layout", "params", "blocks", "layers", "expect", "
 LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
 BLOCK_USE_KEYS = ("block", "name", "inputs", "repeat", "if", "expect")
 LAYOUTS = ("channels_last", "channels_first")
-MAX_LAYERS = 100_000
-MAX_BLOCK_DEPTH = 16
-MAX_ERRORS = 1000  # per file, counting repeats of the same error (each costs a did-you-mean search)
-MAX_DIM = 1 << 24  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
 _IDENT_START = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 _IDENT = frozenset(_IDENT_START + "0123456789")
 
@@ -162,6 +159,7 @@ class _Parser:
         self.all_names: dict[str, LayerSpec] = {}
         self.block_expects: list[tuple[str, str, Node, slice]] = []
         self.expanded = 0  # layer and block copies made so far (bounded by MAX_LAYERS)
+        self.connections = 0  # explicit `inputs` read so far (bounded by MAX_CONNECTIONS)
         self.n_errors = 0
         # layers[:clean] were parsed before the first error and do not depend on it (see `partial`)
         self.clean: int | None = None
@@ -465,6 +463,14 @@ class _Parser:
         if inode is not None:
             spec.inputs_loc = inode.loc
             items = inode.value if isinstance(inode.value, list) else [inode]
+            if len(items) > MAX_FAN_IN:
+                self.err(f"{len(items)} inputs are more than the {MAX_FAN_IN} one layer may read", inode.loc,
+                         "too-large")
+                return glob
+            self.connections += len(items)
+            if self.connections > MAX_CONNECTIONS:
+                raise SpecError(self.out.diagnostics + [Diagnostic(
+                    "error", f"the spec expands to more than {MAX_CONNECTIONS} layer inputs", inode.loc, "too-large")])
             try:
                 evaluated = [Node(self._eval(x, env), x.loc) for x in items]
             except LayerError as exc:
