@@ -160,6 +160,7 @@ class _Parser:
         self.block_expects: list[tuple[str, str, Node, slice]] = []
         self.expanded = 0  # layer and block copies made so far (bounded by MAX_LAYERS)
         self.connections = 0  # explicit `inputs` read so far (bounded by MAX_CONNECTIONS)
+        self.suggestion_budget = 20_000  # names compared for did-you-mean hints (see `suggest`)
         self.n_errors = 0
         # layers[:clean] were parsed before the first error and do not depend on it (see `partial`)
         self.clean: int | None = None
@@ -167,6 +168,15 @@ class _Parser:
         self.reported: set[tuple[Loc, str]] = set()
         self.templates: dict[int, _Template] = {}  # id(entry node) → its template
         self.wrapped: dict[int, Node] = {}  # id(bare type-name node) → it as a {type: ...} entry
+
+    def suggest(self, word: str, options: Any) -> str:
+        """`; did you mean ...?` while the file's budget of comparisons lasts: a did-you-mean over
+        thousands of layer names costs ~0.15 s, and a file may hold a thousand bad references."""
+        options = list(options)
+        if len(options) > self.suggestion_budget:
+            return ""
+        self.suggestion_budget -= len(options)
+        return suggest(word, options)
 
     def err(self, message: str, loc: Loc, rule: str) -> None:
         if self.clean is None:
@@ -190,7 +200,7 @@ class _Parser:
                                        root.loc, "not-a-spec"))
         for key, kloc in (root.key_locs or {}).items():
             if key not in TOP_KEYS:
-                self.err(f"unknown top-level key {key!r}{suggest(key, TOP_KEYS)}", kloc, "unknown-key")
+                self.err(f"unknown top-level key {key!r}{self.suggest(key, TOP_KEYS)}", kloc, "unknown-key")
         if "layers" not in top:
             raise SpecError(self.out.diagnostics + [Diagnostic(
                 "error", "missing `layers`: list the network's layers under `layers:`", root.loc, "missing-key")])
@@ -229,7 +239,7 @@ class _Parser:
         if value in ("NCHW", "CHW"):
             return "channels_first"
         self.err(f"layout must be channels_last or channels_first, got {value!r}"
-                 f"{suggest(value, LAYOUTS)}", node.loc, "invalid-value")
+                 f"{self.suggest(value, LAYOUTS)}", node.loc, "invalid-value")
         return "channels_last"
 
     def _params(self, node: Node | None) -> None:
@@ -246,7 +256,7 @@ class _Parser:
             if k not in given:
                 known = ", ".join(sorted(given)) or "none"
                 raise SpecError(Diagnostic("error", f"--set {k}: the spec has no param {k!r} (its params: {known})"
-                                           f"{suggest(k, list(given))}", node.loc if node else Loc(self.file),
+                                           f"{self.suggest(k, list(given))}", node.loc if node else Loc(self.file),
                                            "unknown-param"))
             given[k] = v
         self.globals = given
@@ -285,7 +295,7 @@ class _Parser:
                 continue
             for key, kloc in (bnode.key_locs or {}).items():
                 if key not in ("params", "layers", "description"):
-                    self.err(f"unknown key {key!r} in block {bname!r}{suggest(key, ('params', 'layers'))}",
+                    self.err(f"unknown key {key!r} in block {bname!r}{self.suggest(key, ('params', 'layers'))}",
                              kloc, "unknown-key")
             layers = bnode.value.get("layers")
             if layers is None or not isinstance(layers.value, list) or not layers.value:
@@ -501,7 +511,7 @@ class _Parser:
         cls = lookup(tnode.value)
         if cls is None:
             names = list(all_types())
-            hint = suggest(tnode.value.lower(), names + list(aliases())) or "; run `cnncalc types` for the list"
+            hint = self.suggest(tnode.value.lower(), names + list(aliases())) or "; run `cnncalc types` for the list"
             self.err(f"unknown layer type {tnode.value!r}{hint}", tnode.loc, "unknown-layer")
             return None
         canon = _canon(cls)  # aliases → canonical parameter names
@@ -515,7 +525,7 @@ class _Parser:
                 continue
             if key not in canon:
                 options = list(canon) + list(LAYER_KEYS)
-                hint = suggest(key, options)
+                hint = self.suggest(key, options)
                 import difflib
 
                 close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
@@ -557,7 +567,7 @@ class _Parser:
         bnode = entry["block"]
         bname = bnode.value
         if not isinstance(bname, str) or bname not in self.blocks:
-            hint = suggest(bname, list(self.blocks)) if isinstance(bname, str) else ""
+            hint = self.suggest(bname, list(self.blocks)) if isinstance(bname, str) else ""
             defined = ", ".join(self.blocks) or "none"
             self.err(f"unknown block {bname!r}{hint} (blocks defined: {defined})", bnode.loc, "unknown-block")
             return prev
@@ -573,7 +583,7 @@ class _Parser:
                 continue
             if key not in declared:
                 known = ", ".join(declared) or "none"
-                self.err(f"block {bname!r} has no param {key!r}{suggest(key, list(declared))} (its params: {known})",
+                self.err(f"block {bname!r} has no param {key!r}{self.suggest(key, list(declared))} (its params: {known})",
                          keys.get(key, vnode.loc), "unknown-param")
                 continue
             try:
@@ -608,7 +618,7 @@ class _Parser:
             resolved = scope.names.get(ref) if isinstance(ref, str) else None
             if resolved is None:
                 self.err(f"block input {ref!r} is not a layer defined before this point"
-                         f"{suggest(ref, list(scope.names))}", items[0].loc, "unknown-reference")
+                         f"{self.suggest(ref, list(scope.names))}", items[0].loc, "unknown-reference")
                 return prev
             block_input = resolved
         inner = _Scope(glob + ".", block_input)
@@ -640,7 +650,7 @@ class _Parser:
                     continue
                 target = scope.names.get(ref)
                 if target is None:
-                    self.err(f"{spec.name}: unknown layer {ref!r} in inputs{suggest(ref, list(scope.names))}",
+                    self.err(f"{spec.name}: unknown layer {ref!r} in inputs{self.suggest(ref, list(scope.names))}",
                              item.loc, "unknown-reference")
                     self._taint(spec)
                     continue

@@ -47,3 +47,16 @@ def test_connections_are_counted_after_blocks_are_expanded():
     assert d.loc.line > 6  # at the `inputs` of the add that went over
     fewer = text.replace(f"repeat: {repeats}}}", f"repeat: {repeats - 1}}}")
     assert len(cnncalc.analyse(cnncalc.loads(fewer)).layers) == n * (repeats - 1)
+
+
+def test_did_you_mean_hints_stop_when_their_comparison_budget_is_spent():
+    """A thousand misspelt references among 9,000 layer names: each hint compares every name (~0.15 s),
+    so only the first few get one; every reference is still reported."""
+    lines = ["input: [4, 4, 2]", "layers:", "  - {type: relu, repeat: 9000, name: block}"]
+    lines += [f"  - {{type: add, inputs: [block.{i}, blok.{i}]}}" for i in range(300)]
+    with pytest.raises(cnncalc.SpecError) as info:
+        cnncalc.loads("\n".join(lines) + "\n", "refs.yaml")
+    found = [d for d in info.value.diagnostics if d.rule == "unknown-reference"]
+    assert len(found) == 300
+    assert found[0].message == "add1: unknown layer 'blok.0' in inputs; did you mean 'block.0'?"
+    assert found[-1].message == "add300: unknown layer 'blok.299' in inputs"
