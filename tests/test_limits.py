@@ -60,3 +60,16 @@ def test_did_you_mean_hints_stop_when_their_comparison_budget_is_spent():
     assert len(found) == 300
     assert found[0].message == "add1: unknown layer 'blok.0' in inputs; did you mean 'block.0'?"
     assert found[-1].message == "add300: unknown layer 'blok.299' in inputs"
+
+
+def test_verify_refuses_a_model_too_big_to_build_before_importing_a_framework():
+    from cnncalc.export.verify import verify
+
+    a = cnncalc.analyse(cnncalc.loads("name: big\ninput: 2048x2048x64\nlayers:\n"
+                                      "  - {type: conv2d, filters: 64, kernel: 3, padding: 1}\n  - relu\n", "v.yaml"))
+    with pytest.raises(cnncalc.SpecError) as info:
+        verify(a, "torch")
+    d = info.value.first
+    assert (d.rule, d.loc.line, d.loc.col) == ("too-large", 2, 8)
+    # 3 tensors of 2048·2048·64 float32 values (input, conv, relu) and 36,928 weights
+    assert "about 3.2 GB (weights 0.0 GB + activations 3.2 GB" in d.message
