@@ -289,6 +289,11 @@ class _Parser:
             self.err("`blocks` must be a mapping of block names to definitions", node.loc, "invalid-value")
             return
         for bname, bnode in node.value.items():
+            # a block's name becomes the name of its unnamed uses' layers: the same rule as layer names
+            if not (bname.isascii() and bname.isidentifier() or _valid_name(bname)):
+                self.err(f"block name must be letters, digits, '_', '.' or '-' (not starting with '.' or '-'), "
+                         f"got {bname!r}", (node.key_locs or {}).get(bname, bnode.loc), "invalid-value")
+                continue
             if not isinstance(bnode.value, dict):
                 self.err(f"block {bname!r} must be a mapping with `layers` (and optional `params`)",
                          bnode.loc, "invalid-value")

@@ -73,3 +73,4 @@ def test_verify_refuses_a_model_too_big_to_build_before_importing_a_framework():
     assert (d.rule, d.loc.line, d.loc.col) == ("too-large", 2, 8)
     # 3 tensors of 2048·2048·64 float32 values (input, conv, relu) and 36,928 weights
     assert "about 3.2 GB (weights 0.0 GB + activations 3.2 GB" in d.message
+
