@@ -11,53 +11,17 @@ Schema read `params`; the conventions weigh `Result.ops` by `family`; `--explain
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import LayerError, Unsupported
 from .count import ZERO, Count
 from .params import Param
+from .tensor import Tensor
 
 if TYPE_CHECKING:
     from .geometry import Dim
     from .mapping import Call, Site
-
-
-@dataclass(frozen=True, slots=True)
-class Tensor:
-    """A tensor without its batch dimension: `c` channels (or features) and spatial sizes.
-
-    A flat vector of F features is Tensor(F, ()). The spec's layout only decides the order in
-    which the dimensions are written."""
-
-    c: int
-    spatial: tuple[int, ...] = ()
-
-    @property
-    def numel(self) -> int:
-        return self.c * math.prod(self.spatial)
-
-    @property
-    def flat(self) -> bool:
-        return not self.spatial
-
-    def dims(self, layout: str) -> tuple[int, ...]:
-        if not self.spatial:
-            return (self.c,)
-        return (*self.spatial, self.c) if layout == "channels_last" else (self.c, *self.spatial)
-
-    def text(self, layout: str) -> str:
-        return "x".join(str(d) for d in self.dims(layout))
-
-    @staticmethod
-    def from_dims(dims: tuple[int, ...] | list[int], layout: str) -> Tensor:
-        dims = tuple(dims)
-        if len(dims) == 1:
-            return Tensor(dims[0])
-        if layout == "channels_last":
-            return Tensor(dims[-1], dims[:-1])
-        return Tensor(dims[0], dims[1:])
 
 
 @dataclass(frozen=True, slots=True)

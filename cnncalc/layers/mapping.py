@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import Tensor
 from .geometry import same_padding
+from .tensor import Tensor
 
 NO_DEFAULT = object()
 
