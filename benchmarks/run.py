@@ -312,14 +312,14 @@ def torch_rows(rep: Report, repeat: int) -> dict[str, float]:
 CHILD_ANALYSE = """\
 import sys, time
 import cnncalc
-cnncalc.load("architectures/hw_conv_760.yaml").analyse()  # lazy imports out of the way
+cnncalc.analyse("architectures/hw_conv_760.yaml")  # lazy imports out of the way
 specs = [(path, int(layers)) for path, layers in zip(sys.argv[2::2], sys.argv[3::2])]
 best = [float("inf")] * len(specs)
 for _ in range(int(sys.argv[1])):  # interleaved rounds: a burst of load hits every size alike
     for i, (path, layers) in enumerate(specs):
         a = None  # the previous result is freed first, as in a fresh process
         start = time.perf_counter()
-        a = cnncalc.load(path).analyse()
+        a = cnncalc.analyse(path)
         best[i] = min(best[i], time.perf_counter() - start)
         assert len(a.layers) == layers, len(a.layers)
 print(*best)
@@ -328,7 +328,7 @@ print(*best)
 CHILD_RSS = """\
 import resource, sys
 import cnncalc
-a = cnncalc.load(sys.argv[1]).analyse()
+a = cnncalc.analyse(sys.argv[1])
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
 """
 

@@ -1,7 +1,7 @@
 """cnncalc: exact shapes, parameters, MACs and FLOPs of convolutional networks.
 
     >>> import cnncalc
-    >>> a = cnncalc.load("architectures/hw_conv_760.yaml").analyse()
+    >>> a = cnncalc.analyse("architectures/hw_conv_760.yaml")
     >>> a.layers[0].output_shape, a.totals["params"]
     ((32, 32, 10), 760)
 
@@ -37,10 +37,10 @@ def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = 
     return _loads(text, file, overrides)
 
 
-def analyse(source: Any, overrides: dict[str, Any] | None = None, convention: str | None = None,
-            explain: bool = False) -> Analysis:
+def analyse(source: Any, overrides: dict[str, Any] | None = None, convention: str | None = None) -> Analysis:
     """Analyse a parsed Network, or a spec file (a path) loaded first; raises SpecError."""
+    from .analysis import analyse as _analyse
     from .spec import Network
 
     net = source if isinstance(source, Network) else load(source, overrides)
-    return net.analyse(convention=convention, explain=explain)
+    return _analyse(net, convention)

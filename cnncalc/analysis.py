@@ -1,43 +1,42 @@
-"""Shape propagation and per-layer statistics over the layer graph."""
+"""Shape propagation and per-layer statistics over the layer graph.
+
+Each layer's rule runs once, in graph order, on the tensors its inputs produced; its counts are
+weighed by the chosen convention into the reported MACs and FLOPs. Every shape error is collected,
+so that one run reports them all.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from . import conventions
 from .errors import Collector, Diagnostic, LayerError
 from .graph import INPUT, topo_order
-from .layers import RF, Tensor
+from .layers import Layer, ReceptiveStep, Result, Tensor
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from .spec import LayerSpec, Network
 
+LayerClass = type[Layer]  # (inside LayerResult, `type` is the type-name property)
 
+
+@dataclass(slots=True, repr=False)
 class LayerResult:
-    """One analysed layer. The --explain derivation and the convention's view (`cost`) are made on
-    first use: the analysis of every layer of every file must not pay for text nobody reads."""
+    """One analysed layer: its tensors, parameter counts, operation counts and reported MACs/FLOPs."""
 
-    __slots__ = ("name", "trainable_params", "non_trainable_params", "macs",
-                 "flops", "ops", "tensor", "spec", "warnings", "rf", "input_tensors", "layout", "_explain")
-
-    def __init__(self, name: str, input_tensors: list[Tensor], tensor: Tensor,
-                 layout: str, trainable_params: int, non_trainable_params: int, macs: int, flops: int,
-                 ops: dict[str, int], spec: LayerSpec, warnings: list[str], rf: RF | None,
-                 explain: list[str] | None = None):
-        self.name = name
-        self.input_tensors = input_tensors
-        self.tensor = tensor
-        self.layout = layout
-        self.trainable_params = trainable_params
-        self.non_trainable_params = non_trainable_params
-        self.macs = macs
-        self.flops = flops
-        self.ops = ops
-        self.spec = spec
-        self.warnings = warnings
-        self.rf = rf
-        self._explain = explain
+    name: str
+    input_tensors: list[Tensor]
+    tensor: Tensor
+    layout: str
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    flops: int
+    ops: dict[str, int]  # by kind (conventions.OP_KINDS)
+    spec: LayerSpec
+    warnings: tuple[str, ...]
+    rf: ReceptiveStep | None
 
     def __repr__(self) -> str:
         return (f"LayerResult(name={self.name!r}, type={self.type!r}, output_shape={self.output_shape}, "
@@ -46,6 +45,10 @@ class LayerResult:
     @property
     def type(self) -> str:
         return self.spec.type.name
+
+    @property
+    def layer_type(self) -> LayerClass:
+        return self.spec.type
 
     @property
     def inputs(self) -> list[str]:
@@ -64,19 +67,15 @@ class LayerResult:
     def input_shapes(self) -> list[tuple[int, ...]]:
         return [t.dims(self.layout) for t in self.input_tensors]
 
-    @property
-    def explain(self) -> list[str]:
-        """The layer's derivation, step by step: the layer rule run again with its text switched on."""
-        if self._explain is None:
-            p = {**self.spec.params, "__layout__": self.layout}
-            self._explain = self.spec.type.infer(p, list(self.input_tensors), explain=True).explain
-        return self._explain
+    def result(self) -> Result:
+        """The layer rule's full result, with the arithmetic of every count (for --explain)."""
+        return self.spec.type.rule(self.spec.params, list(self.input_tensors), self.layout)
 
     @property
     def cost(self) -> conventions.LayerCost:
-        """What the convention counted (--explain writes it out)."""
-        return conventions.LayerCost(self.type, self.ops, tuple(self.input_tensors), self.tensor, self.trainable_params,
-                                     self.spec.params)
+        """What a convention may look at to weigh this layer."""
+        return conventions.LayerCost(self.spec.type, self.ops, tuple(self.input_tensors), self.tensor,
+                                     self.trainable_params, self.spec.params)
 
     def to_dict(self) -> dict[str, Any]:
         ops = self.ops
@@ -95,23 +94,20 @@ class LayerResult:
         }
 
 
+@dataclass(slots=True, repr=False)
 class Analysis:
-    __slots__ = ("name", "file", "layout", "input_shape", "output_shape", "layers", "warnings", "convention",
-                 "network", "_by_name")
+    """A whole analysed network: every layer in graph order, the totals and the warnings."""
 
-    def __init__(self, name: str, file: str, layout: str, input_shape: tuple[int, ...],
-                 output_shape: tuple[int, ...], layers: list[LayerResult], warnings: list[Diagnostic],
-                 convention: str, network: Network):
-        self.name = name
-        self.file = file
-        self.layout = layout
-        self.input_shape = input_shape
-        self.output_shape = output_shape
-        self.layers = layers
-        self.warnings = warnings
-        self.convention = convention
-        self.network = network
-        self._by_name: dict[str, LayerResult] | None = None
+    name: str
+    file: str
+    layout: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    layers: list[LayerResult]
+    warnings: list[Diagnostic]
+    convention: str
+    network: Network
+    _by_name: dict[str, LayerResult] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Analysis(name={self.name!r}, layers={len(self.layers)}, convention={self.convention!r})"
@@ -128,8 +124,8 @@ class Analysis:
                 "non_trainable_params": non_trainable, "macs": macs, "flops": flops}
 
     def layer(self, name: str) -> LayerResult:
-        """The layer called `name` (KeyError if none); an index is built on the first call."""
-        if self._by_name is None or len(self._by_name) != len(self.layers):
+        """The layer called `name` (KeyError if none)."""
+        if len(self._by_name) != len(self.layers):
             self._by_name = {layer.name: layer for layer in self.layers}
         return self._by_name[name]
 
@@ -150,81 +146,50 @@ def _context(spec: LayerSpec) -> str:
     return f" (in {spec.origin})" if spec.origin else ""
 
 
-def analyse(net: Network, convention: str | None = None, explain: bool = False) -> Analysis:
-    """Propagate shapes through `net`; raises SpecError listing every shape error.
-
-    `explain` builds every layer's derivation now (else it is built when `LayerResult.explain`
-    is first read)."""
-    try:
-        return _analyse(net, net.layers, convention, explain, True)
-    except _OutOfOrder:  # a layer reads one defined after it: order the graph (and find any cycle)
-        return _analyse(net, topo_order(net.layers), convention, explain, False)
+def _arity(cls: type[Layer]) -> str:
+    if cls.max_inputs is None:
+        return f"at least {cls.min_inputs}"
+    if cls.min_inputs == cls.max_inputs:
+        return f"exactly {cls.min_inputs}"
+    return f"{cls.min_inputs} to {cls.max_inputs}"
 
 
-class _OutOfOrder(Exception):
-    pass
-
-
-def _analyse(net: Network, order: list[LayerSpec], convention: str | None, explain: bool, as_given: bool
-             ) -> Analysis:
+def analyse(net: Network, convention: str | None = None) -> Analysis:
+    """Propagate shapes through `net`; raises SpecError listing every shape error."""
     conv = conventions.get(convention)
-    count = conv.counter()
-    rules_for = conv.rules_for
     out = Collector(list(net.warnings))
     failed: set[str] = set()  # layers without an output (their errors are reported)
     tensors: dict[str, Tensor] = {INPUT: net.input}
     results: list[LayerResult] = []
     consumed: set[str] = set()
     layout = net.layout
-    for spec in order:
+    for spec in topo_order(net.layers):
         srcs = spec.inputs
         consumed.update(srcs)
         cls = spec.type
-        n = len(srcs)
-        if n < cls.min_inputs or (cls.max_inputs is not None and n > cls.max_inputs):
-            want = (f"at least {cls.min_inputs}" if cls.max_inputs is None
-                    else f"exactly {cls.min_inputs}" if cls.min_inputs == cls.max_inputs
-                    else f"{cls.min_inputs} to {cls.max_inputs}")
-            out.error(f"{spec.name}: {cls.name} takes {want} input{'s' if cls.min_inputs != 1 else ''}, "
-                      f"got {n}{_context(spec)}", spec.where("inputs"), "wrong-input-count", spec.name)
+        if len(srcs) < cls.min_inputs or (cls.max_inputs is not None and len(srcs) > cls.max_inputs):
+            out.error(f"{spec.name}: {cls.name} takes {_arity(cls)} input{'s' if cls.min_inputs != 1 else ''}, "
+                      f"got {len(srcs)}{_context(spec)}", spec.where("inputs"), "wrong-input-count", spec.name)
             failed.add(spec.name)
             continue
-        try:
-            inputs = [tensors[srcs[0]]] if n == 1 else [tensors[src] for src in srcs]
-        except KeyError:
-            if as_given and any(src not in tensors and src not in failed for src in srcs):
-                raise _OutOfOrder from None
+        if any(src not in tensors for src in srcs):
             failed.add(spec.name)
             continue  # an input failed; its own error is reported already
+        inputs = [tensors[src] for src in srcs]
         try:
-            o = cls.infer({**spec.params, "__layout__": layout}, inputs, explain)
+            r = cls.rule(spec.params, inputs, layout)
         except LayerError as exc:
             out.error(f"{spec.name}: {exc.message}{_context(spec)}", spec.where(exc.key), exc.rule, spec.name)
             failed.add(spec.name)
             continue
-        shape = o.shape
-        tensors[spec.name] = shape
-        if o.warnings:
-            for w in o.warnings:
-                out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, "stride-not-fitting", spec.name)
-        ins = inputs
-        mac_rule, flop_rule, ops_only = rules_for(cls.name)
-        if ops_only:  # most layers: weigh the op counts (Convention.counter, inlined)
-            macs = flops = 0
-            mget = mac_rule.get  # type: ignore[union-attr]
-            fget = None if flop_rule is None else flop_rule.get  # type: ignore[union-attr]
-            for kind, value in o.ops.items():
-                if value:
-                    macs += mget(kind, 0) * value
-                    if fget is not None:
-                        flops += fget(kind, 0) * value
-            if fget is None:
-                flops = 2 * macs
-        else:
-            macs, flops = count(cls.name, o.ops, tuple(ins), shape, o.trainable, spec.params)
-        results.append(LayerResult(spec.name, ins, shape, layout, o.trainable,
-                                   o.non_trainable, macs, flops, o.ops, spec, o.warnings, o.rf,
-                                   o.explain if explain else None))
+        tensors[spec.name] = r.shape
+        for w in r.warnings:
+            out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, "stride-not-fitting", spec.name)
+        ops = {kind: int(value) for kind, value in r.ops.items()}
+        trainable = int(r.params)
+        macs, flops = conv.count(conventions.LayerCost(cls, ops, tuple(inputs), r.shape, trainable, spec.params))
+        results.append(LayerResult(spec.name, inputs, r.shape, layout, trainable, int(r.non_trainable), macs, flops,
+                                   ops, spec, r.warnings, r.rf))
     out.raise_if_errors()
     for spec in net.layers:
         if spec.name not in consumed and spec.name != net.output:

@@ -35,13 +35,14 @@ def analyse_layer(layer_type: str, input: Sequence[int] | str, layout: str = "ch
     """Analyse a network made of one layer; raises SpecError like any spec would."""
     import json
 
-    from . import loads
+    from .analysis import analyse
+    from .spec import loads
 
     layer = {"type": layer_type, "name": name or layer_type}
     layer.update({k: _plain(v) for k, v in params.items()})
     text = json.dumps({"name": f"one {layer_type} layer", "input": _plain(input), "layout": layout,
                        "layers": [layer]})
-    return loads(text, SOURCE).analyse(convention=convention)
+    return analyse(loads(text, SOURCE), convention=convention)
 
 
 def conv(input: Sequence[int] | str, filters: int, kernel: int | Sequence[int], stride: int | Sequence[int] = 1,
@@ -72,11 +73,9 @@ def dense(in_features: int, out_features: int, bias: bool = True, convention: st
 def size(n: int, f: int, s: int = 1, p: int = 0, dilation: int = 1) -> Dim:
     """The slides' (N − F + 2P)/S + 1 along one dimension, floored as the frameworks do.
 
-    `.out` is the size, `.ratio` the value before flooring, `.explain` the derivation; raises
+    `.out` is the size, `.ratio` the value before flooring, `.formula` the derivation; raises
     LayerError if the kernel does not fit.
     """
     from .layers.geometry import window_dim
 
-    d = window_dim("N", n, f, s, dilation, (p, p))
-    d.explain = [line.replace("N_out", "output", 1) for line in d.explain]
-    return d
+    return window_dim("N", n, f, s, dilation, (p, p))

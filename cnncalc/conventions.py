@@ -13,13 +13,12 @@ on single-layer PyTorch modules and on the shipped architectures (tests/test_con
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-    from typing import Any
-
-    from .layers import Tensor
+    from .layers import Layer, Tensor
 
     Ops = dict[str, int]
     Special = Callable[["LayerCost"], int]
@@ -43,32 +42,22 @@ TERM_WORDS = {"mac": "MACs", "bias": "bias adds", "add": "adds", "mul": "multipl
               "out": "output elements", "params": "params", "affine_in": "input elements (affine)",
               "mac_by_output": "MACs (output side)"}
 
-# Rules name a layer type, else its family, else "*".
-FAMILIES: dict[str, str] = {
-    "conv2d": "conv", "conv1d": "conv", "depthwise_conv2d": "conv", "separable_conv2d": "conv",
-    "conv_transpose2d": "conv_transpose",
-    "max_pool2d": "max_pool", "avg_pool2d": "avg_pool",
-    # cnncalc's global pools are torch's AdaptiveAvgPool2d(1) / AdaptiveMaxPool2d(1) (+ flatten)
-    "adaptive_avg_pool2d": "adaptive_avg_pool", "global_avg_pool2d": "adaptive_avg_pool",
-    "global_max_pool2d": "adaptive_max_pool",
-    "local_response_norm": "lrn",
-    "add": "merge", "multiply": "merge", "concat": "merge",
-}
-
-
+# Rules name a layer type, else its family (`Layer.family`, e.g. every convolution is "conv"), else "*";
+# a layer type may also carry its own rule for a convention (`Layer.counting`).
+@dataclass(frozen=True, slots=True)
 class LayerCost:
-    """What a convention may look at: the layer's op counts and tensors."""
+    """What a convention may look at: the layer's type, op counts and tensors."""
 
-    __slots__ = ("type", "ops", "inputs", "output", "trainable", "params")
+    layer: type[Layer]
+    ops: Mapping[str, int]
+    inputs: tuple[Tensor, ...] = ()
+    output: Tensor | None = None
+    trainable: int = 0
+    params: Mapping[str, Any] = field(default_factory=dict)
 
-    def __init__(self, type: str, ops: Mapping[str, int], inputs: tuple[Tensor, ...] = (),
-                 output: Tensor | None = None, trainable: int = 0, params: Mapping[str, Any] | None = None):
-        self.type = type
-        self.ops = ops
-        self.inputs = inputs
-        self.output = output
-        self.trainable = trainable
-        self.params: Mapping[str, Any] = {} if params is None else params
+    @property
+    def type(self) -> str:
+        return self.layer.name
 
     def term(self, name: str) -> int:
         if name in OP_KINDS:
@@ -86,119 +75,56 @@ class LayerCost:
             return x.numel if self.trainable else 0
         if name == "mac_by_output":
             mac = self.ops.get("mac", 0)
-            if self.type != "conv_transpose2d":
+            if self.layer.family != "conv_transpose":
                 return mac
             # mac = in_positions · C_in · (C_out/g) · k  →  out_positions · C_in · (C_out/g) · k
             return mac // math.prod(x.spatial) * math.prod(y.spatial)
         raise KeyError(f"unknown term {name!r}")
 
 
-_OP_KIND_SET = frozenset(OP_KINDS)
-
-
 def _apply(rule: Rule, cost: LayerCost) -> int:
     if callable(rule):
         return rule(cost)
-    ops = cost.ops
-    total = 0
-    for term, weight in rule.items():
-        # op kinds straight from the dict: this runs for every layer of every file
-        value = ops.get(term, 0) if term in _OP_KIND_SET else cost.term(term)
-        if value:
-            total += weight * value
-    return total
+    return sum(weight * cost.term(term) for term, weight in rule.items())
 
 
-def _ops_only(rule: Rule | None) -> bool:
-    return rule is None or (not callable(rule) and all(term in _OP_KIND_SET for term in rule))
-
-
-def _weigh(rule: Mapping[str, int], ops: Mapping[str, int]) -> int:
-    """A rule that weighs op kinds only, applied to a layer's ops (one or two kinds, fewer than the rule's)."""
-    total = 0
-    for kind, value in ops.items():
-        weight = rule.get(kind)
-        if weight and value:
-            total += weight * value
-    return total
-
-
+@dataclass(eq=False)
 class Convention:
-    __slots__ = ("name", "summary", "mac_rules", "flop_rules", "verified", "_resolved")
+    """A named way of turning a layer's op counts into reported MACs and FLOPs: rule tables keyed by
+    layer type, family or "*" (see `rule`)."""
 
-    def __init__(self, name: str, summary: str, mac_rules: Mapping[str, Rule],
-                 flop_rules: Mapping[str, Rule] | None = None, verified: str = ""):
-        self.name = name
-        self.summary = summary  # one line, printed by `cnncalc conventions`
-        self.mac_rules = mac_rules
-        self.flop_rules = flop_rules  # None: FLOPs = 2 · MACs
-        self.verified = verified  # the tool version the rules were measured against
-        # layer type → (MAC rule, FLOP rule or None, both weigh op kinds only)
-        self._resolved: dict[str, tuple[Rule, Rule | None, bool]] = {}
+    name: str
+    summary: str  # one line, printed by `cnncalc conventions`
+    mac_rules: Mapping[str, Rule]
+    flop_rules: Mapping[str, Rule] | None = None  # None: FLOPs = 2 · MACs
+    verified: str = ""  # the tool version the rules were measured against
 
-    def __repr__(self) -> str:
-        return f"Convention({self.name!r})"
-
-    def rule(self, table: Mapping[str, Rule], layer_type: str) -> Rule:
-        for key in (layer_type, FAMILIES.get(layer_type, layer_type), "*"):
+    def rule(self, what: str, layer: type[Layer]) -> Rule | None:
+        """The rule for `what` ("macs" or "flops") of `layer`: the layer's own for this convention
+        (`Layer.counting`), else its type's, its family's or "*" in the table. None: FLOPs = 2 · MACs."""
+        own = layer.counting.get(self.name, {}).get(what)
+        if own is not None:
+            return own
+        table = self.mac_rules if what == "macs" else self.flop_rules
+        if table is None:
+            return None
+        for key in (layer.name, layer.family or layer.name, "*"):
             if key in table:
                 return table[key]
         return {}
 
-    def rules_for(self, layer_type: str) -> tuple[Rule, Rule | None, bool]:
-        """(MAC rule, FLOP rule or None for 2·MACs, whether both read op kinds only), looked up once per type."""
-        found = self._resolved.get(layer_type)
-        if found is None:
-            mac = self.rule(self.mac_rules, layer_type)
-            flop = None if self.flop_rules is None else self.rule(self.flop_rules, layer_type)
-            found = self._resolved[layer_type] = (mac, flop, _ops_only(mac) and _ops_only(flop))
-        return found
-
     def count(self, cost: LayerCost) -> tuple[int, int]:
         """(MACs, FLOPs) of one layer."""
-        mac_rule, flop_rule, _ = self.rules_for(cost.type)
-        macs = _apply(mac_rule, cost)
-        flops = 2 * macs if flop_rule is None else _apply(flop_rule, cost)
-        return macs, flops
+        macs = _apply(self.rule("macs", cost.layer) or {}, cost)
+        flop_rule = self.rule("flops", cost.layer)
+        return macs, 2 * macs if flop_rule is None else _apply(flop_rule, cost)
 
-    def counter(self) -> Callable[..., tuple[int, int]]:
-        """count(type, ops, inputs, output, trainable, params) → (MACs, FLOPs): the analysis's per-layer
-        call. Rules that only weigh op kinds (most of them) are applied to the ops directly; only
-        the others get a LayerCost built for them."""
-        rules_for = self.rules_for
+    def macs(self, layer: type[Layer], ops: Ops) -> int:
+        """MACs of a layer's op counts alone (rules on tensor sizes need a full LayerCost)."""
+        return self.count(LayerCost(layer, ops))[0]
 
-        def count(layer_type: str, ops: Mapping[str, int], inputs: tuple[Tensor, ...], output: Tensor,
-                  trainable: int, params: Mapping[str, Any]) -> tuple[int, int]:
-            mac_rule, flop_rule, ops_only = rules_for(layer_type)
-            if not ops_only:
-                return self.count(LayerCost(layer_type, ops, inputs, output, trainable, params))
-            macs = _weigh(mac_rule, ops)  # type: ignore[arg-type]
-            return macs, 2 * macs if flop_rule is None else _weigh(flop_rule, ops)  # type: ignore[arg-type]
-
-        return count
-
-    # ops-only shortcuts (enough for "cnncalc" and "torchvision"; rules on tensor sizes raise ValueError)
-    def macs(self, layer_type: str, ops: Ops) -> int:
-        return self.count(LayerCost(layer_type, ops))[0]
-
-    def flops(self, layer_type: str, ops: Ops) -> int:
-        return self.count(LayerCost(layer_type, ops))[1]
-
-    def explain(self, cost: LayerCost) -> str:
-        """The FLOPs sum written out from this convention's own rule, for --explain."""
-        flops = self.count(cost)[1]
-        if self.flop_rules is None:
-            return f"FLOPs = 2·{self.count(cost)[0]:,} MACs = {flops:,} (convention {self.name})"
-        rule = self.rule(self.flop_rules, cost.type)
-        if callable(rule):
-            return f"FLOPs = {flops:,} ({self.name}'s special rule for {cost.type}; see docs/flops.md)"
-        terms = []
-        for term, weight in rule.items():
-            value = cost.term(term)
-            if value:
-                word = TERM_WORDS.get(term, term)
-                terms.append(f"{weight}·{value:,} {word}" if weight != 1 else f"{value:,} {word}")
-        return f"FLOPs = {' + '.join(terms) or '0'} = {flops:,}"
+    def flops(self, layer: type[Layer], ops: Ops) -> int:
+        return self.count(LayerCost(layer, ops))[1]
 
 
 # --------------------------------------------------------------------------- special cases

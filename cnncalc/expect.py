@@ -9,7 +9,7 @@ mismatch, located at the expected value, e.g. `expected params 760, got 750 [exp
 from __future__ import annotations
 
 from .errors import Diagnostic
-from .layers.base import shape_text
+from .layers.params import shape_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .errors import Diagnostic, SpecError
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .spec import LayerSpec
 

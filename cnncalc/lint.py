@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .analysis import analyse
 from .errors import Diagnostic, Loc, SpecError
 from .expect import check as check_expectations
 from .spec import load, loads
@@ -56,7 +57,7 @@ def _with_partial(err: SpecError) -> list[Diagnostic]:
 
 def _check_network(net: Any) -> list[Diagnostic]:
     try:
-        analysis = net.analyse()
+        analysis = analyse(net)
     except SpecError as err:
         # shape errors stop the analysis; the parser's warnings still hold
         return list(err.diagnostics) + list(net.warnings)

@@ -9,7 +9,11 @@ largest set of activation gradients alive at once (one layer's output and input 
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .graph import INPUT
+
 if TYPE_CHECKING:
     from .analysis import Analysis, LayerResult
 
@@ -18,30 +22,21 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2}
 
 
+@dataclass(frozen=True)
 class MemoryConfig:
-    __slots__ = ("batch_size", "dtype", "optimizer")
+    """What the memory estimate assumes: samples per batch, element type and optimizer."""
 
-    def __init__(self, batch_size: int = 1, dtype: str = "float32", optimizer: str = "adam"):
-        self.batch_size = batch_size
-        self.dtype = dtype
-        self.optimizer = optimizer
+    batch_size: int = 1
+    dtype: str = "float32"
+    optimizer: str = "adam"
+
+    def __post_init__(self) -> None:
         if self.dtype not in DTYPE_BYTES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {self.dtype!r}")
         if self.optimizer not in OPTIMIZER_STATES:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZER_STATES)}, got {self.optimizer!r}")
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise ValueError(f"batch size must be a positive integer, got {self.batch_size!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, MemoryConfig):
-            return NotImplemented
-        return (self.batch_size, self.dtype, self.optimizer) == (other.batch_size, other.dtype, other.optimizer)
-
-    def __hash__(self) -> int:
-        return hash((self.batch_size, self.dtype, self.optimizer))
-
-    def __repr__(self) -> str:
-        return f"MemoryConfig(batch_size={self.batch_size}, dtype={self.dtype!r}, optimizer={self.optimizer!r})"
 
     @property
     def bytes_per_element(self) -> int:
@@ -57,10 +52,8 @@ def activation_elements(layer: LayerResult) -> int:
     return layer.tensor.numel
 
 
-def memory(a: Analysis, cfg: MemoryConfig | None = None) -> dict[str, object]:
+def memory(a: Analysis, cfg: MemoryConfig | None = None) -> dict[str, Any]:
     """The top-level "memory" object of the JSON output (all byte counts are exact integers)."""
-    from .graph import INPUT
-
     cfg = cfg or MemoryConfig()
     b = cfg.bytes_per_element
     t = a.totals

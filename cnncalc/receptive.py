@@ -20,16 +20,19 @@ the whole image (an SE block's channel scale) do not take part in that choice.
 
 from __future__ import annotations
 
-from .graph import INPUT
-from .layers import RF, Tensor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-TYPE_CHECKING = False
+from .graph import INPUT
+from .layers import ReceptiveStep, Tensor
+
 if TYPE_CHECKING:
     from .analysis import Analysis, LayerResult
 
 LOCAL, GLOBAL, UNKNOWN, NONE = "local", "global", "unknown", "none"
 
 
+@dataclass(frozen=True)
 class ReceptiveField:
     """Receptive field of one layer's output units, per spatial dim (height, width order).
 
@@ -38,24 +41,10 @@ class ReceptiveField:
     "none" (the network input has no spatial dims).
     """
 
-    __slots__ = ("kind", "size", "jump", "start2")
-
-    def __init__(self, kind: str, size: tuple[int, ...] | None = None, jump: tuple[int, ...] | None = None,
-                 start2: tuple[int, ...] | None = None):
-        self.kind = kind
-        self.size = size
-        self.jump = jump
-        self.start2 = start2  # 2 · start: exact
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ReceptiveField):
-            return NotImplemented
-        return (self.kind, self.size, self.jump, self.start2) == (other.kind, other.size, other.jump, other.start2)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ReceptiveField({self.kind!r}, size={self.size}, jump={self.jump}, start={self.start})"
+    kind: str
+    size: tuple[int, ...] | None = None
+    jump: tuple[int, ...] | None = None
+    start2: tuple[int, ...] | None = None  # 2 · start: exact
 
     @property
     def start(self) -> tuple[int | float, ...] | None:
@@ -109,7 +98,7 @@ def _step(layer: LayerResult, ins: list[ReceptiveField], whole: ReceptiveField, 
     return ReceptiveField(LOCAL, size, jump, start2)
 
 
-def _covers(rf: RF, spatial: tuple[int, ...]) -> bool:
+def _covers(rf: ReceptiveStep, spatial: tuple[int, ...]) -> bool:
     """One window spans the whole input tensor (e.g. adaptive pooling to 1x1): a global layer."""
     return len(rf.kernel) == len(spatial) and all(
         k - p >= n for k, p, n in zip(rf.kernel, rf.pad, spatial, strict=True))

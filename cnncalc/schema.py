@@ -32,7 +32,7 @@ def _any(*options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ints_or_text(minimum: int, ndim: int, max_items: int) -> list[dict[str, Any]]:
-    from .spec import MAX_DIM
+    from .limits import MAX_DIM
 
     item = {"anyOf": [_int(minimum, MAX_DIM), EXPR]}
     return [_int(minimum, MAX_DIM), {"type": "array", "items": item, "minItems": 1, "maxItems": max_items},
@@ -41,7 +41,7 @@ def _ints_or_text(minimum: int, ndim: int, max_items: int) -> list[dict[str, Any
 
 def param_schema(p: Param, ndim: int) -> dict[str, Any]:
     """The schema of one parameter value, by its kind (see layers.base._check)."""
-    from .spec import MAX_DIM
+    from .limits import MAX_DIM
 
     k = p.kind
     if k == "count":
@@ -119,7 +119,8 @@ def _expect() -> dict[str, Any]:
 
 def build() -> dict[str, Any]:
     """The JSON Schema (draft-07, the draft editors support best) of a cnncalc spec."""
-    from .spec import LAYOUTS, MAX_DIM
+    from .limits import MAX_DIM
+    from .spec import LAYOUTS
 
     types = all_types()
     bare = sorted({n for cls in types.values() if not any(p.required for p in cls.params.values())

@@ -7,11 +7,13 @@ after an error where it can, so that `lint` reports every problem in one run.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from . import expr
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
-from .layers import REQUIRED, LayerType, Tensor, all_types, lookup
-from .layers.base import check_value, shape_text
+from .layers import REQUIRED, Layer, Tensor, aliases, all_types, lookup
+from .layers.params import check_value, shape_text
+from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
 from .yamlio import MAX_BYTES, Node, decode, load_yaml
 
 TYPE_CHECKING = False
@@ -22,10 +24,6 @@ TOP_KEYS = ("name", "input", "layout", "params", "blocks", "layers", "expect", "
 LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
 BLOCK_USE_KEYS = ("block", "name", "inputs", "repeat", "if", "expect")
 LAYOUTS = ("channels_last", "channels_first")
-MAX_LAYERS = 100_000
-MAX_BLOCK_DEPTH = 16
-MAX_ERRORS = 1000  # per file, counting repeats of the same error (each costs a did-you-mean search)
-MAX_DIM = 1 << 24  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
 _IDENT_START = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 _IDENT = frozenset(_IDENT_START + "0123456789")
 
@@ -64,7 +62,7 @@ def _valid_name(value: str) -> bool:
 class LayerSpec:
     __slots__ = ("name", "type", "params", "inputs", "loc", "param_locs", "inputs_loc", "origin", "expect", "blocks")
 
-    def __init__(self, name: str, type: type[LayerType], params: dict[str, Any], inputs: list[str], loc: Loc,
+    def __init__(self, name: str, type: type[Layer], params: dict[str, Any], inputs: list[str], loc: Loc,
                  param_locs: dict[str, Loc] | None = None, inputs_loc: Loc | None = None, origin: str = "",
                  expect: Node | None = None, blocks: tuple[tuple[str, str], ...] = ()):
         self.name = name
@@ -110,13 +108,6 @@ class Network:
     def __repr__(self) -> str:
         return f"Network({self.name!r}, {len(self.layers)} layers)"
 
-    def analyse(self, convention: str | None = None, explain: bool = False) -> Any:
-        from .analysis import analyse
-
-        return analyse(self, convention=convention, explain=explain)
-
-    analyze = analyse
-
 
 def suggest(word: str, options: list[str] | tuple[str, ...] | Any) -> str:
     import difflib  # only on the error path
@@ -126,23 +117,9 @@ def suggest(word: str, options: list[str] | tuple[str, ...] | Any) -> str:
 
 
 def display_name(path: str | os.PathLike[str]) -> str:
-    """The file name every message gives: as the user wrote it, normalised as str(pathlib.Path(path))
-    is (no '.' parts, no repeated or trailing '/'). os.path.normpath spells a name the same unless it
-    has a '..' part, which normpath would drop with the part before it (wrong past a symlink), and it
-    spares every `show` the import of pathlib (~2 ms: urllib.parse, ipaddress...)."""
-    text = os.fspath(path)
-    if os.name != "posix" or ".." in text:
-        from pathlib import Path
-
-        return str(Path(text))
-    return os.path.normpath(text)
-
-
-def file_stem(file: str) -> str:
-    """The network's name when the spec gives none: the file name without its suffix."""
-    from pathlib import PurePath
-
-    return PurePath(file).stem
+    """The file name every message gives: as the user wrote it, spelt as pathlib spells it (no '.'
+    parts, no repeated or trailing '/'), so that `./a.yaml` and `a.yaml` are one file."""
+    return str(Path(path))
 
 
 def load(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> Network:
@@ -187,6 +164,8 @@ class _Parser:
         self.all_names: dict[str, LayerSpec] = {}
         self.block_expects: list[tuple[str, str, Node, slice]] = []
         self.expanded = 0  # layer and block copies made so far (bounded by MAX_LAYERS)
+        self.connections = 0  # explicit `inputs` read so far (bounded by MAX_CONNECTIONS)
+        self.suggestion_budget = 20_000  # names compared for did-you-mean hints (see `suggest`)
         self.n_errors = 0
         # layers[:clean] were parsed before the first error and do not depend on it (see `partial`)
         self.clean: int | None = None
@@ -194,6 +173,15 @@ class _Parser:
         self.reported: set[tuple[Loc, str]] = set()
         self.templates: dict[int, _Template] = {}  # id(entry node) → its template
         self.wrapped: dict[int, Node] = {}  # id(bare type-name node) → it as a {type: ...} entry
+
+    def suggest(self, word: str, options: Any) -> str:
+        """`; did you mean ...?` while the file's budget of comparisons lasts: a did-you-mean over
+        thousands of layer names costs ~0.15 s, and a file may hold a thousand bad references."""
+        options = list(options)
+        if len(options) > self.suggestion_budget:
+            return ""
+        self.suggestion_budget -= len(options)
+        return suggest(word, options)
 
     def err(self, message: str, loc: Loc, rule: str) -> None:
         if self.clean is None:
@@ -217,11 +205,11 @@ class _Parser:
                                        root.loc, "not-a-spec"))
         for key, kloc in (root.key_locs or {}).items():
             if key not in TOP_KEYS:
-                self.err(f"unknown top-level key {key!r}{suggest(key, TOP_KEYS)}", kloc, "unknown-key")
+                self.err(f"unknown top-level key {key!r}{self.suggest(key, TOP_KEYS)}", kloc, "unknown-key")
         if "layers" not in top:
             raise SpecError(self.out.diagnostics + [Diagnostic(
                 "error", "missing `layers`: list the network's layers under `layers:`", root.loc, "missing-key")])
-        name = top["name"].value if "name" in top else file_stem(self.file)
+        name = top["name"].value if "name" in top else Path(self.file).stem
         if not isinstance(name, str):
             self.err("`name` must be a string", top["name"].loc, "invalid-value")
             name = str(name)
@@ -256,7 +244,7 @@ class _Parser:
         if value in ("NCHW", "CHW"):
             return "channels_first"
         self.err(f"layout must be channels_last or channels_first, got {value!r}"
-                 f"{suggest(value, LAYOUTS)}", node.loc, "invalid-value")
+                 f"{self.suggest(value, LAYOUTS)}", node.loc, "invalid-value")
         return "channels_last"
 
     def _params(self, node: Node | None) -> None:
@@ -273,7 +261,7 @@ class _Parser:
             if k not in given:
                 known = ", ".join(sorted(given)) or "none"
                 raise SpecError(Diagnostic("error", f"--set {k}: the spec has no param {k!r} (its params: {known})"
-                                           f"{suggest(k, list(given))}", node.loc if node else Loc(self.file),
+                                           f"{self.suggest(k, list(given))}", node.loc if node else Loc(self.file),
                                            "unknown-param"))
             given[k] = v
         self.globals = given
@@ -306,13 +294,18 @@ class _Parser:
             self.err("`blocks` must be a mapping of block names to definitions", node.loc, "invalid-value")
             return
         for bname, bnode in node.value.items():
+            # a block's name becomes the name of its unnamed uses' layers: the same rule as layer names
+            if not (bname.isascii() and bname.isidentifier() or _valid_name(bname)):
+                self.err(f"block name must be letters, digits, '_', '.' or '-' (not starting with '.' or '-'), "
+                         f"got {bname!r}", (node.key_locs or {}).get(bname, bnode.loc), "invalid-value")
+                continue
             if not isinstance(bnode.value, dict):
                 self.err(f"block {bname!r} must be a mapping with `layers` (and optional `params`)",
                          bnode.loc, "invalid-value")
                 continue
             for key, kloc in (bnode.key_locs or {}).items():
                 if key not in ("params", "layers", "description"):
-                    self.err(f"unknown key {key!r} in block {bname!r}{suggest(key, ('params', 'layers'))}",
+                    self.err(f"unknown key {key!r} in block {bname!r}{self.suggest(key, ('params', 'layers'))}",
                              kloc, "unknown-key")
             layers = bnode.value.get("layers")
             if layers is None or not isinstance(layers.value, list) or not layers.value:
@@ -490,6 +483,14 @@ class _Parser:
         if inode is not None:
             spec.inputs_loc = inode.loc
             items = inode.value if isinstance(inode.value, list) else [inode]
+            if len(items) > MAX_FAN_IN:
+                self.err(f"{len(items)} inputs are more than the {MAX_FAN_IN} one layer may read", inode.loc,
+                         "too-large")
+                return glob
+            self.connections += len(items)
+            if self.connections > MAX_CONNECTIONS:
+                raise SpecError(self.out.diagnostics + [Diagnostic(
+                    "error", f"the spec expands to more than {MAX_CONNECTIONS} layer inputs", inode.loc, "too-large")])
             try:
                 evaluated = [Node(self._eval(x, env), x.loc) for x in items]
             except LayerError as exc:
@@ -501,12 +502,12 @@ class _Parser:
             self.layers.append(spec)
         return glob
 
-    def _param(self, cls: type[LayerType], pname: str, vnode: Node, env: dict[str, Any]) -> Any:
+    def _param(self, cls: type[Layer], pname: str, vnode: Node, env: dict[str, Any]) -> Any:
         """One parameter value, evaluated and checked; raises LayerError."""
         return checked_param(cls, pname, self._eval(vnode, env))
 
     def _layer_params(self, node: Node, keys: dict[str, Loc], env: dict[str, Any]
-                      ) -> tuple[type[LayerType], dict[str, Any], dict[str, Loc], bool] | None:
+                      ) -> tuple[type[Layer], dict[str, Any], dict[str, Loc], bool] | None:
         """(type, checked params, their locations, no error): the general path, which reports every
         problem of the entry (the template path of `_layer` takes entries that have none)."""
         entry = node.value
@@ -520,9 +521,7 @@ class _Parser:
         cls = lookup(tnode.value)
         if cls is None:
             names = list(all_types())
-            from .layers import ALIASES
-
-            hint = suggest(tnode.value.lower(), names + list(ALIASES)) or "; run `cnncalc types` for the list"
+            hint = self.suggest(tnode.value.lower(), names + list(aliases())) or "; run `cnncalc types` for the list"
             self.err(f"unknown layer type {tnode.value!r}{hint}", tnode.loc, "unknown-layer")
             return None
         canon = _canon(cls)  # aliases → canonical parameter names
@@ -536,7 +535,7 @@ class _Parser:
                 continue
             if key not in canon:
                 options = list(canon) + list(LAYER_KEYS)
-                hint = suggest(key, options)
+                hint = self.suggest(key, options)
                 import difflib
 
                 close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
@@ -578,7 +577,7 @@ class _Parser:
         bnode = entry["block"]
         bname = bnode.value
         if not isinstance(bname, str) or bname not in self.blocks:
-            hint = suggest(bname, list(self.blocks)) if isinstance(bname, str) else ""
+            hint = self.suggest(bname, list(self.blocks)) if isinstance(bname, str) else ""
             defined = ", ".join(self.blocks) or "none"
             self.err(f"unknown block {bname!r}{hint} (blocks defined: {defined})", bnode.loc, "unknown-block")
             return prev
@@ -594,7 +593,7 @@ class _Parser:
                 continue
             if key not in declared:
                 known = ", ".join(declared) or "none"
-                self.err(f"block {bname!r} has no param {key!r}{suggest(key, list(declared))} (its params: {known})",
+                self.err(f"block {bname!r} has no param {key!r}{self.suggest(key, list(declared))} (its params: {known})",
                          keys.get(key, vnode.loc), "unknown-param")
                 continue
             try:
@@ -629,7 +628,7 @@ class _Parser:
             resolved = scope.names.get(ref) if isinstance(ref, str) else None
             if resolved is None:
                 self.err(f"block input {ref!r} is not a layer defined before this point"
-                         f"{suggest(ref, list(scope.names))}", items[0].loc, "unknown-reference")
+                         f"{self.suggest(ref, list(scope.names))}", items[0].loc, "unknown-reference")
                 return prev
             block_input = resolved
         inner = _Scope(glob + ".", block_input)
@@ -661,7 +660,7 @@ class _Parser:
                     continue
                 target = scope.names.get(ref)
                 if target is None:
-                    self.err(f"{spec.name}: unknown layer {ref!r} in inputs{suggest(ref, list(scope.names))}",
+                    self.err(f"{spec.name}: unknown layer {ref!r} in inputs{self.suggest(ref, list(scope.names))}",
                              item.loc, "unknown-reference")
                     self._taint(spec)
                     continue
@@ -683,7 +682,7 @@ class _Template:
 
     __slots__ = ("node", "cls", "items", "defaults", "locs", "static")
 
-    def __init__(self, node: Node, cls: type[LayerType] | None = None, items: list[tuple[str, Node, Any]] | None = None,
+    def __init__(self, node: Node, cls: type[Layer] | None = None, items: list[tuple[str, Node, Any]] | None = None,
                  defaults: dict[str, Any] | None = None, locs: dict[str, Loc] | None = None):
         self.node = node  # keeps the node alive, so that its id() (the cache key) is never reused
         self.cls = cls
@@ -741,11 +740,11 @@ def _template(node: Node) -> _Template:
 
 
 # Per layer type, computed once: at 10,000 layers these were a tenth of the parse.
-_CANON: dict[type[LayerType], dict[str, str]] = {}
-_DEFAULTS: dict[type[LayerType], dict[str, Any]] = {}
+_CANON: dict[type[Layer], dict[str, str]] = {}
+_DEFAULTS: dict[type[Layer], dict[str, Any]] = {}
 
 
-def _canon(cls: type[LayerType]) -> dict[str, str]:
+def _canon(cls: type[Layer]) -> dict[str, str]:
     canon = _CANON.get(cls)
     if canon is None:
         canon = {}
@@ -757,7 +756,7 @@ def _canon(cls: type[LayerType]) -> dict[str, str]:
     return canon
 
 
-def _defaults(cls: type[LayerType]) -> dict[str, Any]:
+def _defaults(cls: type[Layer]) -> dict[str, Any]:
     """The checked default values of a type's optional parameters (immutable: ints, strings, tuples)."""
     defaults = _DEFAULTS.get(cls)
     if defaults is None:
@@ -772,7 +771,7 @@ _CHECKED: dict[tuple[Any, ...], Any] = {}
 _CACHED_TYPES = (int, str, bool)  # hashable, and equal only when alike (floats: -0.0 == 0.0)
 
 
-def checked_param(cls: type[LayerType], pname: str, value: Any) -> Any:
+def checked_param(cls: type[Layer], pname: str, value: Any) -> Any:
     """check_value plus the MAX_DIM limit; raises LayerError. Scalar values are checked once per
     type and parameter (the same `filters: 64` or `kernel: 3` recurs throughout a network)."""
     key = None

@@ -150,14 +150,15 @@ def _pair(v: int | tuple[int, int] | list[int]) -> tuple[int, int]:
 
 def _padding(padding: Any) -> Any:
     """Same forms as the spec's `padding` (int, [ph, pw], [t, b, l, r], 'same', 'valid')."""
-    from .layers.base import parse_padding
+    from .layers.params import parse_padding
 
     return parse_padding(padding, 2)
 
 
 def _grid(x: Matrix, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
           padding: Any, ceil_mode: bool = False, pooling: bool = False) -> tuple[list[Dim], list[str]]:
-    return windows((len(x), len(x[0])), kernel, stride, dilation, _padding(padding), ceil_mode, pooling)
+    dims, warnings = windows((len(x), len(x[0])), kernel, stride, dilation, _padding(padding), ceil_mode, pooling)
+    return list(dims), list(warnings)
 
 
 def _taps(dim: Dim, o: int, k: int, s: int, d: int) -> list[int]:

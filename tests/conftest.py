@@ -26,7 +26,7 @@ def spec(tmp_path):
 
 def one_layer(layer: str, input: str = "[32, 32, 3]", layout: str = "channels_last"):
     """Analyse a single-layer network and return its LayerResult."""
-    a = cnncalc.loads(f"input: {input}\nlayout: {layout}\nlayers:\n  - {layer}\n", "t.yaml").analyse()
+    a = cnncalc.analyse(cnncalc.loads(f"input: {input}\nlayout: {layout}\nlayers:\n  - {layer}\n", "t.yaml"))
     return a.layers[-1]
 
 
@@ -49,4 +49,4 @@ def mutations(text: str, n: int, rng: random.Random, chars: Sequence[str]) -> It
 @pytest.fixture(scope="session")
 def archs():
     """Every shipped architecture, analysed once: {stem: Analysis}."""
-    return {p.stem: cnncalc.load(p).analyse() for p in sorted(ARCH.glob("*.yaml"))}
+    return {p.stem: cnncalc.analyse(p) for p in sorted(ARCH.glob("*.yaml"))}

@@ -15,7 +15,7 @@ from conftest import ARCH
 import cnncalc
 from cnncalc import conventions
 from cnncalc.cli import main
-from cnncalc.layers import all_types
+from cnncalc.layers import all_types, lookup
 
 HW = ARCH / "hw_conv_760.yaml"
 
@@ -57,7 +57,7 @@ def test_alexnet_torchvision_is_torchvisions_alexnet():
 
 
 def test_rule_tables_name_real_layers_and_terms():
-    known = set(all_types()) | set(conventions.FAMILIES.values()) | {"*"}
+    known = set(all_types()) | {cls.family for cls in all_types().values()} | {"*"}
     terms = set(conventions.OP_KINDS) | set(conventions.TERMS)
     for conv in conventions.CONVENTIONS.values():
         for table in (conv.mac_rules, conv.flop_rules or {}):
@@ -82,11 +82,12 @@ def test_unknown_convention_names_the_choices():
 
 def test_ops_only_shortcuts_need_tensors_for_size_rules():
     ops = {"mac": 100, "bias": 10}
-    assert conventions.get("cnncalc").macs("conv2d", ops) == 100
-    assert conventions.get("cnncalc").flops("conv2d", ops) == 210
-    assert conventions.get("torchinfo").macs("conv2d", ops) == 110
+    conv2d, batch_norm = lookup("conv2d"), lookup("batch_norm")
+    assert conventions.get("cnncalc").macs(conv2d, ops) == 100
+    assert conventions.get("cnncalc").flops(conv2d, ops) == 210
+    assert conventions.get("torchinfo").macs(conv2d, ops) == 110
     with pytest.raises(ValueError, match="needs the layer's tensors"):
-        conventions.get("fvcore").macs("batch_norm", {"mul": 5, "add": 5})
+        conventions.get("fvcore").macs(batch_norm, {"mul": 5, "add": 5})
 
 
 # --------------------------------------------------------------------------- JSON and CLI
@@ -176,6 +177,6 @@ MEASURED = [
 
 @pytest.mark.parametrize("layer,shape,name,macs,flops", MEASURED)
 def test_measured_single_layers(layer, shape, name, macs, flops):
-    a = cnncalc.loads(f"input: {shape}\nlayout: channels_first\nlayers:\n  - {layer}\n").analyse(convention=name)
+    a = cnncalc.analyse(cnncalc.loads(f"input: {shape}\nlayout: channels_first\nlayers:\n  - {layer}\n"), convention=name)
     assert a.totals["macs"] == macs
     assert a.totals["flops"] == (2 * macs if flops is None else flops)

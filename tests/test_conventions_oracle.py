@@ -199,7 +199,7 @@ def test_single_layer(case, tool):
     need(tool)
     factory, chw, layer = LAYERS[case]
     net = cnncalc.loads(f"input: {list(chw)}\nlayout: channels_first\nlayers:\n  - {layer}\n", f"{case}.yaml")
-    check(tool, net.analyse(convention=tool), run_tool(tool, factory(), chw))
+    check(tool, cnncalc.analyse(net, convention=tool), run_tool(tool, factory(), chw))
 
 
 # --------------------------------------------------------------------------- whole networks

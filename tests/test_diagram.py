@@ -19,7 +19,7 @@ NS = "{http://www.w3.org/2000/svg}"
 
 
 def analyse(arch: str):
-    return cnncalc.load(ROOT / "architectures" / f"{arch}.yaml").analyse()
+    return cnncalc.analyse(ROOT / "architectures" / f"{arch}.yaml")
 
 
 def boxes(text: str) -> dict[str, ET.Element]:
@@ -37,7 +37,7 @@ EXTRA = sorted(p for p in (ROOT / "tests" / "data").rglob("*.yaml") if "lint" no
 
 @pytest.mark.parametrize("arch", ARCHS + EXTRA, ids=str)
 def test_svg_is_well_formed_and_shows_every_layer(arch):
-    a = analyse(arch) if isinstance(arch, str) else cnncalc.load(arch).analyse()
+    a = analyse(arch) if isinstance(arch, str) else cnncalc.analyse(arch)
     text = svg.render(a)
     root = ET.fromstring(text)
     assert root.tag == f"{NS}svg" and float(root.get("width")) > 0
@@ -68,7 +68,7 @@ def test_branches_are_drawn_in_lanes():
 
 def test_labels_are_escaped(spec):
     path = spec('name: "R&D <net> \\"x\\""\ninput: [8, 8, 3]\nlayers:\n  - {type: conv2d, filters: 2, kernel: 3}\n')
-    root = ET.fromstring(svg.render(cnncalc.load(path).analyse()))
+    root = ET.fromstring(svg.render(cnncalc.analyse(path)))
     assert 'R&D <net> "x"' in "".join(root.itertext())
     assert mermaid._label("a<b>", 'say "hi" & go') == "a&lt;b&gt;<br/>say #quot;hi#quot; &amp; go"
 

@@ -11,7 +11,7 @@ from cnncalc.cli import main
 
 def err(text: str) -> cnncalc.Diagnostic:
     with pytest.raises(cnncalc.SpecError) as info:
-        cnncalc.loads(text, "bad.yaml").analyse()
+        cnncalc.analyse(cnncalc.loads(text, "bad.yaml"))
     return info.value.first
 
 
@@ -182,14 +182,14 @@ def test_cli_missing_file_and_non_utf8(tmp_path):
 
 
 def test_names_digits_and_computed():
-    a = cnncalc.loads("""input: [8, 8, 3]
+    a = cnncalc.analyse(cnncalc.loads("""input: [8, 8, 3]
 layers:
   - {type: conv2d, name: conv1, filters: 4, kernel: 3, padding: 1}
   - {type: conv2d, name: "conv${i + 2}", filters: 4, kernel: 3, padding: 1, repeat: 3}
   - {type: relu, name: 0}
   - {type: relu, name: r, repeat: 2}
   - relu
-""").analyse()
+"""))
     assert [x.name for x in a.layers] == ["conv1", "conv2", "conv3", "conv4", "0", "r.0", "r.1", "relu1"]
 
 
@@ -209,13 +209,13 @@ def test_output_padding_with_same_is_refused():
 
 def test_a_layer_may_read_one_defined_after_it():
     """Inputs may name a later layer: the analysis orders the graph (and reports layers in that order)."""
-    a = cnncalc.loads("input: [8, 8, 3]\nlayers:\n  - {type: add, name: sum, inputs: [late, input]}\n"
-                      "  - {type: relu, name: late, inputs: [input]}\n", "f.yaml").analyse()
+    a = cnncalc.analyse(cnncalc.loads("input: [8, 8, 3]\nlayers:\n  - {type: add, name: sum, inputs: [late, input]}\n"
+                      "  - {type: relu, name: late, inputs: [input]}\n", "f.yaml"))
     assert [layer.name for layer in a.layers] == ["late", "sum"]
     assert a.layer("sum").output_shape == (8, 8, 3) and a.layer("sum").flops == 8 * 8 * 3
 
 
 def test_a_self_loop_is_a_cycle():
     with pytest.raises(cnncalc.SpecError) as info:
-        cnncalc.loads("input: [8, 8, 3]\nlayers:\n  - {type: relu, name: a, inputs: [a]}\n", "s.yaml").analyse()
+        cnncalc.analyse(cnncalc.loads("input: [8, 8, 3]\nlayers:\n  - {type: relu, name: a, inputs: [a]}\n", "s.yaml"))
     assert info.value.first.rule == "cycle" and (info.value.first.loc.line, info.value.first.loc.col) == (3, 35)  # at `inputs`

@@ -16,7 +16,7 @@ HW = "input: [32, 32, 3]\nlayers:\n  - {type: conv2d, name: conv1, filters: 10, 
 
 
 def problems(text: str) -> list[str]:
-    return [d.format() for d in check(cnncalc.loads(text, "e.yaml").analyse())]
+    return [d.format() for d in check(cnncalc.analyse(cnncalc.loads(text, "e.yaml")))]
 
 
 def at(text: str, line: int, needle: str, file: str = "e.yaml") -> str:
@@ -27,7 +27,7 @@ def at(text: str, line: int, needle: str, file: str = "e.yaml") -> str:
 def test_homework_answers_pass():
     text = HW + ", expect: {output_shape: 32x32x10, params: 760, trainable_params: 760, non_trainable_params: 0}}\n" \
         "expect: {output_shape: [32, 32, 10], params: '760'}\n"
-    a = cnncalc.loads(text, "e.yaml").analyse()
+    a = cnncalc.analyse(cnncalc.loads(text, "e.yaml"))
     assert check(a) == [] and count(a) == 6
 
 

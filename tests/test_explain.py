@@ -67,7 +67,7 @@ def test_every_layer_of_a_real_network_is_explained():
                        for ln in lines), layer["name"]
         if layer["type"] == "concat":
             assert lines[0] == f"channels = {' + '.join(str(s[ch]) for s in layer['input_shapes'])} = " \
-                f"{layer['output_shape'][ch]}"
+                f"{layer['output_shape'][ch]:,}"
 
 
 def test_pool_explain_counts_comparisons(spec):

@@ -21,7 +21,7 @@ SINKS = sorted((ROOT / "tests" / "data").glob("kitchen_sink_*.yaml"))
 
 
 def analyse(path: Path | str):
-    return cnncalc.load(path).analyse()
+    return cnncalc.analyse(path)
 
 
 def run(*args: str):
@@ -55,7 +55,7 @@ def test_generated_code_is_lint_clean(tmp_path):
 
 def test_no_framework_is_imported_by_export():
     code = ("import sys, cnncalc; from cnncalc.export import export; import cnncalc.commands.export; "
-            "import cnncalc.export.verify; a = cnncalc.load('architectures/googlenet.yaml').analyse(); "
+            "import cnncalc.export.verify; a = cnncalc.analyse('architectures/googlenet.yaml'); "
             "export(a, 'pytorch'); export(a, 'keras'); "
             "print([m for m in ('torch', 'keras', 'numpy') if m in sys.modules])")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -50,7 +50,7 @@ def _identifiers(code: str) -> set[str]:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_the_docstring_payload_stays_a_string(target):
-    a = cnncalc.loads(_spec(PAYLOAD, ["c1"]), "pwned.yaml").analyse()
+    a = cnncalc.analyse(cnncalc.loads(_spec(PAYLOAD, ["c1"]), "pwned.yaml"))
     code = export(a, target, "pwned.yaml").code
     runnable = _code_outside_strings(code)
     assert "__import__" not in runnable and "system" not in runnable
@@ -59,7 +59,7 @@ def test_the_docstring_payload_stays_a_string(target):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_a_hostile_source_path_stays_a_string(target):
-    a = cnncalc.loads(_spec("n", ["c1"]), "x.yaml").analyse()
+    a = cnncalc.analyse(cnncalc.loads(_spec("n", ["c1"]), "x.yaml"))
     code = export(a, target, 'a"""\nimport os\n#.yaml').code
     assert "import os" not in _code_outside_strings(code)
 
@@ -84,7 +84,7 @@ def test_a_fullwidth_name_does_not_rewire_the_torch_model():
         {"type": "flatten", "name": "f1", "inputs": ["c"]},
         {"type": "flatten", "name": "f2", "inputs": ["b"]},
         {"type": "concat", "name": "out", "inputs": ["f1", "f2"]}]})
-    a = cnncalc.loads(text, "t.yaml").analyse()
+    a = cnncalc.analyse(cnncalc.loads(text, "t.yaml"))
     assert torch is not None and verify(a, "torch").ok
     assert all(i.isascii() for i in _identifiers(export(a, "pytorch").code))
 
@@ -99,11 +99,15 @@ NAME_CHARS = st.sampled_from(["a", "_", "0", "ｘ", "é", "ß", "가", "ı", "K"
        st.lists(st.lists(NAME_CHARS, min_size=1, max_size=4).map("".join), min_size=1, max_size=4, unique=True))
 def test_hostile_names_only_ever_appear_inside_string_constants(net_name, layer_names):
     try:
-        a = cnncalc.loads(_spec(net_name, layer_names), "h.yaml").analyse()
+        a = cnncalc.analyse(cnncalc.loads(_spec(net_name, layer_names), "h.yaml"))
     except cnncalc.SpecError:
         return  # e.g. a layer name the spec format refuses
     for target in TARGETS:
-        code = export(a, target, "h.yaml").code
+        try:
+            code = export(a, target, "h.yaml").code
+        except cnncalc.SpecError as exc:  # two names that Keras would spell alike: refused, named
+            assert target == "keras" and "rename one of them" in exc.first.message
+            continue
         tree = ast.parse(code)  # no name can break the syntax
         assert tree.body[0].value.value.startswith(a.name + ": ")  # the name is the docstring's text
         assert all(i.isascii() for i in _identifiers(code))

@@ -26,7 +26,7 @@ SINKS = sorted((ROOT / "tests" / "data").glob("kitchen_sink_*.yaml"))
 
 
 def analyse(path: Path):
-    return cnncalc.load(path).analyse()
+    return cnncalc.analyse(path)
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -76,7 +76,7 @@ def test_ceil_mode_max_pool_matches_torch_values():
     torch = pytest.importorskip("torch")
     import numpy as np
 
-    a = cnncalc.loads("input: [5, 5, 2]\nlayers:\n  - {type: max_pool2d, name: p, kernel: 2, ceil_mode: true}\n").analyse()
+    a = cnncalc.analyse(cnncalc.loads("input: [5, 5, 2]\nlayers:\n  - {type: max_pool2d, name: p, kernel: 2, ceil_mode: true}\n"))
     model = load_module(export(a, "keras").code, "pool").build_model()
     x = -np.arange(50, dtype="float32").reshape(1, 5, 5, 2)  # negative: zero padding would win
     ours = keras.ops.convert_to_numpy(model(x))

@@ -6,6 +6,7 @@ import pytest
 from conftest import ARCH, one_layer
 
 import cnncalc
+from cnncalc.explain import layer_lines
 from cnncalc.layers.geometry import same_padding, window_dim
 
 
@@ -18,16 +19,17 @@ def test_slide_output_size(stride, out):
 def test_slide_stride_3_does_not_fit_floors_and_warns():
     d = window_dim("H", 7, 3, 3, 1, (0, 0))
     assert d.out == 2 and round(d.ratio, 2) == 2.33 and d.unread == 1
-    a = cnncalc.loads("input: [7, 7, 1]\nlayers:\n  - {type: conv2d, name: c, filters: 1, kernel: 3, stride: 3}\n",
-                      "s.yaml").analyse()
+    a = cnncalc.analyse(cnncalc.loads("input: [7, 7, 1]\nlayers:\n  - {type: conv2d, name: c, filters: 1, kernel: 3, stride: 3}\n",
+                      "s.yaml"))
     assert a.layers[0].output_shape == (2, 2, 1)
-    msgs = [w.message for w in a.warnings]
-    assert len(msgs) == 2 and "2.33" in msgs[0] and "last 1 input row is never read" in msgs[0]
-    assert "column" in msgs[1] and a.warnings[0].rule == "stride-not-fitting"
+    msgs = [w.message for w in a.warnings]  # H and W alike: one warning naming both, with a fix
+    assert msgs == ["c: stride 3 does not fit along H and W: (7 − 3)/3 + 1 = 2.33 → ⌊⌋ floor = 2; the last 1 "
+                    "input row and column are never read (for an exact fit use input 6 or 9, or 2 more padding)"]
+    assert a.warnings[0].rule == "stride-not-fitting"
 
 
 def test_stride_larger_than_kernel_does_not_warn():
-    a = cnncalc.loads("input: [8, 8, 4]\nlayers:\n  - {type: conv2d, filters: 2, kernel: 1, stride: 2}\n").analyse()
+    a = cnncalc.analyse(cnncalc.loads("input: [8, 8, 4]\nlayers:\n  - {type: conv2d, filters: 2, kernel: 1, stride: 2}\n"))
     assert a.layers[0].output_shape == (4, 4, 2) and a.warnings == []
 
 
@@ -43,8 +45,8 @@ def test_homework_760():
     assert layer.params == 760 and layer.trainable_params == 760
     assert layer.macs == 32 * 32 * 10 * 5 * 5 * 3 == 768_000
     assert layer.flops == 2 * 768_000 + 32 * 32 * 10
-    assert "params = 10 · (5·5·3 + 1) = 760" in layer.explain
-    assert "H_out = (32 − 5 + 2·2)/1 + 1 = 32" in layer.explain
+    assert "params = 10 · (5·5·3 + 1) = 760" in layer_lines(layer)
+    assert "H_out = (32 − 5 + 2·2)/1 + 1 = 32" in layer_lines(layer)
 
 
 def test_six_5x5_filters_give_28x28x6():  # slide 000
@@ -63,7 +65,7 @@ def test_same_padding(i, k, s, expected):
 def test_same_padding_explain():
     layer = one_layer("{type: conv2d, filters: 1, kernel: 3, stride: 2, padding: same}", "[7, 7, 1]")
     assert layer.output_shape == (4, 4, 1)
-    assert "SAME (H): total pad = max((⌈7/2⌉ − 1)·2 + 3 − 7, 0) = 2 → top 1, bottom 1" in layer.explain
+    assert "SAME (H): total pad = max((⌈7/2⌉ − 1)·2 + 3 − 7, 0) = 2 → top 1, bottom 1" in layer_lines(layer)
 
 
 def test_asymmetric_and_pair_padding():
@@ -142,8 +144,8 @@ def test_pool_same_and_global():
 
 def test_dense_flatten_dropout():
     # slide 003: 64x6x6 -> flatten -> linear 10: 64*6*6*10 + 10 params
-    a = cnncalc.loads("input: [64, 6, 6]\nlayout: channels_first\nlayers:\n  - flatten\n  - dropout\n"
-                      "  - {type: linear, out_features: 10}\n").analyse()
+    a = cnncalc.analyse(cnncalc.loads("input: [64, 6, 6]\nlayout: channels_first\nlayers:\n  - flatten\n  - dropout\n"
+                      "  - {type: linear, out_features: 10}\n"))
     assert [x.output_shape for x in a.layers] == [(2304,), (2304,), (10,)]
     assert a.layers[2].params == 23_050 and a.layers[2].macs == 23_040
     # slides 000/002: 32x32x3 image stretched to 3072 x 1
@@ -174,7 +176,7 @@ layers:
   - {type: reshape, name: r, shape: [-1, 16]}
   - {type: concat, name: last, inputs: [r, r]}
 """
-    a = cnncalc.loads(text).analyse()
+    a = cnncalc.analyse(cnncalc.loads(text))
     shapes = {x.name: x.output_shape for x in a.layers}
     assert shapes["cat"] == (8, 8, 24) and shapes["sum"] == (8, 8, 16) and shapes["scale"] == (8, 8, 16)
     assert shapes["r"] == (64, 16)
@@ -224,33 +226,27 @@ def test_softmax_axis_must_exist():
     assert "axis 0 does not exist" in info.value.first.message
 
 
-def test_grid_is_windows_without_the_text():
-    """layers/geometry.grid (the layers' fast path) gives windows()'s numbers, warnings and errors."""
+def test_the_suggested_fit_tiles_the_input_exactly():
+    """The stride-does-not-fit warning proposes input sizes and extra padding; each must tile exactly."""
     import random
+    import re
 
-    from cnncalc.errors import LayerError
-    from cnncalc.layers.geometry import grid, windows
-
-    def outcome(fn, *args):
-        try:
-            r = fn(*args)
-        except LayerError as exc:
-            return ("error", exc.message, exc.rule, exc.key)
-        if fn is windows:
-            dims, warnings = r
-            return tuple(d.out for d in dims), tuple(d.pad_begin for d in dims), warnings
-        return r
+    from cnncalc.layers.geometry import fits, window_dim
 
     rng = random.Random(3)
-    for _ in range(20_000):
-        nd = rng.choice((1, 2))
-        sizes = tuple(rng.randint(1, 12) for _ in range(nd))
-        kernel = tuple(rng.randint(1, 7) for _ in range(nd))
-        stride = tuple(rng.randint(1, 5) for _ in range(nd))
-        dilation = tuple(rng.choice((1, 1, 2, 3)) for _ in range(nd))
-        padding = "same" if rng.random() < 0.25 else tuple((rng.randint(0, 4), rng.randint(0, 4)) for _ in range(nd))
-        ceil_mode, pooling = rng.random() < 0.3, rng.random() < 0.5
-        if ceil_mode and padding == "same":
+    checked = 0
+    for _ in range(5000):
+        n, k, s, dl = rng.randint(1, 40), rng.randint(1, 7), rng.randint(1, 5), rng.choice((1, 1, 2))
+        pb, pe = rng.randint(0, 3), rng.randint(0, 3)
+        try:
+            d = window_dim("H", n, k, s, dl, (pb, pe))
+        except Exception:
             continue
-        args = (sizes, kernel, stride, dilation, padding, ceil_mode, pooling)
-        assert outcome(grid, *args) == outcome(windows, *args), args
+        if not d.unread or s > d.k_eff:
+            continue
+        checked += 1
+        *sizes, extra = (int(v) for v in re.findall(r"\d+", fits(d)))
+        for size in sizes:
+            assert window_dim("H", size, k, s, dl, (pb, pe)).exact, fits(d)
+        assert window_dim("H", n, k, s, dl, (pb, pe + extra)).exact, fits(d)
+    assert checked > 500

@@ -89,7 +89,7 @@ def test_valid_specs_follow_the_formulas(case):
 
 def check_valid(case) -> None:
     text, expected = case
-    a = cnncalc.loads(text, "fuzz.yaml").analyse()
+    a = cnncalc.analyse(cnncalc.loads(text, "fuzz.yaml"))
     got = [(tuple(layer.output_shape), layer.params, layer.macs) for layer in a.layers]
     assert got == expected
     assert a.totals["params"] == sum(p for _, p, _ in expected)

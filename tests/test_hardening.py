@@ -86,11 +86,11 @@ def test_huge_adaptive_pool_output_costs_nothing():
 
 
 def test_adaptive_window_sum_matches_the_listed_windows():
-    from cnncalc.layers.pool import _adaptive_bins, _adaptive_cells
+    from cnncalc.layers.adaptive_pool import adaptive_bins, adaptive_cells
 
     for size in range(1, 40):
         for out in range(1, 40):
-            assert _adaptive_cells(size, out) == sum(_adaptive_bins(size, out))
+            assert adaptive_cells(size, out) == sum(adaptive_bins(size, out))
 
 
 def test_big_and_endless_files_are_read_only_up_to_the_limit(tmp_path):

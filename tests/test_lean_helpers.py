@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnncalc import expr
-from cnncalc.layers.base import shape_text
+from cnncalc.layers.params import shape_text
 from cnncalc.spec import _substitute, _valid_name
 
 FAST = settings(max_examples=400, deadline=None)

@@ -107,14 +107,14 @@ def test_golden_output(fmt, monkeypatch):
     assert r.stdout == (DATA / f"golden.{fmt}").read_text(encoding="utf-8")
     if fmt == "json":
         doc = json.loads(r.stdout)
-        assert doc["exit_code"] == 1 and doc["errors"] == 6 and doc["warnings"] == 3 and doc["files"] == 5
+        assert doc["exit_code"] == 1 and doc["errors"] == 6 and doc["warnings"] == 2 and doc["files"] == 5
 
 
 def test_output_is_sorted_by_file_and_line(monkeypatch):
     monkeypatch.chdir(DATA)
     r = CliRunner().invoke(main, ["lint", "warn.yaml", "broken.yaml", "mismatch.yaml"])
     keys = [(f, int(line)) for f, line, *_ in (row.split(":", 3) for row in r.stdout.splitlines())]
-    assert keys == sorted(keys) and len(keys) == 8
+    assert keys == sorted(keys) and len(keys) == 7
 
 
 def test_github_escapes_newlines_commas_and_colons():
@@ -150,7 +150,7 @@ def test_exit_codes(tmp_path):
 def test_strict_turns_warnings_into_errors():
     r = lint("--strict", DATA / "warn.yaml")
     assert r.exit_code == 1
-    assert r.stdout.count(": error: ") == 3 and ": warning: " not in r.stdout
+    assert r.stdout.count(": error: ") == 2 and ": warning: " not in r.stdout
 
 
 def test_quiet_prints_errors_only(monkeypatch):
@@ -167,7 +167,7 @@ def test_quiet_prints_errors_only(monkeypatch):
 def test_summary_on_stderr(monkeypatch):
     monkeypatch.chdir(DATA)
     r = CliRunner().invoke(main, ["lint", "."])
-    assert r.stderr == "5 files checked: 6 errors, 3 warnings\n"
+    assert r.stderr == "5 files checked: 6 errors, 2 warnings\n"
 
 
 def test_directories_skip_hidden_and_non_yaml(monkeypatch):

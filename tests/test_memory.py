@@ -28,7 +28,7 @@ layers:
 
 def test_homework_layer_by_hand():
     """Slide 002's 32x32x3 → 10 5x5 filters, pad 2: 760 params, 32x32x10 output."""
-    a = cnncalc.load(str(ARCH / "hw_conv_760.yaml")).analyse()
+    a = cnncalc.analyse(cnncalc.load(str(ARCH / "hw_conv_760.yaml")))
     m = memory(a)
     assert (m["param_bytes"], m["input_elements"], m["activation_elements"]) == (760 * 4, 3072, 10240)
     assert (m["input_bytes"], m["activation_bytes"]) == (3072 * 4, 10240 * 4)
@@ -46,13 +46,13 @@ def test_homework_layer_by_hand():
 
 
 def test_gradient_workspace_takes_the_largest_layer_with_its_inputs():
-    a = cnncalc.loads("""
+    a = cnncalc.analyse(cnncalc.loads("""
 input: [4, 4, 2]
 layers:
   - {type: conv2d, name: a, filters: 3, kernel: 1}
   - {type: conv2d, name: b, filters: 5, kernel: 1, inputs: [input]}
   - {type: concat, name: cat, inputs: [a, b]}
-""").analyse()
+"""))
     t = memory(a)["training"]
     # cat's backward holds its 4·4·8 output gradient and both input gradients (4·4·3 and 4·4·5)
     assert t["gradient_workspace_bytes"] == (128 + 48 + 80) * 4
@@ -61,7 +61,7 @@ layers:
 
 def test_vgg16_parameter_bytes():
     """138,357,544 parameters (Simonyan & Zisserman, configuration D; torchvision)."""
-    a = cnncalc.load(str(ARCH / "vgg16.yaml")).analyse()
+    a = cnncalc.analyse(cnncalc.load(str(ARCH / "vgg16.yaml")))
     assert memory(a, MemoryConfig(dtype="float16"))["param_bytes"] == 138_357_544 * 2
     assert memory(a)["param_bytes"] == 138_357_544 * 4
 
@@ -77,7 +77,7 @@ def test_counts_match_torch():
     """Parameter, gradient, optimizer-state and activation sizes as torch allocates them."""
     torch = pytest.importorskip("torch")
     nn = torch.nn
-    a = cnncalc.loads(SMALL).analyse()
+    a = cnncalc.analyse(cnncalc.loads(SMALL))
     outputs = []
     for dtype, torch_dtype in (("float32", torch.float32), ("float16", torch.float16), ("bfloat16", torch.bfloat16)):
         model = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
@@ -115,7 +115,7 @@ def test_json_keeps_existing_keys_and_adds_fields_and_memory():
     r = run(ARCH / "alexnet.yaml", "-f", "json", "--batch-size", "4", "--dtype", "float16")
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
-    base = cnncalc.load(str(ARCH / "alexnet.yaml")).analyse().to_dict()
+    base = cnncalc.analyse(cnncalc.load(str(ARCH / "alexnet.yaml"))).to_dict()
     assert list(d)[:len(base)] == list(base) and d["totals"] == base["totals"]
     conv5 = next(layer for layer in d["layers"] if layer["name"] == "conv5")
     base5 = next(layer for layer in base["layers"] if layer["name"] == "conv5")

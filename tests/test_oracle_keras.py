@@ -11,6 +11,8 @@ keras = pytest.importorskip("keras")
 
 from conftest import one_layer  # noqa: E402
 
+from cnncalc.explain import layer_lines  # noqa: E402
+
 
 def keras_layer(layer, hwc):
     """Output shape (without batch), trainable and non-trainable counts of one Keras layer."""
@@ -64,7 +66,7 @@ def test_same_padding_puts_the_extra_pixel_bottom_right():
     y = keras.ops.convert_to_numpy(conv(x))
     assert y[0, 0, 2, 0] == 2.0 and y.shape == (1, 7, 7, 1)
     got = one_layer("{type: conv2d, filters: 1, kernel: 2, stride: 1, padding: same}", "[7, 7, 1]")
-    assert "SAME (H): total pad = max((⌈7/1⌉ − 1)·1 + 2 − 7, 0) = 1 → top 0, bottom 1" in got.explain
+    assert "SAME (H): total pad = max((⌈7/1⌉ − 1)·1 + 2 − 7, 0) = 1 → top 0, bottom 1" in layer_lines(got)
 
 
 @pytest.mark.parametrize("layer,spec,hwc", [

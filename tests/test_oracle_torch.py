@@ -84,7 +84,7 @@ def to_chw(shape, layout):
 
 @functools.cache
 def analyse(arch):
-    return cnncalc.load(str(ARCH_DIR / f"{arch}.yaml")).analyse()
+    return cnncalc.analyse(cnncalc.load(str(ARCH_DIR / f"{arch}.yaml")))
 
 
 @functools.cache
@@ -159,7 +159,7 @@ def test_layers_match_torch(arch):
 @pytest.mark.parametrize("k", [128, 256, 384])
 def test_alphago_other_widths(k):
     """The paper's other policy-net widths, through the spec's `params: {k: ...}` override."""
-    a = cnncalc.load(str(ARCH_DIR / "alphago_policy.yaml"), {"k": k}).analyse()
+    a = cnncalc.analyse(cnncalc.load(str(ARCH_DIR / "alphago_policy.yaml"), {"k": k}))
     model = torch_models.AlphaGoPolicy(k)
     problems = mismatches(a, torch_models.run_torch(model, (48, 19, 19)))
     assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems)

@@ -20,7 +20,7 @@ SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 11, 13, 14, 27, 55, 56, 112, 224, 227]
 def ours(layer: str, c: int, size: int):
     """(output shape channels-first, trainable params) or None when cnncalc reports an error."""
     try:
-        a = cnncalc.loads(f"input: [{c}, {size}, {size + 1}]\nlayout: channels_first\nlayers:\n  - {layer}\n").analyse()
+        a = cnncalc.analyse(cnncalc.loads(f"input: [{c}, {size}, {size + 1}]\nlayout: channels_first\nlayers:\n  - {layer}\n"))
     except cnncalc.SpecError:
         return None
     return a.layers[0].output_shape, a.layers[0].trainable_params
@@ -88,8 +88,8 @@ def test_conv1d_and_depthwise():
     for size in SIZES:
         x = torch.zeros(1, 4, size, device="meta")
         m = torch.nn.Conv1d(4, 8, 3, stride=2, padding=1, device="meta")
-        a = cnncalc.loads(f"input: [4, {size}]\nlayout: channels_first\nlayers:\n"
-                          "  - {type: conv1d, filters: 8, kernel: 3, stride: 2, padding: 1}\n").analyse()
+        a = cnncalc.analyse(cnncalc.loads(f"input: [4, {size}]\nlayout: channels_first\nlayers:\n"
+                          "  - {type: conv1d, filters: 8, kernel: 3, stride: 2, padding: 1}\n"))
         assert a.layers[0].output_shape == tuple(m(x).shape[1:])
         assert a.layers[0].params == sum(p.numel() for p in m.parameters())
     dw = torch.nn.Conv2d(16, 32, 3, padding=1, groups=16)

@@ -21,7 +21,7 @@ from cnncalc.receptive import receptive_fields
 
 
 def fields(path_or_text, text: bool = False):
-    a = cnncalc.loads(path_or_text, "t.yaml").analyse() if text else cnncalc.load(str(ARCH / path_or_text)).analyse()
+    a = cnncalc.analyse(cnncalc.loads(path_or_text, "t.yaml")) if text else cnncalc.analyse(cnncalc.load(str(ARCH / path_or_text)))
     return receptive_fields(a)
 
 
@@ -163,7 +163,7 @@ layers:
     assert f["e"].size[0] != f["e"].size[1]  # reported per dimension, as HxW in the table
     from cnncalc.render.columns import Extra
 
-    a = cnncalc.loads(spec, "t.yaml").analyse()
+    a = cnncalc.analyse(cnncalc.loads(spec, "t.yaml"))
     cells = [Extra.of(a).cell(a.layer("e"), c) for c in ("rf", "jump", "start")]
     assert cells == ["x".join(str(v) for v in f["e"].size), "x".join(str(v) for v in f["e"].jump),
                      "x".join(str(v) for v in f["e"].start)]

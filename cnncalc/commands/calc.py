@@ -45,7 +45,7 @@ def _layer(out: CalcOutput, layer_type: str, input: Any, layout: str = "channels
 
 
 def _print_layer(out: CalcOutput, a: Analysis) -> None:
-    from ..render import explain as ex
+    from .. import explain as ex
     from ..render import human, shape_text
 
     layer = a.layers[0]
@@ -85,7 +85,7 @@ def _big(n: int, human: Any) -> str:
 
 
 def _print_worked(out: CalcOutput, w: Worked, title: str) -> None:
-    from ..render.explain import INDENT
+    from ..explain import INDENT
     from ..worked import as_channels, format_matrix, num
 
     if out.fmt == "json":
@@ -293,23 +293,24 @@ def size(out: CalcOutput, n: int, f: int, s: int, p: int) -> None:
     except LayerError as exc:
         click.echo(f"error: {exc.message} [{exc.rule}]", err=True)
         raise SystemExit(1) from None
-    exact = d.ratio == d.out
+    exact = d.exact
+    lines = [f"output = {d.formula}"]
     if out.fmt == "json":
         import json
 
         doc: dict[str, Any] = {"input": n, "kernel": f, "stride": s, "padding": p, "output": d.out,
                                "exact": exact, "ratio": d.ratio}
         if out.explain:
-            doc["explain"] = d.explain
+            doc["explain"] = lines
         click.echo(json.dumps(doc, indent=2))
     elif out.fmt == "markdown":
         click.echo("| N | F | S | P | output |\n|---:|---:|---:|---:|---:|\n"
                    f"| {n} | {f} | {s} | {p} | {d.out} |")
         if out.explain:
-            click.echo("\n" + "\n".join(f"- `{line}`" for line in d.explain))
+            click.echo("\n" + "\n".join(f"- `{line}`" for line in lines))
     elif out.explain:
         click.echo("output = (N − F + 2P)/S + 1")
-        click.echo("\n".join(d.explain))
+        click.echo("\n".join(lines))
     else:
         click.echo(d.out)
     if not exact:
@@ -317,6 +318,6 @@ def size(out: CalcOutput, n: int, f: int, s: int, p: int) -> None:
                   if d.unread else "")
         from ..layers.geometry import ratio_text
 
-        formula = d.explain[-1].split(" = ")[1]
+        formula = d.formula.split(" = ")[0]
         click.echo(f"warning: stride does not fit: {ratio_text(d.ratio)} = {formula}"
                    f" is not an integer; frameworks round down to {d.out}{unread}", err=True)

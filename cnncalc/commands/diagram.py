@@ -18,11 +18,11 @@ from .common import fail, parse_sets, print_diagnostics, write_output
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec param (repeatable).")
 def diagram(file: str, output: str | None, fmt: str, width: int, sets: tuple[str, ...]) -> None:
     """Draw FILE: each layer a block sized by its H, W and channels, branches side by side."""
-    from .. import load
+    from .. import analyse, load
     from ..errors import SpecError
 
     try:
-        analysis = load(file, parse_sets(sets)).analyse()
+        analysis = analyse(load(file, parse_sets(sets)))
     except SpecError as err:
         fail(err)
     print_diagnostics(analysis.warnings)

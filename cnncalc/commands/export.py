@@ -19,12 +19,12 @@ TARGETS = ("pytorch", "torch", "keras")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec param (repeatable).")
 def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) -> None:
     """Write FILE as a PyTorch nn.Module or a Keras 3 functional model (see docs/export.md)."""
-    from .. import load
+    from .. import analyse, load
     from ..errors import SpecError
     from ..export import export as generate
 
     try:
-        analysis = load(file, parse_sets(sets)).analyse()
+        analysis = analyse(load(file, parse_sets(sets)))
         code = generate(analysis, "pytorch" if target == "torch" else target, file).code
     except SpecError as err:
         fail(err)
@@ -42,13 +42,13 @@ def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) ->
 def verify(file: str, framework: str, sets: tuple[str, ...], show_all: bool) -> None:
     """Build FILE in PyTorch or Keras, run zeros through it and compare every layer's output shape and
     parameter counts with cnncalc's. Exit 1 on any difference, 2 if the framework is not installed."""
-    from .. import load
+    from .. import analyse, load
     from ..errors import SpecError
     from ..export.verify import MissingFramework
     from ..export.verify import verify as run
 
     try:
-        analysis = load(file, parse_sets(sets)).analyse()
+        analysis = analyse(load(file, parse_sets(sets)))
         report = run(analysis, framework)
     except SpecError as err:
         fail(err)

@@ -54,7 +54,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], w
 
     overrides = parse_sets(sets)
     try:
-        analysis = analyse(file, overrides, convention=convention, explain=explain)
+        analysis = analyse(file, overrides, convention=convention)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(failure_status(exc))
@@ -72,7 +72,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], w
         print_table(analysis, console(), extra, memory, memory_summary=bool(batch_size or dtype or optimizer),
                     keep=columns, wide=wide)
         if explain:
-            from ..render import explain as ex
+            from .. import explain as ex
 
             click.echo("\n" + ex.to_text(analysis))
     elif fmt == "json":
@@ -82,7 +82,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], w
 
         doc = render.json_doc(analysis, memory)
         if explain:
-            from ..render import explain as ex
+            from .. import explain as ex
 
             doc = ex.add_to_dict(doc, analysis)
         click.echo(json.dumps(doc, indent=2))
@@ -91,7 +91,7 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], w
 
         text = {"markdown": render.to_markdown, "csv": render.to_csv}[fmt](analysis, extra, memory)
         if explain:
-            from ..render import explain as ex
+            from .. import explain as ex
 
             text = text.rstrip("\n") + "\n\n" + ex.to_markdown(analysis)
         click.echo(text.rstrip("\n"))
@@ -110,14 +110,10 @@ def unmet(analysis: Analysis) -> int:
 
 
 @click.command()
-def types() -> None:
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "markdown")), default="text", show_default=True,
+              help="markdown: the page docs/layers.md.")
+def types(fmt: str) -> None:
     """List every layer type with its aliases and parameters."""
-    from ..layers import REQUIRED, all_types
+    from .. import catalog
 
-    for name, cls in all_types().items():
-        aliases = f" (aliases: {', '.join(cls.aliases)})" if cls.aliases else ""
-        click.echo(f"{name}{aliases}: {cls.doc}")
-        for pname, p in cls.params.items():
-            default = "required" if p.default is REQUIRED else f"default {p.default!r}"
-            alias = f" [{', '.join(p.aliases)}]" if p.aliases else ""
-            click.echo(f"    {pname}{alias}: {default}{' - ' + p.doc if p.doc else ''}")
+    click.echo(catalog.markdown() if fmt == "markdown" else catalog.text(), nl=False)

@@ -79,7 +79,7 @@ def _lines(r: Solved) -> list[str]:
         note = "" if d.ratio == d.out else (
             "  (stride does not fit: rounded down" + (f"; the last {d.unread} input row{'s are' if d.unread > 1 else ' is'}"
                                                        " never read)" if d.unread else ")"))
-        lines.append(f"{r.unknown} = {v}: {d.explain[-1]}{note}")
+        lines.append(f"{r.unknown} = {v}: output = {d.formula}{note}")
     if len(vals) > SHOW_MAX:
         lines.insert(1, f"… every {r.unknown} from {vals[0]:,} to {vals[-1]:,} ({len(vals):,} values) …")
     if r.unbounded:
@@ -98,7 +98,7 @@ def _summary(r: Solved) -> str:
 
 
 def _text(r: Solved, explain: bool) -> None:
-    from ..render.explain import INDENT
+    from ..explain import INDENT
 
     if explain:
         click.echo(f"solve for {r.unknown} ({LETTER[r.unknown]}) with {_given(r)}, output {r.given['output']}:")

@@ -7,9 +7,10 @@ here. A spec feature the target cannot express raises SpecError naming the layer
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..errors import Diagnostic, SpecError
+from ..errors import Diagnostic, SpecError, Unsupported
+from ..layers.mapping import Site
 
 if TYPE_CHECKING:
     from ..analysis import Analysis, LayerResult
@@ -17,10 +18,6 @@ if TYPE_CHECKING:
 
 TARGETS = ("pytorch", "keras")
 RULE = "export-unsupported"
-
-
-class Unsupported(Exception):
-    """A layer feature the target framework cannot express."""
 
 
 @dataclass
@@ -66,20 +63,9 @@ def tensors(a: Analysis) -> dict[str, Tensor]:
     return out
 
 
-def explicit_padding(p: dict[str, Any], sizes: tuple[int, ...], stride: tuple[int, ...] | None = None,
-                     dilation: tuple[int, ...] | None = None) -> list[tuple[int, int]]:
-    """Per-dim (begin, end) padding, with SAME resolved for these input sizes (TensorFlow's split)."""
-    from ..layers.geometry import same_padding
-
-    stride = stride or p.get("stride") or p["kernel"]
-    dilation = dilation or p.get("dilation") or (1,) * len(sizes)
-    if p["padding"] != "same":
-        return [tuple(pair) for pair in p["padding"]]  # type: ignore[misc]
-    out = []
-    for size, k, s, d in zip(sizes, p["kernel"], stride, dilation, strict=True):
-        _, b, e = same_padding(size, d * (k - 1) + 1, s)
-        out.append((b, e))
-    return out
+def site(layer: LayerResult, a: Analysis) -> Site:
+    """What a layer's export mapping sees of `layer`."""
+    return Site(layer.spec.params, list(layer.input_tensors), layer.tensor, a.layout, list(layer.inputs))
 
 
 def doc_text(text: str) -> str:

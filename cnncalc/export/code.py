@@ -12,50 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-NO_DEFAULT = object()
+from ..layers.mapping import NO_DEFAULT, Arg, Call
+
 WIDTH = 100
-
-
-class Code:
-    """Source text used as an argument value (e.g. DATA_FORMAT); never a helper-class parameter."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-@dataclass
-class Arg:
-    name: str  # keyword, or a descriptive name for a positional argument
-    value: Any  # a literal or a Call
-    default: Any = NO_DEFAULT  # omitted from the code when equal to this
-    positional: bool = False
-
-
-@dataclass
-class Call:
-    func: str
-    args: list[Arg] = field(default_factory=list)
-
-    def shape(self) -> tuple:
-        return (self.func, tuple((a.name, a.value.shape() if isinstance(a.value, Call) else "#")
-                                              for a in self.args))
-
-    def slots(self, prefix: str = "") -> list[tuple[str, Arg]]:
-        """Literal arguments, depth first, each with the path of Sequential indices leading to it."""
-        out: list[tuple[str, Arg]] = []
-        for a in self.args:
-            if isinstance(a.value, Call):
-                out += a.value.slots(prefix + (f"{a.name}_" if a.name.isdigit() else ""))
-            elif not isinstance(a.value, Code):
-                out.append((prefix, a))
-        return out
-
-
-def pos(name: str, value: Any) -> Arg:
-    return Arg(name, value, positional=True)
 
 
 def lit(v: Any) -> str:
@@ -77,10 +36,13 @@ def lit(v: Any) -> str:
     return repr(v)
 
 
-def size(t: Any) -> Any:
-    """A per-dim tuple as one int when all dims agree, as people write `kernel_size=3`."""
-    t = tuple(t)
-    return t[0] if len(set(t)) == 1 else t
+def funcs(call: Call) -> set[str]:
+    """Every function or class a call (and the calls in its arguments) names."""
+    out = {call.func}
+    for a in call.args:
+        if isinstance(a.value, Call):
+            out |= funcs(a.value)
+    return out
 
 
 def render(call: Call, params: dict[int, str], indent: int = 0, lead: int = 0) -> str:

@@ -69,9 +69,32 @@ def load_module(code: str, name: str) -> types.ModuleType:
 
 
 def verify(a: Analysis, framework: str = "torch") -> Report:
+    """Build the exported model in `framework`, run one sample of zeros and compare every layer.
+
+    Raises SpecError (at the spec's `input`) before building anything if the float32 weights and
+    activations would take more than limits.MAX_VERIFY_BYTES."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"unknown framework {framework!r}; choose from {', '.join(FRAMEWORKS)}")
+    check_size(a)
     return _torch(a) if framework == "torch" else _keras(a)
+
+
+def check_size(a: Analysis) -> None:
+    """Refuse a model whose weights and activations (float32, batch 1) exceed MAX_VERIFY_BYTES."""
+    from ..limits import MAX_VERIFY_BYTES
+    from ..memory import memory
+
+    m = memory(a)
+    need = m["forward_bytes"]
+    if need > MAX_VERIFY_BYTES:
+        from ..errors import Diagnostic, SpecError
+
+        gb = lambda n: f"{n / 1e9:.1f} GB"  # noqa: E731
+        raise SpecError(Diagnostic(
+            "error", f"verify would allocate about {gb(need)} (weights {gb(m['param_bytes'])} + activations "
+            f"{gb(need - m['param_bytes'])}, float32, batch 1), more than the {gb(MAX_VERIFY_BYTES)} it allows; "
+            "verify a smaller input size (e.g. with --set) — cnncalc's own numbers need no framework",
+            a.network.input_loc, "too-large"))
 
 
 def _import(framework: str) -> Any:

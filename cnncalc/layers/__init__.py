@@ -1,46 +1,60 @@
-"""The layer registry: one small class per layer type, looked up by name or alias."""
+"""The layer registry: every layer type declared in this package, looked up by name or alias.
+
+Each module of the package that declares layer types lists them in `LAYERS`; adding a type is
+adding such a module (docs/adding-a-layer.md). The support modules below declare none.
+"""
 
 from __future__ import annotations
 
-from .base import REQUIRED, RF, LayerType, Out, Param, Tensor
+import importlib
+import pkgutil
 
-__all__ = ["REGISTRY", "ALIASES", "lookup", "LayerType", "Out", "Param", "Tensor", "RF", "REQUIRED", "all_types"]
+from .base import Layer, ReceptiveStep, Result, Tensor
+from .params import REQUIRED, Param
 
-REGISTRY: dict[str, type[LayerType]] = {}
-ALIASES: dict[str, str] = {}
+__all__ = ["lookup", "all_types", "aliases", "Layer", "Param", "Result", "Tensor", "ReceptiveStep", "REQUIRED"]
 
-
-def _load() -> None:
-    from . import conv, core, merge, pool
-
-    for module in (conv, pool, core, merge):
-        for cls in module.LAYERS:
-            REGISTRY[cls.name] = cls
-            for alias in cls.aliases:
-                ALIASES[alias] = cls.name
+_SUPPORT = frozenset(("base", "count", "geometry", "mapping", "params", "tensor"))
+_TYPES: dict[str, type[Layer]] = {}
+_ALIASES: dict[str, str] = {}
 
 
 def _norm(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
-_FOUND: dict[str, type[LayerType] | None] = {}  # a spec's spelling → its type, looked up once
+def _load() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name in _SUPPORT:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for cls in module.LAYERS:
+            if cls.name in _TYPES or cls.name in _ALIASES:
+                raise RuntimeError(f"layer type {cls.name!r} of {info.name} is declared twice")
+            _TYPES[cls.name] = cls
+            for alias in cls.aliases:
+                key = _norm(alias)
+                if key != cls.name and _ALIASES.setdefault(key, cls.name) != cls.name:
+                    raise RuntimeError(f"alias {alias!r} names both {_ALIASES[key]} and {cls.name}")
 
 
-def lookup(name: str) -> type[LayerType] | None:
-    found = _FOUND.get(name, REQUIRED)
-    if found is not REQUIRED:
-        return found  # type: ignore[return-value]
-    if not REGISTRY:
+def all_types() -> dict[str, type[Layer]]:
+    """Every layer type by canonical name, in a stable order (by module, then declaration)."""
+    if not _TYPES:
+        _load()
+    return dict(_TYPES)
+
+
+def aliases() -> dict[str, str]:
+    """Every alias (normalised) and the canonical type name it stands for."""
+    if not _TYPES:
+        _load()
+    return dict(_ALIASES)
+
+
+def lookup(name: str) -> type[Layer] | None:
+    """The layer type a spec's `type:` names (any case; `-` for `_`), or None."""
+    if not _TYPES:
         _load()
     key = _norm(name)
-    found = REGISTRY.get(ALIASES.get(key, key))
-    if len(_FOUND) < 10_000:
-        _FOUND[name] = found
-    return found
-
-
-def all_types() -> dict[str, type[LayerType]]:
-    if not REGISTRY:
-        _load()
-    return dict(REGISTRY)
+    return _TYPES.get(_ALIASES.get(key, key))

@@ -1,192 +1,222 @@
-"""Convolutions: conv2d, conv1d, depthwise, separable, transposed."""
+"""Convolutions: conv1d, conv2d, and the depthwise and separable 2-D convolutions.
+
+Output size per spatial dim from geometry.windows; params = C_out · (K·C_in/groups + 1);
+MACs = (output positions · C_out) · (K · C_in/groups), the bias adds not counted as MACs.
+"""
 
 from __future__ import annotations
 
-import math
+from typing import Any, ClassVar
 
-from ..errors import LayerError
-from .base import RF, LayerType, Out, Param, Tensor, fmt, need_spatial
-from .geometry import DIM_NAMES, grid, windows
+from ..errors import LayerError, Unsupported
+from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
+from .count import ZERO, count, plus, times, volume
+from .geometry import windows
+from .mapping import Arg, Call, Site, pos, sequence, size, symmetric, torch_pad
+from .params import Param
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
-_COMMON = {
+KERNEL = {
     "kernel": Param("size", aliases=("kernel_size",), doc="window size"),
     "stride": Param("size", 1, aliases=("strides",), doc="step between windows"),
     "padding": Param("padding", 0, doc="int, pair, sides, 'same' or 'valid'"),
     "dilation": Param("size", 1, aliases=("dilation_rate",), doc="spacing between kernel taps"),
 }
-_FILTERS = {"filters": Param("count", aliases=("out_channels",), doc="number of filters (output channels)")}
-_GROUPS = {"groups": Param("count", 1, doc="grouped convolution: channels are split into this many groups")}
-_BIAS = {"bias": Param("bias", True, aliases=("use_bias",), doc="true, false or per_position")}
+FILTERS = {"filters": Param("count", aliases=("out_channels",), doc="number of filters (output channels)")}
+GROUPS = {"groups": Param("count", 1, doc="grouped convolution: channels are split into this many groups")}
+BIAS = {"bias": Param("bias", True, aliases=("use_bias",), doc="true, false or per_position")}
+
+PER_POSITION_TORCH = '''class PerPositionBias(nn.Module):
+    """A learned bias for every output position and channel (AlphaGo's last layer)."""
+
+    def __init__(self, *shape: int):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(*shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.bias
+'''
+PER_POSITION_KERAS = '''class PerPositionBias(keras.layers.Layer):
+    """A learned bias for every output position and channel (AlphaGo's last layer)."""
+
+    def build(self, input_shape):
+        self.bias = self.add_weight(shape=tuple(input_shape[1:]), initializer="zeros", name="bias")
+
+    def call(self, x):
+        return x + self.bias
+'''
 
 
-def _kdesc(kernel: tuple[int, ...]) -> str:
-    return "·".join(map(str, kernel))
-
-
-_ONES = {1: (1,), 2: (1, 1)}
-
-
-def _conv(cls: type[LayerType], p: dict[str, Any], x: Tensor, explain: bool = False) -> Out:
-    nd = cls.ndim
-    sizes = x.spatial
-    if len(sizes) != nd:
-        need_spatial(x, nd, cls.name)  # raises, worded
-    c_in, c_out, groups = x.c, p["filters"], p["groups"]
-    if c_in % groups or c_out % groups:
-        what, c = ("input channels", c_in) if c_in % groups else ("filters", c_out)
+def convolve(name: str, nd: int, values: dict[str, Any], x: Tensor, filters: int, groups: int, bias: Any) -> Result:
+    """The shape and counts of a (grouped) convolution of `x` with `filters` filters."""
+    sizes = need_spatial(x, nd, name)
+    c_in = x.c
+    if c_in % groups or filters % groups:
+        what, c = ("input channels", c_in) if c_in % groups else ("filters", filters)
         raise LayerError(f"groups {groups} must divide the {what} ({c})", "invalid-value", key="groups")
-    kernel, stride, dilation = p["kernel"], p["stride"], p["dilation"]
-    if explain:
-        dims, warnings = windows(sizes, kernel, stride, dilation, p["padding"])
-        spatial, begins = tuple([d.out for d in dims]), tuple([d.pad_begin for d in dims])
+    kernel, stride, dilation = values["kernel"], values["stride"], values["dilation"]
+    dims, warnings = windows(sizes, kernel, stride, dilation, values["padding"])
+    spatial = tuple(d.out for d in dims)
+    per_filter = volume(*kernel, c_in // groups)
+    outputs = volume(*spatial, filters)
+    if bias == "per_position":
+        params = plus(times(filters, per_filter), volume(filters, *spatial, label="per-position biases"))
+    elif bias:
+        params = times(filters, plus(per_filter, 1))
     else:
-        spatial, begins, warnings = grid(sizes, kernel, stride, dilation, p["padding"])
-    k = math.prod(kernel)
-    per_group = c_in // groups
-    weights = c_out * per_group * k
-    bias = p["bias"]
-    positions = math.prod(spatial)
-    biases = c_out * positions if bias == "per_position" else c_out if bias else 0
-    macs = positions * c_out * per_group * k
-    lines = []
-    if explain:
-        lines = [line for d in dims for line in d.explain]
-        per_filter = f"{_kdesc(kernel)}·{per_group}"
-        if bias == "per_position":
-            lines.append(f"params = {c_out} · {per_filter} + {fmt(biases)} per-position biases = "
-                         f"{fmt(weights + biases)}")
-        elif biases:
-            lines.append(f"params = {c_out} · ({per_filter} + 1) = {fmt(weights + biases)}")
-        else:
-            lines.append(f"params = {c_out} · {per_filter} = {fmt(weights)} (no bias)")
-        lines.append(f"MACs = {'·'.join(map(str, (*spatial, c_out)))} · {per_filter} = {fmt(macs)}")
-    k_eff = kernel if dilation == _ONES[nd] else tuple([dl * (kk - 1) + 1 for dl, kk in zip(dilation, kernel,
-                                                                                                strict=True)])
-    return Out(Tensor(c_out, spatial), weights + biases, 0, {"mac": macs, "bias": positions * c_out if biases else 0},
-               warnings, lines, RF(k_eff, stride, begins))
+        params = times(filters, per_filter)
+    return Result(Tensor(filters, spatial), params,
+                  ops={"mac": times(outputs, per_filter), "bias": outputs if bias else ZERO},
+                  windows=dims, warnings=warnings,
+                  rf=ReceptiveStep(tuple(d.k_eff for d in dims), stride, tuple(d.pad_begin for d in dims)))
 
 
-class Conv2d(LayerType):
+def _torch_conv(site: Site, c_out: int, groups: int) -> Call:
+    values, x = site.values, site.x
+    nd = len(x.spatial)
+    pads = site.padding()
+    pre = None
+    if not symmetric(pads):  # PyTorch pads symmetrically: SAME's extra pixel becomes an explicit pad
+        pre, pads = torch_pad(pads), [(0, 0)] * nd
+    conv = Call(f"nn.Conv{nd}d", [pos("in_channels", x.c), pos("out_channels", c_out), *_torch_window(values, pads),
+                                  Arg("groups", groups, 1), Arg("bias", values["bias"] is True, True)])
+    return sequence(pre, conv, _position_bias(site))
+
+
+def _torch_window(values: dict[str, Any], pads: list[tuple[int, int]]) -> list[Arg]:
+    return [Arg("kernel_size", size(values["kernel"])), Arg("stride", size(values["stride"]), 1),
+            Arg("padding", size(b for b, _ in pads), 0), Arg("dilation", size(values["dilation"]), 1)]
+
+
+def _position_bias(site: Site) -> Call | None:
+    if site.values["bias"] != "per_position":
+        return None
+    o = site.output
+    return Call("PerPositionBias", [pos(f"d{i}", d) for i, d in enumerate((o.c, *o.spatial))])
+
+
+def _keras_conv(site: Site, conv: str, first: list[Arg], extra: list[Arg]) -> list[tuple[str, Call]]:
+    """Keras convolution pieces: an explicit ZeroPadding first unless SAME or none, a PerPositionBias
+    after when asked for."""
+    values = site.values
+    if max(values["stride"]) > 1 and max(values["dilation"]) > 1:
+        raise Unsupported("stride > 1 together with dilation > 1 (Keras convolutions refuse it)")
+    out: list[tuple[str, Call]] = []
+    pads = site.padding()
+    padding = "same" if values["padding"] == "same" else "valid"
+    if padding == "valid" and any(b or e for b, e in pads):
+        out.append(keras_pad(site, pads))
+    per_position = values["bias"] == "per_position"
+    args = [*first, pos("kernel_size", size(values["kernel"])), Arg("strides", size(values["stride"]), 1),
+            Arg("padding", padding, "valid"), *site.data_format(), Arg("dilation_rate", size(values["dilation"]), 1),
+            *extra, Arg("use_bias", values["bias"] is True, True)]
+    out.append(("conv" if per_position else "", Call(conv, args)))
+    if per_position:
+        out.append(("", Call("PerPositionBias")))
+    return out
+
+
+def keras_pad(site: Site, pads: list[tuple[int, int]]) -> tuple[str, Call]:
+    """An explicit zero padding before a Keras layer, as the piece with role `pad`."""
+    if len(pads) == 1:
+        return "pad", Call("layers.ZeroPadding1D", [pos("padding", pads[0]), *site.data_format()])
+    return "pad", Call(f"layers.ZeroPadding{len(pads)}D", [pos("padding", tuple(pads)), *site.data_format()])
+
+
+class Conv2d(Layer):
+    group = "convolution"
     name = "conv2d"
-    aliases = ("conv",)
+    aliases: ClassVar[tuple[str, ...]] = ("conv",)
     prefix = "conv"
+    family = "conv"
     doc = "2-D convolution (Keras Conv2D, torch.nn.Conv2d)"
-    params = {**_FILTERS, **_COMMON, **_GROUPS, **_BIAS}
+    params = {**FILTERS, **KERNEL, **GROUPS, **BIAS}
+    torch_helpers = {"PerPositionBias": PER_POSITION_TORCH}
+    keras_helpers = {"PerPositionBias": PER_POSITION_KERAS}
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
-        return _conv(cls, p, inputs[0], explain)
+    def rule(cls, values, inputs, layout):
+        return convolve(cls.name, cls.ndim, values, inputs[0], values["filters"], values["groups"], values["bias"])
+
+    @classmethod
+    def torch(cls, site):
+        return _torch_conv(site, site.values["filters"], site.values["groups"])
+
+    @classmethod
+    def keras(cls, site):
+        return _keras_conv(site, f"layers.Conv{cls.ndim}D", [pos("filters", site.values["filters"])],
+                           [Arg("groups", site.values["groups"], 1)])
 
 
-class Conv1d(LayerType):
+class Conv1d(Conv2d):
     name = "conv1d"
-    prefix = "conv"
+    aliases = ()
     doc = "1-D convolution over a sequence (Keras Conv1D, torch.nn.Conv1d)"
-    params = {**_FILTERS, **_COMMON, **_GROUPS, **_BIAS}
     ndim = 1
 
-    @classmethod
-    def infer(cls, p, inputs, explain=False):
-        return _conv(cls, p, inputs[0], explain)
 
-
-class DepthwiseConv2d(LayerType):
+class DepthwiseConv2d(Layer):
+    group = "convolution"
     name = "depthwise_conv2d"
     aliases = ("depthwise",)
     prefix = "dwconv"
+    family = "conv"
     doc = "depthwise convolution: one filter per input channel (Keras DepthwiseConv2D)"
-    params = {**_COMMON, "depth_multiplier": Param("count", 1, doc="filters per input channel"), **_BIAS}
+    params = {**KERNEL, "depth_multiplier": Param("count", 1, doc="filters per input channel"), **BIAS}
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
-        q = dict(p, filters=x.c * p["depth_multiplier"], groups=x.c)
-        return _conv(cls, q, x, explain)
+        return convolve(cls.name, 2, values, x, x.c * values["depth_multiplier"], x.c, values["bias"])
+
+    @classmethod
+    def torch(cls, site):
+        return _torch_conv(site, site.x.c * site.values["depth_multiplier"], site.x.c)
+
+    @classmethod
+    def keras(cls, site):
+        return _keras_conv(site, "layers.DepthwiseConv2D", [],
+                           [Arg("depth_multiplier", site.values["depth_multiplier"], 1)])
 
 
-class SeparableConv2d(LayerType):
+class SeparableConv2d(Layer):
+    group = "convolution"
     name = "separable_conv2d"
     aliases = ("separable",)
     prefix = "sepconv"
+    family = "conv"
     doc = "depthwise then pointwise 1x1 convolution with one bias (Keras SeparableConv2D)"
-    params = {**_FILTERS, **_COMMON, "depth_multiplier": Param("count", 1), **_BIAS}
+    params = {**FILTERS, **KERNEL, "depth_multiplier": Param("count", 1), **BIAS}
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
+    def rule(cls, values, inputs, layout):
         x = inputs[0]
-        mid = x.c * p["depth_multiplier"]
-        dw = _conv(cls, dict(p, filters=mid, groups=x.c, bias=False), x, explain)
-        pw = _conv(cls, dict(p, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), padding=((0, 0), (0, 0)),
-                             groups=1), Tensor(mid, dw.shape.spatial), explain)
-        out = Out(pw.shape, dw.trainable + pw.trainable,
-                  ops={"mac": dw.ops["mac"] + pw.ops["mac"], "bias": pw.ops["bias"]},
-                  warnings=dw.warnings, rf=dw.rf)
-        out.explain = ["depthwise: " + e for e in dw.explain] + ["pointwise: " + e for e in pw.explain[-2:]]
-        return out
-
-
-class ConvTranspose2d(LayerType):
-    name = "conv_transpose2d"
-    aliases = ("deconv2d", "conv2d_transpose")
-    prefix = "deconv"
-    doc = "transposed convolution (torch.nn.ConvTranspose2d, Keras Conv2DTranspose)"
-    params = {**_FILTERS, **_COMMON, "padding": Param("tpadding", 0, doc="int, pair, sides, 'same' or 'valid' (Keras)"),
-              "output_padding": Param("size0", 0), **_GROUPS, **_BIAS}
+        mid = x.c * values["depth_multiplier"]
+        dw = convolve(cls.name, 2, values, x, mid, x.c, False)
+        pointwise = dict(values, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), padding=((0, 0), (0, 0)))
+        pw = convolve(cls.name, 2, pointwise, Tensor(mid, dw.shape.spatial), values["filters"], 1, values["bias"])
+        return Result(pw.shape, plus(count(dw.params, "depthwise"), count(pw.params, "pointwise")),
+                      ops={"mac": plus(count(dw.ops["mac"], "depthwise"), count(pw.ops["mac"], "pointwise")),
+                           "bias": pw.ops["bias"]},
+                      windows=dw.windows, warnings=dw.warnings, rf=dw.rf)
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
-        x = inputs[0]
-        sizes = need_spatial(x, 2, cls.name)
-        c_in, c_out, g = x.c, p["filters"], p["groups"]
-        for what, c in (("input channels", c_in), ("filters", c_out)):
-            if c % g:
-                raise LayerError(f"groups {g} must divide the {what} ({c})", "invalid-value", key="groups")
-        if p["bias"] == "per_position":
-            raise LayerError("per_position bias is not supported on conv_transpose2d", "invalid-value", key="bias")
-        spatial = []
-        lines: list[str] = []
-        for i, dim in enumerate(DIM_NAMES[2]):
-            size, k, s, d, op = sizes[i], p["kernel"][i], p["stride"][i], p["dilation"][i], p["output_padding"][i]
-            k_eff = d * (k - 1) + 1
-            if op >= max(s, d):
-                raise LayerError(f"output_padding {op} must be smaller than stride or dilation", "invalid-value",
-                                 key="output_padding")
-            if op and isinstance(p["padding"], str):
-                raise LayerError(f"output_padding does not combine with padding '{p['padding']}' (Keras fixes the "
-                                 "output size for it); use integer padding", "invalid-value", key="output_padding")
-            if p["padding"] == "same":
-                o = size * s  # Keras: the forward SAME conv of the output gives the input back
-                if explain:
-                    lines.append(f"{dim}_out = {size}·{s} = {o} (SAME)")
-            elif p["padding"] == "valid":
-                o = size * s + max(k_eff - s, 0)  # Keras deconv_output_length; torch's padding 0 differs if K < S
-                if explain:
-                    lines.append(f"{dim}_out = {size}·{s} + max({k_eff} − {s}, 0) = {o} (VALID)")
-            else:
-                pb, pe = p["padding"][i]
-                o = (size - 1) * s - pb - pe + k_eff + op
-                if explain:
-                    lines.append(f"{dim}_out = ({size} − 1)·{s} − {pb + pe} + {k_eff} + {op} = {o}")
-            if o < 1:
-                raise LayerError(f"output size along {dim} would be {o}; reduce padding", "nonpositive-size",
-                                 key="padding")
-            spatial.append(o)
-        k = math.prod(p["kernel"])
-        weights = c_in * (c_out // g) * k
-        biases = c_out if p["bias"] else 0
-        out = Tensor(c_out, tuple(spatial))
-        macs = x.numel * (c_out // g) * k  # every input value meets every tap it scatters to
-        if explain:
-            lines.append(f"params = {c_in} · {c_out // g} · {_kdesc(p['kernel'])}"
-                         f"{' + ' + str(c_out) if biases else ''} = {fmt(weights + biases)}")
-            lines.append(f"MACs = {fmt(x.numel)} inputs · {c_out // g}·{_kdesc(p['kernel'])} = {fmt(macs)}")
-        # a fractional stride does not fit the (kernel, stride, pad) recurrence
-        return Out(out, weights + biases, ops={"mac": macs, "bias": out.numel if biases else 0}, explain=lines,
-                   rf=RF.unknown())
+    def torch(cls, site):
+        values, x = site.values, site.x
+        pads = site.padding()
+        pre = None
+        if not symmetric(pads):
+            pre, pads = torch_pad(pads), [(0, 0)] * 2
+        mid = x.c * values["depth_multiplier"]
+        dw = Call("nn.Conv2d", [pos("in_channels", x.c), pos("out_channels", mid), *_torch_window(values, pads),
+                                Arg("groups", x.c), Arg("bias", False)])
+        pw = Call("nn.Conv2d", [pos("in_channels", mid), pos("out_channels", values["filters"]), Arg("kernel_size", 1),
+                                Arg("bias", values["bias"] is True, True)])
+        return sequence(pre, dw, pw, _position_bias(site))
+
+    @classmethod
+    def keras(cls, site):
+        return _keras_conv(site, "layers.SeparableConv2D", [pos("filters", site.values["filters"])],
+                           [Arg("depth_multiplier", site.values["depth_multiplier"], 1)])
 
 
-LAYERS = [Conv2d, Conv1d, DepthwiseConv2d, SeparableConv2d, ConvTranspose2d]
+LAYERS = [Conv2d, Conv1d, DepthwiseConv2d, SeparableConv2d]

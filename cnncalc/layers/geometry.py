@@ -1,31 +1,87 @@
-"""Output-size rules of sliding windows, per spatial dimension, with their derivations."""
+"""Output-size rules of sliding windows (convolution and pooling), one spatial dimension at a time.
+
+The slides' (N − F + 2P)/S + 1, in the frameworks' exact forms:
+- explicit padding (PyTorch, Keras VALID): floor((I + Pb + Pe − D·(F − 1) − 1)/S) + 1;
+- PyTorch pooling with ceil_mode: the same rounded up, minus one if the last window would start
+  beyond the input plus the begin padding;
+- TensorFlow/Keras SAME: ⌈I/S⌉, the total padding split with the extra pixel at the end.
+
+A `Dim` holds the numbers; its `formula` and `explain` text are written from them on demand, for
+--explain and for the warning when a stride does not fit.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import LayerError
 
-DIM_NAMES = {1: ("L",), 2: ("H", "W")}
-ROWS = {"H": "row", "W": "column", "L": "position"}
+DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+ROWS = {"H": "row", "W": "column", "L": "position", "D": "slice"}
+_BEGIN_END = {"H": ("top", "bottom"), "W": ("left", "right")}
 
 
+@dataclass(frozen=True, slots=True)
 class Dim:
-    """One spatial dimension of a sliding window's output."""
+    """One spatial dimension of a sliding window's output, and the numbers it came from."""
 
-    __slots__ = ("out", "pad_begin", "pad_end", "unread", "explain", "ratio", "formula")
+    name: str  # H, W, L, D, or N for the bare calculator
+    size: int  # input size
+    kernel: int
+    stride: int
+    dilation: int
+    out: int
+    pad_begin: int
+    pad_end: int
+    mode: str  # "floor", "ceil" (PyTorch ceil_mode) or "same" (TensorFlow)
+    unread: int  # real input rows no window reads (at the end)
 
-    def __init__(self, out: int, pad_begin: int, pad_end: int, unread: int, explain: list[str], ratio: float,
-                 formula: str):
-        self.out = out
-        self.pad_begin = pad_begin
-        self.pad_end = pad_end
-        self.unread = unread  # real input rows never read by any window (trailing)
-        self.explain = explain
-        self.ratio = ratio  # (I + P - F)/S + 1 before rounding
-        self.formula = formula  # the output-size derivation, e.g. "(7 − 3)/3 + 1 = 2.33 → ⌊⌋ floor = 2"
+    @property
+    def k_eff(self) -> int:
+        """The kernel's extent with dilation: D·(F − 1) + 1."""
+        return self.dilation * (self.kernel - 1) + 1
+
+    @property
+    def ratio(self) -> float:
+        """(I + P − F)/S + 1 before rounding (2.33 for the slides' 7-3-3)."""
+        return (self.size + self.pad_begin + self.pad_end - self.k_eff) / self.stride + 1
+
+    @property
+    def exact(self) -> bool:
+        """The windows tile the padded input exactly (no rounding)."""
+        return (self.size + self.pad_begin + self.pad_end - self.k_eff) % self.stride == 0
+
+    @property
+    def formula(self) -> str:
+        """The output-size derivation: `(7 − 3)/3 + 1 = 2.33 → ⌊⌋ floor = 2`, `⌈7/2⌉ = 4`."""
+        if self.mode == "same":
+            return f"⌈{self.size}/{self.stride}⌉ = {self.out}"
+        kt = str(self.kernel) if self.dilation == 1 else f"{self.dilation}·({self.kernel}−1)+1"
+        pb, pe = self.pad_begin, self.pad_end
+        pads = f"2·{pb}" if pb == pe else f"{pb} + {pe}"
+        expr = f"({self.size} − {kt} + {pads})/{self.stride} + 1" if pb or pe else \
+            f"({self.size} − {kt})/{self.stride} + 1"
+        if self.exact:
+            return f"{expr} = {self.out}"
+        rounding = "⌈⌉ ceil_mode" if self.mode == "ceil" else "⌊⌋ floor"
+        return f"{expr} = {ratio_text(self.ratio)} → {rounding} = {self.out}"
+
+    @property
+    def explain(self) -> list[str]:
+        """The derivation lines of this dimension (SAME adds how its padding is split)."""
+        lines = []
+        if self.mode == "same":
+            kt = str(self.kernel) if self.dilation == 1 else f"{self.dilation}·({self.kernel}−1)+1"
+            begin, end = _BEGIN_END.get(self.name, ("begin", "end"))
+            lines.append(f"SAME ({self.name}): total pad = max((⌈{self.size}/{self.stride}⌉ − 1)·{self.stride} + {kt}"
+                         f" − {self.size}, 0) = {self.pad_begin + self.pad_end} → {begin} {self.pad_begin}, "
+                         f"{end} {self.pad_end}")
+        lines.append(f"{self.name}_out = {self.formula}")
+        return lines
 
 
 def same_padding(size: int, k_eff: int, stride: int) -> tuple[int, int, int]:
-    """TensorFlow SAME: output ceil(I/S); total pad split with the extra on the bottom/right."""
+    """TensorFlow SAME: output ⌈I/S⌉; total pad split with the extra on the bottom/right."""
     out = -(-size // stride)
     total = max((out - 1) * stride + k_eff - size, 0)
     return out, total // 2, total - total // 2
@@ -40,31 +96,16 @@ def ratio_text(ratio: float) -> str:
     return f"{ratio:.10f}"
 
 
-def _sides(pb: int, pe: int) -> str:
-    return f"2·{pb}" if pb == pe else f"{pb} + {pe}"
-
-
 def window_dim(
-    dim: str, size: int, kernel: int, stride: int, dilation: int, padding: tuple[int, int] | str,
-    ceil_mode: bool = False, pooling: bool = False, explain: bool = True,
+    name: str, size: int, kernel: int, stride: int, dilation: int, padding: tuple[int, int] | str,
+    ceil_mode: bool = False, pooling: bool = False,
 ) -> Dim:
-    """Sliding-window output size along one dim (conv and pooling).
-
-    Conv and floor-mode pooling: floor((I + Pb + Pe − D·(F−1) − 1)/S) + 1.
-    ceil_mode (PyTorch pooling): ceil(...) + 1, minus one if the last window would start
-    beyond the input plus the begin padding.
-
-    `explain=False` leaves `explain` empty and `formula` blank (the layers' fast path: the text
-    costs more than the arithmetic); they are filled anyway when rows go unread, for the warning.
-    """
+    """Sliding-window output size along one dim; raises LayerError when no window fits."""
     k_eff = dilation * (kernel - 1) + 1
     if padding == "same":
         out, pb, pe = same_padding(size, k_eff, stride)
-        unread = max(0, size + pb - (out - 1) * stride - k_eff)
-        d = Dim(out, pb, pe, unread, [], (size + pb + pe - k_eff) / stride + 1, "")
-        if explain or unread:
-            _describe_same(d, dim, size, kernel, stride, dilation)
-        return d
+        return Dim(name, size, kernel, stride, dilation, out, pb, pe, "same",
+                   max(0, size + pb - (out - 1) * stride - k_eff))
     assert not isinstance(padding, str)
     pb, pe = padding
     padded = size + pb + pe
@@ -82,102 +123,51 @@ def window_dim(
     else:
         out = num // stride + 1
     if out < 1 or (k_eff > padded and not ceil_mode):
-        raise LayerError(f"kernel {k_eff} is larger than the padded input {padded} along {dim} "
+        raise LayerError(f"kernel {k_eff} is larger than the padded input {padded} along {name} "
                          f"({size} + padding {pb + pe}); use a smaller kernel or more padding",
                          "kernel-too-large", key="kernel")
     unread = max(0, padded - (out - 1) * stride - k_eff - pe)
-    d = Dim(out, pb, pe, unread, [], num / stride + 1, "")
-    if explain or unread:
-        _describe_window(d, dim, size, kernel, stride, dilation, ceil_mode)
-    return d
-
-
-def _kernel_text(kernel: int, dilation: int) -> str:
-    return f"{kernel}" if dilation == 1 else f"{dilation}·({kernel}−1)+1"
-
-
-def _describe_same(d: Dim, dim: str, size: int, kernel: int, stride: int, dilation: int) -> None:
-    kt = _kernel_text(kernel, dilation)
-    total = d.pad_begin + d.pad_end
-    d.explain.append(
-        f"SAME ({dim}): total pad = max((⌈{size}/{stride}⌉ − 1)·{stride} + {kt} − {size}, 0) = {total}"
-        f" → {'top' if dim == 'H' else 'begin' if dim == 'L' else 'left'} {d.pad_begin}, "
-        f"{'bottom' if dim == 'H' else 'end' if dim == 'L' else 'right'} {d.pad_end}")
-    d.formula = f"⌈{size}/{stride}⌉ = {d.out}"
-    d.explain.append(f"{dim}_out = {d.formula}")
-
-
-def _describe_window(d: Dim, dim: str, size: int, kernel: int, stride: int, dilation: int, ceil_mode: bool) -> None:
-    kt = _kernel_text(kernel, dilation)
-    pb, pe = d.pad_begin, d.pad_end
-    expr = f"({size} − {kt} + {_sides(pb, pe)})/{stride} + 1" if pb or pe else f"({size} − {kt})/{stride} + 1"
-    if d.ratio == d.out:
-        d.formula = f"{expr} = {d.out}"
-    else:
-        rounding = "⌈⌉ ceil_mode" if ceil_mode else "⌊⌋ floor"
-        d.formula = f"{expr} = {ratio_text(d.ratio)} → {rounding} = {d.out}"
-    d.explain.append(f"{dim}_out = {d.formula}")
+    return Dim(name, size, kernel, stride, dilation, out, pb, pe, "ceil" if ceil_mode else "floor", unread)
 
 
 def windows(
     sizes: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
     padding: tuple[tuple[int, int], ...] | str, ceil_mode: bool = False, pooling: bool = False,
-    explain: bool = True,
-) -> tuple[list[Dim], list[str]]:
-    """All spatial dims at once; returns the dims and 'does not fit' warnings."""
+) -> tuple[tuple[Dim, ...], tuple[str, ...]]:
+    """Every spatial dim at once, and the warnings for dims whose windows stop short of the input."""
     names = DIM_NAMES[len(sizes)]
-    dims = []
-    warnings = []
     same = padding == "same"
-    for i, name in enumerate(names):
-        pad: tuple[int, int] | str = "same" if same else padding[i]  # type: ignore[assignment]
-        d = window_dim(name, sizes[i], kernel[i], stride[i], dilation[i], pad, ceil_mode, pooling, explain)
-        # Stride > kernel skips rows between windows by design; only a window grid that stops short is news.
-        if d.unread and stride[i] <= dilation[i] * (kernel[i] - 1) + 1:
-            noun = ROWS[name] + ("s" if d.unread > 1 else "")
-            warnings.append(
-                f"stride {stride[i]} does not fit along {name}: {d.formula}; "
-                f"the last {d.unread} input {noun} {'are' if d.unread > 1 else 'is'} never read")
-        dims.append(d)
-    return dims, warnings
+    dims = tuple(window_dim(name, sizes[i], kernel[i], stride[i], dilation[i],
+                            "same" if same else padding[i], ceil_mode, pooling)  # type: ignore[arg-type]
+                 for i, name in enumerate(names))
+    return dims, unread_warnings(dims)
 
 
-def grid(
-    sizes: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
-    padding: tuple[tuple[int, int], ...] | str, ceil_mode: bool = False, pooling: bool = False,
-) -> tuple[tuple[int, ...], tuple[int, ...], list[str]]:
-    """(output sizes, begin paddings, warnings) of `windows(...)` without its Dim objects and text:
-    the layers' path when nothing is explained. Whenever a dim is unusual (an error to word, rows
-    left unread to warn about), the whole answer comes from `windows` itself."""
-    outs = []
-    begins = []
-    same = padding == "same"
-    explicit: tuple[tuple[int, int], ...] = () if same else padding  # type: ignore[assignment]
-    for i in range(len(sizes)):
-        size, k, s = sizes[i], kernel[i], stride[i]
-        k_eff = dilation[i] * (k - 1) + 1
-        if same:
-            out = -(-size // s)
-            total = (out - 1) * s + k_eff - size
-            pb = total // 2 if total > 0 else 0
-            unread = size + pb - (out - 1) * s - k_eff
-        else:
-            pb, pe = explicit[i]
-            padded = size + pb + pe
-            num = padded - k_eff
-            if ceil_mode:
-                out = -(-num // s) + 1
-                if (out - 1) * s >= size + pb:
-                    out -= 1
-            else:
-                out = num // s + 1
-            if out < 1 or k_eff > padded or (pooling and (pb > k // 2 or pe > k // 2)):
-                unread = 1  # an error, or a ceil_mode window past the input: windows() decides
-            else:
-                unread = padded - (out - 1) * s - k_eff - pe
-        if unread > 0:
-            dims, warnings = windows(sizes, kernel, stride, dilation, padding, ceil_mode, pooling, explain=False)
-            return tuple([d.out for d in dims]), tuple([d.pad_begin for d in dims]), warnings
-        outs.append(out)
-        begins.append(pb)
-    return tuple(outs), tuple(begins), []
+def unread_warnings(dims: tuple[Dim, ...]) -> tuple[str, ...]:
+    """'stride does not fit' warnings: the last rows of the input are never read. A stride larger
+    than the kernel skips rows between windows by design; only a grid that stops short is news.
+    Identical dims (a square input and kernel) are reported once, naming both."""
+    short = [d for d in dims if d.unread and d.stride <= d.k_eff]
+    out = []
+    seen: dict[tuple[int, ...], list[str]] = {}
+    for d in short:
+        seen.setdefault((d.size, d.kernel, d.stride, d.dilation, d.pad_begin, d.pad_end), []).append(d.name)
+    for d in short:
+        names = seen[(d.size, d.kernel, d.stride, d.dilation, d.pad_begin, d.pad_end)]
+        if names[0] != d.name:
+            continue
+        nouns = " and ".join(ROWS.get(n, "row") + ("s" if d.unread > 1 else "") for n in names)
+        verb = "are" if d.unread > 1 or len(names) > 1 else "is"
+        out.append(f"stride {d.stride} does not fit along {' and '.join(names)}: {d.formula}; the last {d.unread} "
+                   f"input {nouns} {verb} never read ({fits(d)})")
+    return tuple(out)
+
+
+def fits(d: Dim) -> str:
+    """What would make the windows tile the input: the nearest input sizes, or the padding to add."""
+    span = d.size + d.pad_begin + d.pad_end - d.k_eff  # must be a multiple of the stride
+    smaller = d.size - span % d.stride
+    larger = smaller + d.stride
+    extra = d.stride - span % d.stride
+    sizes = f"input {smaller} or {larger}" if smaller > 0 else f"input {larger}"
+    return f"for an exact fit use {sizes}, or {extra} more padding"

@@ -1,82 +1,102 @@
-"""Merges of several branches: add (ResNet), concat (Inception), multiply (SENet)."""
+"""Elementwise merges of several branches: add (a ResNet shortcut) and multiply (an SENet channel
+scale). n inputs of E elements cost (n − 1)·E additions or multiplications."""
 
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import LayerType, Out, Param, Tensor
+from .base import Layer, Result, Tensor
+from .count import Count, count, minus, times
+from .mapping import Call, pos
+
+ADD_TORCH = '''class Add(nn.Module):
+    """Elementwise sum of the inputs (a residual connection)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+'''
+MULTIPLY_TORCH = '''class Multiply(nn.Module):
+    """Elementwise product; an (N, C) input scales an (N, C, H, W) one channel-wise (SENet)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            a, b = out, x
+            a = a.reshape(*a.shape, *[1] * (b.dim() - a.dim()))
+            b = b.reshape(*b.shape, *[1] * (a.dim() - b.dim()))
+            out = a * b
+        return out
+'''
 
 
-def _show(t: Tensor, layout: str) -> str:
-    return t.text(layout)
+def _pairwise(inputs: list[Tensor], out: Tensor) -> Count:
+    return times(minus(count(len(inputs), "inputs"), 1), count(out.numel, "elements"))
 
 
-class Add(LayerType):
+class Add(Layer):
+    group = "merge"
     name = "add"
     prefix = "add"
+    family = "merge"
     doc = "elementwise sum of inputs of identical shape (ResNet shortcut)"
     min_inputs, max_inputs = 2, None
+    torch_helpers = {"Add": ADD_TORCH}
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
+    def rule(cls, values, inputs, layout):
         first = inputs[0]
-        lay = p["__layout__"]
         for t in inputs[1:]:
             if t != first:
                 what = "channels" if t.spatial == first.spatial else "shapes"
-                raise LayerError(f"add needs inputs of one shape, got {_show(first, lay)} and {_show(t, lay)} "
+                raise LayerError(f"add needs inputs of one shape, got {first.text(layout)} and {t.text(layout)} "
                                  f"({what} differ); add a 1x1 conv (projection) on the shortcut",
                                  "shape-mismatch", key="inputs")
-        return Out(first, ops={"add": first.numel * (len(inputs) - 1)})
-
-
-class Concat(LayerType):
-    name = "concat"
-    aliases = ("concatenate",)
-    prefix = "concat"
-    doc = "concatenation along channels (Inception)"
-    min_inputs, max_inputs = 2, None
-    params = {"axis": Param("int", None, aliases=("dim",),
-                            doc="the channel axis (default): -1 for channels_last, 1 for channels_first")}
+        return Result(first, ops={"add": _pairwise(inputs, first)})
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
-        lay = p["__layout__"]
-        first = inputs[0]
-        n = len(first.spatial) + 1
-        # the channel axis, counted without or with the batch dimension
-        channel_axes = {-1, n - 1, n} if lay == "channels_last" or first.flat else {0, 1, -n}
-        if p["axis"] is not None and p["axis"] not in channel_axes:
-            raise LayerError(f"concat is supported along the channel axis only ({sorted(channel_axes)} here), "
-                             f"got axis {p['axis']}", "invalid-value", key="axis")
-        for t in inputs[1:]:
-            if t.spatial != first.spatial:
-                raise LayerError(f"concat needs the same spatial size on every input, got {_show(first, lay)} "
-                                 f"and {_show(t, lay)}; fix the strides or padding of one branch",
-                                 "shape-mismatch", key="inputs")
-        channels = sum(t.c for t in inputs)
-        return Out(Tensor(channels, first.spatial),
-                   explain=[f"channels = {' + '.join(str(t.c) for t in inputs)} = {channels}"] if explain else None)
+    def torch(cls, site):
+        return Call("Add")
+
+    @classmethod
+    def keras(cls, site):
+        return [("", Call("layers.Add"))]
 
 
-class Multiply(LayerType):
+class Multiply(Layer):
+    group = "merge"
     name = "multiply"
     aliases = ("mul",)
     prefix = "mul"
+    family = "merge"
     doc = "elementwise product; a [C] or 1x1xC input scales a HxWxC one channel-wise (SENet)"
     min_inputs, max_inputs = 2, None
+    torch_helpers = {"Multiply": MULTIPLY_TORCH}
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
-        lay = p["__layout__"]
+    def rule(cls, values, inputs, layout):
         big = max(inputs, key=lambda t: t.numel)
         for t in inputs:
-            if t == big:
-                continue
-            scale = t.c == big.c and all(s == 1 for s in t.spatial)
-            if not scale:
-                raise LayerError(f"multiply needs equal shapes or a per-channel scale, got {_show(big, lay)} and "
-                                 f"{_show(t, lay)}", "shape-mismatch", key="inputs")
-        return Out(big, ops={"mul": big.numel * (len(inputs) - 1)})
+            if t != big and not (t.c == big.c and all(s == 1 for s in t.spatial)):
+                raise LayerError(f"multiply needs equal shapes or a per-channel scale, got {big.text(layout)} and "
+                                 f"{t.text(layout)}", "shape-mismatch", key="inputs")
+        return Result(big, ops={"mul": _pairwise(inputs, big)})
+
+    @classmethod
+    def torch(cls, site):
+        return Call("Multiply")
+
+    @classmethod
+    def keras(cls, site):
+        """A [C] scale is reshaped to 1x1xC (Cx1x1) first, to broadcast."""
+        out: list[tuple[str, Call]] = []
+        for k, t in enumerate(site.inputs):
+            if t != site.output:
+                ones = (1,) * len(site.output.spatial)
+                target = (-1, *ones) if site.channels_first else (*ones, -1)
+                out.append((f"in{k}:reshape{k}", Call("layers.Reshape", [pos("target_shape", target)])))
+        return [*out, ("", Call("layers.Multiply"))]
 
 
-LAYERS = [Add, Concat, Multiply]
+LAYERS = [Add, Multiply]

@@ -1,165 +1,164 @@
-"""Pooling: windowed max/avg, global and adaptive pooling."""
+"""Windowed pooling: max_pool2d and avg_pool2d (PyTorch MaxPool2d/AvgPool2d, Keras MaxPooling2D/
+AveragePooling2D). Output size as a convolution's (geometry.windows) with PyTorch's ceil_mode and its
+padding limit (at most half the kernel); a max window costs K − 1 comparisons per output, an average
+window K − 1 additions and one division."""
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
-from ..errors import LayerError
-from .base import RF, LayerType, Out, Param, Tensor, fmt, need_spatial
-from .geometry import grid, windows
+from ..errors import LayerError, Unsupported
+from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
+from .conv import keras_pad
+from .count import minus, times, volume
+from .geometry import windows
+from .mapping import Arg, Call, Site, pos, sequence, size, symmetric, torch_pad
+from .params import Param
 
-_WINDOW = {
+WINDOW = {
     "kernel": Param("size", aliases=("kernel_size", "pool_size"), doc="window size"),
     "stride": Param("size", None, aliases=("strides",), doc="step; defaults to the kernel"),
     "padding": Param("padding", 0, doc="int, pair, sides, 'same' or 'valid'"),
     "ceil_mode": Param("bool", False, doc="PyTorch ceil_mode: round the output size up"),
 }
 
+CONSTANT_PADDING_KERAS = '''class ConstantPadding2D(keras.layers.Layer):
+    """Pads height and width with `value` (-inf: max pooling ignores the padding, as in PyTorch)."""
 
-def _window(cls: type[LayerType], p: dict, x: Tensor, op: str, explain: bool) -> Out:
-    sizes = need_spatial(x, 2, cls.name)
-    stride = p["stride"] or p["kernel"]
-    dilation = p.get("dilation", (1, 1))
-    if p["ceil_mode"] and p["padding"] == "same":
+    def __init__(self, padding, value=0.0, data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
+        self.padding, self.value, self.data_format = tuple(map(tuple, padding)), value, data_format
+
+    def _pads(self):
+        none = [(0, 0)]
+        return none * 2 + list(self.padding) if self.data_format == "channels_first" else (
+            none + list(self.padding) + none)
+
+    def call(self, x):
+        return ops.pad(x, self._pads(), constant_values=self.value)
+
+    def compute_output_shape(self, input_shape):
+        pads = self._pads()
+        return tuple(None if d is None else d + sum(pads[i]) for i, d in enumerate(input_shape))
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "value": self.value,
+                "data_format": self.data_format}
+'''
+
+
+def pool(name: str, values: dict[str, Any], x: Tensor, kind: str) -> Result:
+    sizes = need_spatial(x, 2, name)
+    stride = values["stride"] or values["kernel"]
+    dilation = values.get("dilation", (1, 1))
+    if values["ceil_mode"] and values["padding"] == "same":
         raise LayerError("ceil_mode does not combine with padding 'same'", "invalid-value", key="ceil_mode")
-    if explain:
-        dims, warnings = windows(sizes, p["kernel"], stride, dilation, p["padding"], p["ceil_mode"], pooling=True)
-        spatial, begins = tuple([d.out for d in dims]), tuple([d.pad_begin for d in dims])
+    dims, warnings = windows(sizes, values["kernel"], stride, dilation, values["padding"], values["ceil_mode"], pooling=True)
+    out = Tensor(x.c, tuple(d.out for d in dims))
+    outputs = volume(*out.spatial, out.c, label="outputs")
+    per_window = minus(volume(*values["kernel"]), 1)
+    if kind == "max":
+        ops = {"cmp": times(outputs, per_window)}
     else:
-        spatial, begins, warnings = grid(sizes, p["kernel"], stride, dilation, p["padding"], p["ceil_mode"], True)
-    out = Tensor(x.c, spatial)
-    window = math.prod(p["kernel"])
-    if op == "max":
-        ops = {"cmp": out.numel * (window - 1)}
+        ops = {"add": times(outputs, per_window), "div": outputs}
+    return Result(out, ops=ops, windows=dims, warnings=warnings,
+                  rf=ReceptiveStep(tuple(d.k_eff for d in dims), stride, tuple(d.pad_begin for d in dims)))
+
+
+def _torch(site: Site, is_max: bool) -> Call:
+    values = site.values
+    kernel, stride = values["kernel"], values["stride"] or values["kernel"]
+    pads = site.padding(stride)
+    pre = None
+    if is_max:
+        extra = [Arg("dilation", size(values["dilation"]), 1)]
+    elif values["padding"] == "same":  # TensorFlow's SAME average ignores the padding
+        extra = [Arg("count_include_pad", False)]
     else:
-        ops = {"add": out.numel * (window - 1), "div": out.numel}
-    lines = []
-    if explain:
-        lines = [line for d in dims for line in d.explain]
-        lines.append("params = 0 (pooling has no weights)")
-        cells, taps = "·".join(map(str, (*out.spatial, out.c))), "·".join(map(str, p["kernel"]))
-        if op == "max":
-            lines.append(f"comparisons = {cells} outputs · ({taps} − 1) = {fmt(ops['cmp'])}")
+        extra = [Arg("count_include_pad", values["count_include_pad"], True)]
+    fits = all(b <= (k // 2) for (b, _), k in zip(pads, kernel, strict=True))
+    if not symmetric(pads) or not fits:
+        if not is_max and (values["padding"] == "same" or not values["count_include_pad"]):
+            raise Unsupported(f"avg_pool2d with asymmetric padding {pads} that is left out of the average "
+                              "cannot be expressed in PyTorch (AvgPool2d pads symmetrically)")
+        # max pooling never picks the padding: pad with -inf; average pooling counts it: pad with 0
+        pre, pads = torch_pad(pads, float("-inf") if is_max else 0.0), [(0, 0)] * 2
+    func = "nn.MaxPool2d" if is_max else "nn.AvgPool2d"
+    return sequence(pre, Call(func, [Arg("kernel_size", size(kernel)), Arg("stride", size(stride)),
+                                     Arg("padding", size(b for b, _ in pads), 0), *extra,
+                                     Arg("ceil_mode", values["ceil_mode"], False)]))
+
+
+def _keras(site: Site, is_max: bool) -> list[tuple[str, Call]]:
+    values, x = site.values, site.x
+    kernel, stride = values["kernel"], values["stride"] or values["kernel"]
+    if is_max and max(values["dilation"]) > 1:
+        raise Unsupported("dilation on max_pool2d (Keras pooling has no dilation)")
+    func = "layers.MaxPooling2D" if is_max else "layers.AveragePooling2D"
+    common = [pos("pool_size", size(kernel)), Arg("strides", size(stride))]
+    if values["padding"] == "same":
+        return [("", Call(func, [*common, Arg("padding", "same"), *site.data_format()]))]
+    pads = []
+    for (b, e), i, k, s, o in zip(values["padding"], x.spatial, kernel, stride, site.output.spatial, strict=True):
+        extra = max(0, (o - 1) * s + k - (i + b + e))  # ceil_mode's last, partial window
+        pads.append((b, e + extra))
+    out: list[tuple[str, Call]] = []
+    if pads != list(values["padding"]) and not is_max:
+        raise Unsupported("ceil_mode on avg_pool2d (Keras has no ceil_mode, and padding would change the averages)")
+    if any(b or e for b, e in pads):
+        if is_max:  # PyTorch's max pooling never picks the padding: pad with -inf
+            out.append(("pad", Call("ConstantPadding2D", [pos("padding", tuple(pads)), Arg("value", float("-inf")),
+                                                          *site.data_format()])))
+        elif values["count_include_pad"]:
+            out.append(keras_pad(site, pads))
         else:
-            lines.append(f"adds = {cells} outputs · ({taps} − 1) = {fmt(ops['add'])}, "
-                         f"divides = {fmt(ops['div'])}")
-    return Out(out, ops=ops, warnings=warnings, explain=lines,
-               rf=RF(tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, p["kernel"], strict=True)), stride,
-                     begins))
+            raise Unsupported("avg_pool2d padding with count_include_pad: false (Keras pads only with SAME)")
+    return out + [("", Call(func, [*common, *site.data_format()]))]
 
 
-class MaxPool2d(LayerType):
+class MaxPool2d(Layer):
+    group = "pooling"
     name = "max_pool2d"
     aliases = ("maxpool", "max_pool", "maxpool2d")
     prefix = "pool"
+    family = "max_pool"
     doc = "max pooling (Keras MaxPooling2D, torch.nn.MaxPool2d)"
-    params = {**_WINDOW, "dilation": Param("size", 1, doc="PyTorch MaxPool2d dilation")}
+    params = {**WINDOW, "dilation": Param("size", 1, doc="PyTorch MaxPool2d dilation")}
+    keras_helpers = {"ConstantPadding2D": CONSTANT_PADDING_KERAS}
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
-        return _window(cls, p, inputs[0], "max", explain)
+    def rule(cls, values, inputs, layout):
+        return pool(cls.name, values, inputs[0], "max")
+
+    @classmethod
+    def torch(cls, site):
+        return _torch(site, True)
+
+    @classmethod
+    def keras(cls, site):
+        return _keras(site, True)
 
 
-class AvgPool2d(LayerType):
+class AvgPool2d(Layer):
+    group = "pooling"
     name = "avg_pool2d"
     aliases = ("avgpool", "avg_pool", "avgpool2d")
     prefix = "pool"
+    family = "avg_pool"
     doc = "average pooling (Keras AveragePooling2D, torch.nn.AvgPool2d)"
-    params = {**_WINDOW, "count_include_pad": Param("bool", True, doc="divide by the full window (no shape effect)")}
+    params = {**WINDOW, "count_include_pad": Param("bool", True, doc="divide by the full window (no shape effect)")}
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
-        return _window(cls, p, inputs[0], "avg", explain)
-
-
-class _Global(LayerType):
-    prefix = "gpool"
-    params = {"keepdims": Param("bool", False, doc="keep 1x1 spatial dims")}
-    op = "avg"
+    def rule(cls, values, inputs, layout):
+        return pool(cls.name, values, inputs[0], "avg")
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
-        x = inputs[0]
-        if x.flat:
-            raise LayerError(f"{cls.name} needs a spatial input, got a flat vector of {x.c}", "shape-mismatch")
-        out = Tensor(x.c, tuple(1 for _ in x.spatial)) if p["keepdims"] else Tensor(x.c)
-        n = math.prod(x.spatial)
-        ops = {"cmp": x.c * (n - 1)} if cls.op == "max" else {"add": x.c * (n - 1), "div": x.c}
-        return Out(out, ops=ops, explain=[f"each of {x.c} channels reduced over {fmt(n)} positions"] if explain else None,
-                   rf=RF.whole())
-
-
-class GlobalAvgPool2d(_Global):
-    name = "global_avg_pool2d"
-    aliases = ("global_avg_pool", "gap", "global_average_pooling2d")
-    doc = "global average pooling (Keras GlobalAveragePooling2D; torch AdaptiveAvgPool2d(1) + flatten)"
-
-
-class GlobalMaxPool2d(_Global):
-    name = "global_max_pool2d"
-    aliases = ("global_max_pool", "global_max_pooling2d")
-    doc = "global max pooling (Keras GlobalMaxPooling2D)"
-    op = "max"
-
-
-def _adaptive_bins(size: int, out: int) -> list[int]:
-    """PyTorch's adaptive windows: [floor(i·I/O), ceil((i+1)·I/O))."""
-    return [-(-((i + 1) * size) // out) - (i * size) // out for i in range(out)]
-
-
-def _floor_sum(n: int, m: int, a: int, b: int) -> int:
-    """Σ_{i<n} floor((a·i + b)/m) for a, b ≥ 0 in O(log) steps (the classic floor-sum recursion)."""
-    total = 0
-    while n:
-        if a >= m:
-            total += (n - 1) * n // 2 * (a // m)
-            a %= m
-        if b >= m:
-            total += n * (b // m)
-            b %= m
-        y_max = a * n + b
-        if y_max < m:
-            break
-        n, b, m, a = y_max // m, y_max % m, a, m
-    return total
-
-
-def _adaptive_cells(size: int, out: int) -> int:
-    """Σ of the adaptive window sizes, = sum(_adaptive_bins(size, out)) without building the list
-    (output_size may be up to MAX_DIM)."""
-    return _floor_sum(out, out, size, size + out - 1) - _floor_sum(out, out, size, 0)
-
-
-class AdaptiveAvgPool2d(LayerType):
-    name = "adaptive_avg_pool2d"
-    aliases = ("adaptive_avgpool",)
-    prefix = "pool"
-    doc = "adaptive average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d)"
-    params = {"output_size": Param("size", doc="output height and width")}
+    def torch(cls, site):
+        return _torch(site, False)
 
     @classmethod
-    def infer(cls, p, inputs, explain=False):
-        x = inputs[0]
-        sizes = need_spatial(x, 2, cls.name)
-        oh, ow = p["output_size"]
-        cells = _adaptive_cells(sizes[0], oh) * _adaptive_cells(sizes[1], ow)  # summed window sizes, one channel
-        out = Tensor(x.c, (oh, ow))
-        ops = {"add": x.c * (cells - oh * ow), "div": out.numel}
-        if oh == 1 and ow == 1:
-            rf = RF.whole()
-        elif sizes[0] % oh == 0 and sizes[1] % ow == 0:
-            kh, kw = sizes[0] // oh, sizes[1] // ow
-            rf = RF((kh, kw), (kh, kw), (0, 0))
-        else:
-            rf = RF.unknown()  # uneven windows have no single (kernel, stride)
-        lines = []
-        if explain:
-            if oh <= 16 and ow <= 16:
-                bins = f"windows of {_adaptive_bins(sizes[0], oh)} rows x {_adaptive_bins(sizes[1], ow)} columns"
-            else:
-                bins = f"{fmt(cells)} window cells in all"
-            lines.append(f"output {oh}x{ow} per channel; {bins}")
-        return Out(out, ops=ops, rf=rf, explain=lines)
+    def keras(cls, site):
+        return _keras(site, False)
 
 
-LAYERS = [MaxPool2d, AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, AdaptiveAvgPool2d]
+LAYERS = [MaxPool2d, AvgPool2d]

@@ -1,0 +1,153 @@
+"""The parameters a layer type declares: their kinds, defaults and aliases, and how a spec's
+values are checked and normalised (sizes to per-dimension tuples, padding to (begin, end) pairs)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import LayerError
+
+REQUIRED = object()
+
+
+_SHAPE = re.compile(r"\s*\d+(?:\s*[xX×]\s*\d+)*\s*")
+
+
+def shape_text(value: str) -> list[int] | None:
+    """'227x227x3' (also 'X' or '×', spaces allowed around the parts) as [227, 227, 3], else None."""
+    if not _SHAPE.fullmatch(value):
+        return None
+    return [int(part) for part in re.split(r"[xX×]", value)]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter a layer type declares: its kind (how values are checked, see `check_value`), its
+    default (REQUIRED if it has none), the other names the frameworks give it, and a line of doc."""
+
+    kind: str
+    default: Any = REQUIRED
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+    choices: tuple[Any, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _ints(value: Any, n: int, what: str, minimum: int) -> tuple[int, ...]:
+    """An int, a list of n ints, or an 'AxB' string, as an n-tuple."""
+    if type(value) is int:  # the common case, checked first (messages as below)
+        if value < minimum:
+            raise LayerError(f"{what} must be ≥ {minimum}, got {[value] * n!r}", "invalid-value")
+        return (value,) * n
+    if isinstance(value, str):
+        value = shape_text(value) or value
+    if _is_int(value):
+        value = [value] * n
+    if isinstance(value, (list, tuple)) and len(value) == 1 and n > 1:
+        value = list(value) * n
+    if not isinstance(value, (list, tuple)) or len(value) != n or not all(_is_int(v) for v in value):
+        raise LayerError(f"{what} must be an integer or a list of {n} integers, got {value!r}", "invalid-value")
+    if any(v < minimum for v in value):
+        raise LayerError(f"{what} must be ≥ {minimum}, got {value!r}", "invalid-value")
+    return tuple(value)
+
+
+def check_value(name: str, p: Param, value: Any, ndim: int) -> Any:
+    """Validate and normalise one parameter value; raises LayerError(key=name)."""
+    try:
+        return _check(name, p, value, ndim)
+    except LayerError as exc:
+        exc.key = name
+        raise
+
+
+def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
+    k = p.kind
+    if k == "count":
+        if not _is_int(value) or value < 1:
+            raise LayerError(f"{name} must be a positive integer, got {value!r}", "invalid-value")
+        return value
+    if k == "nonneg":
+        if not _is_int(value) or value < 0:
+            raise LayerError(f"{name} must be an integer ≥ 0, got {value!r}", "invalid-value")
+        return value
+    if k == "int":
+        if not _is_int(value):
+            raise LayerError(f"{name} must be an integer, got {value!r}", "invalid-value")
+        return value
+    if k == "size":
+        return _ints(value, ndim, name, 1)
+    if k == "size0":
+        return _ints(value, ndim, name, 0)
+    if k == "padding":
+        return parse_padding(value, ndim, name)
+    if k == "tpadding":  # transposed conv: 'valid' keeps its Keras meaning, which differs from 0
+        if isinstance(value, str) and value.lower() == "valid":
+            return "valid"
+        return parse_padding(value, ndim, name)
+    if k == "bias":
+        if isinstance(value, bool):
+            return value
+        if value in ("per_position", "per-position"):
+            return "per_position"
+        raise LayerError(f"{name} must be true, false or per_position, got {value!r}", "invalid-value")
+    if k == "bool":
+        if not isinstance(value, bool):
+            raise LayerError(f"{name} must be true or false, got {value!r}", "invalid-value")
+        return value
+    if k == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise LayerError(f"{name} must be a number, got {value!r}", "invalid-value")
+        return float(value)
+    if k == "rate":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise LayerError(f"{name} must be a number in [0, 1), got {value!r}", "invalid-value")
+        return float(value)
+    if k == "choice":
+        if value not in p.choices:
+            raise LayerError(f"{name} must be one of {', '.join(map(str, p.choices))}; got {value!r}",
+                             "invalid-value")
+        return value
+    if k == "shape":
+        if not isinstance(value, (list, tuple)) or not value or not all(_is_int(v) for v in value):
+            raise LayerError(f"{name} must be a list of integers, got {value!r}", "invalid-value")
+        if any(v == 0 or v < -1 for v in value) or list(value).count(-1) > 1:
+            raise LayerError(f"{name} takes positive sizes and at most one -1, got {value!r}", "invalid-value")
+        return tuple(value)
+    raise AssertionError(f"unknown param kind {k}")  # pragma: no cover - registry bug
+
+
+def parse_padding(value: Any, ndim: int, name: str = "padding") -> Any:
+    """'same', or per-dim (begin, end) pairs. Accepts int, [p]*ndim, [b, e]*ndim sides, 'valid'."""
+    if isinstance(value, str):
+        low = value.lower()
+        if low == "same":
+            return "same"
+        if low == "valid":
+            return tuple((0, 0) for _ in range(ndim))
+    if _is_int(value):
+        value = [value]
+    if isinstance(value, (list, tuple)) and all(_is_int(v) for v in value):
+        if any(v < 0 for v in value):
+            raise LayerError(f"{name} must be ≥ 0, got {value!r}", "invalid-value")
+        if len(value) == 1:
+            return tuple((value[0], value[0]) for _ in range(ndim))
+        if len(value) == ndim:
+            return tuple((v, v) for v in value)
+        if len(value) == 2 * ndim:
+            return tuple((value[2 * i], value[2 * i + 1]) for i in range(ndim))
+    sides = "[top, bottom, left, right]" if ndim == 2 else "[begin, end]"
+    raise LayerError(
+        f"{name} must be an integer, a list of {ndim} integers, {sides}, 'same' or 'valid'; got {value!r}",
+        "invalid-value")
+
+
