@@ -10,12 +10,13 @@ Importing this package is cheap: nothing heavy (yaml, rich) is imported until us
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .errors import Diagnostic, Loc, SpecError
 
 __version__ = "0.1.0"
 __all__ = ["load", "loads", "analyse", "SpecError", "Diagnostic", "Loc", "__version__"]
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analysis import analyse
 from .errors import Diagnostic, Loc, SpecError
 from .expect import check as check_expectations
 from .spec import load, loads
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any

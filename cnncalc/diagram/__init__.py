@@ -9,8 +9,8 @@ Renderers: `svg.render` (pure SVG, no Graphviz) and `mermaid.render`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..analysis import Analysis, LayerResult
     from ..layers import Tensor

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import blocks
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..analysis import Analysis
 

@@ -8,11 +8,11 @@ scales so that a 227x227x3 input and a 1x1x2048 feature map both fit on one page
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from . import Block, blocks
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..analysis import Analysis
 

@@ -13,8 +13,8 @@ import builtins
 import keyword
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..analysis import Analysis, LayerResult
 

@@ -5,7 +5,8 @@ JSON always carries every key; the table and csv show the columns named by `--co
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

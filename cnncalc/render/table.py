@@ -9,9 +9,10 @@ and then layer names fold onto more lines inside their cell. Piped output is the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import human, shape_text
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Collection
 
