@@ -50,3 +50,34 @@ def mutations(text: str, n: int, rng: random.Random, chars: Sequence[str]) -> It
 def archs():
     """Every shipped architecture, analysed once: {stem: Analysis}."""
     return {p.stem: cnncalc.analyse(p) for p in sorted(ARCH.glob("*.yaml"))}
+
+
+def import_torchvision():
+    """torchvision's own model builders, beside the CPU build of torch.
+
+    The torchvision release that matches torch 2.13.0 is published as a CUDA build: its C++ ops
+    (nms, roi_align, ...) cannot load beside CPU torch, and `import torchvision` fails registering
+    abstract implementations for two of them. The model builders never call those ops, so the two
+    schemas are declared (without kernels) when, and only when, the real ones did not load."""
+    import sys
+
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("PIL")
+    try:
+        import torchvision
+    except RuntimeError:
+        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+            del sys.modules[name]
+        lib = torch.library.Library("torchvision", "FRAGMENT")
+        lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        import_torchvision.library = lib  # kept alive: the schemas live as long as the Library object
+        import torchvision
+    except ImportError:
+        pytest.skip("torchvision is not installed")
+    return torchvision
+
+
+@pytest.fixture(scope="session")
+def torchvision():
+    return import_torchvision()
