@@ -13,7 +13,7 @@ from . import expr
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, Layer, Tensor, aliases, all_types, lookup
 from .layers.params import check_value, shape_text
-from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
+from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_COPIES, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
 from .yamlio import MAX_BYTES, Node, decode, load_yaml
 
 TYPE_CHECKING = False
@@ -163,7 +163,7 @@ class _Parser:
         self.blocks: dict[str, Node] = {}
         self.all_names: dict[str, LayerSpec] = {}
         self.block_expects: list[tuple[str, str, Node, slice]] = []
-        self.expanded = 0  # layer and block copies made so far (bounded by MAX_LAYERS)
+        self.expanded = 0  # layer and block copies made so far, dropped ones too (bounded by MAX_COPIES)
         self.connections = 0  # explicit `inputs` read so far (bounded by MAX_CONNECTIONS)
         self.suggestion_budget = 20_000  # names compared for did-you-mean hints (see `suggest`)
         self.n_errors = 0
@@ -371,9 +371,10 @@ class _Parser:
             # count every copy, also those dropped by `if` or failing: nested repeats of a broken
             # or empty block must not loop 1000**3 times
             self.expanded += 1
-            if self.expanded > MAX_LAYERS:
+            if self.expanded > MAX_COPIES:
                 raise SpecError(self.out.diagnostics + [Diagnostic(
-                    "error", f"the spec expands to more than {MAX_LAYERS} layers", node.loc, "too-large")])
+                    "error", f"the spec expands to more than {MAX_COPIES} layer and block copies", node.loc,
+                    "too-large")])
             local = dict(env, i=i) if repeated else env
             if condition is not None:
                 try:
@@ -498,6 +499,9 @@ class _Parser:
                 return glob
             scope.pending.append((spec, evaluated))
         if ok:
+            if len(self.layers) == MAX_LAYERS:
+                raise SpecError(self.out.diagnostics + [Diagnostic(
+                    "error", f"the spec has more than {MAX_LAYERS} layers", node.loc, "too-large")])
             self.position[glob] = len(self.layers)
             self.layers.append(spec)
         return glob
