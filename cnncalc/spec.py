@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import expr
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
-from .layers import REQUIRED, Layer, Tensor, aliases, all_types, lookup
+from .layers import REQUIRED, Layer, Tensor, all_types, lookup
 from .layers.params import check_value, shape_text
 from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_COPIES, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
 from .yamlio import MAX_BYTES, Node, decode, load_yaml
@@ -524,8 +524,8 @@ class _Parser:
             return None
         cls = lookup(tnode.value)
         if cls is None:
-            names = list(all_types())
-            hint = self.suggest(tnode.value.lower(), names + list(aliases())) or "; run `cnncalc types` for the list"
+            spellings = [n for cls in all_types().values() for n in (cls.name, *cls.aliases)]
+            hint = self.suggest(tnode.value.lower(), spellings) or "; run `cnncalc types` for the list"
             self.err(f"unknown layer type {tnode.value!r}{hint}", tnode.loc, "unknown-layer")
             return None
         canon = _canon(cls)  # aliases → canonical parameter names
