@@ -61,25 +61,6 @@ def test_substitute_is_the_old_regex(text):
 
 
 @FAST
-@given(st.text(st.sampled_from(list("$aZ_9{} \n.é")), max_size=8))
-def test_expression_forms_are_the_old_regexes(text):
-    scope = {"a": 1, "aZ": 2, "a_9": 3}
-    name = re.match(r"^\$([A-Za-z_][A-Za-z0-9_]*)$", text)
-    body = re.match(r"^\$\{(.*)\}$", text, re.S)
-    try:
-        got = ("ok", expr.evaluate(text, scope))
-    except expr.ExprError as exc:
-        got = ("error", str(exc))
-    if name:
-        want = ("ok", scope[name.group(1)]) if name.group(1) in scope else ("error", expr._unknown(name.group(1), scope))
-        assert got == want
-    elif not body:
-        assert got[0] == "error" and "is not an expression" in got[1]
-    else:
-        assert "is not an expression" not in str(got[1])
-
-
-@FAST
 @given(st.lists(PATH_CHARS, max_size=8).map("".join))
 def test_norm_and_stem_are_pathlib(text):
     assert _paths.norm(text) == str(Path(text))
