@@ -6,11 +6,15 @@ to MAX_DEPTH levels and MAX_NODES nodes (libyaml's own composer recurses in C an
 interpreter on ~100,000 nested brackets), then converted here rather than by `yaml.safe_load`:
 every value keeps its line and column, duplicate keys are caught, tags are refused (nothing is
 constructed) and alias expansion is bounded ("billion laughs").
+
+YAML errors are reworded for people new to YAML (tabs, indentation, a missing `:` or `]`), with
+the parser's own words in parentheses, and located inside the file.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +37,18 @@ _SCALAR_TAGS = {
 }
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TAB = "YAML indents with spaces, not tabs; replace the tab"
+_INDENT = ("this line is not indented like the lines above it: entries of one mapping or list need the same "
+           "number of leading spaces, and what belongs under a `key:` needs more than the key")
+_MIXED = ("`- item` entries and `key: value` entries cannot share one indentation; put a list under its "
+          "`key:`, indented more than the key")
+_KEY_HERE = ("a `key: value` cannot start here: give each `key: value` its own line, indented like its neighbours, "
+             "and quote a value that contains ': '")
+_ESCAPE = ("a \\u or \\U escape here is not a character (\\ud800-\\udfff are halves of UTF-16 pairs, and nothing "
+           "lies above \\U0010FFFF); write the character itself")
+
 
 @dataclass(slots=True, eq=False, repr=False)
 class Node:
@@ -91,10 +107,22 @@ def _inside(text: str, file: str, line: int, column: int) -> Loc:
 
 def load_yaml(text: str, file: str) -> Node:
     """Parse one YAML document into a positioned Node tree."""
+    if not isinstance(text, str):
+        raise TypeError(f"a spec is read from YAML text (a str), not from a {type(text).__name__}; "
+                        "pass the text, or give a file's path to cnncalc.load()")
     import yaml
 
     if not text.strip():
         raise _fail("file is empty; a spec needs at least `input` and `layers`", Loc(file), "empty-file")
+    bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if bad:
+        char = bad.group()
+        if _SURROGATE.match(char):  # only text given to loads(): decoding a file never makes one
+            message = (f"the text holds a lone surrogate {char!r} (half of a UTF-16 pair), which no output can "
+                       "encode; write the whole character")
+        else:
+            message = f"control character U+{ord(char):04X} is not allowed in YAML; remove it"
+        raise _fail(message, _offset(text, file, bad.start()))
     loader = _loader()(text, file)
     try:
         root = loader.get_single_node()
@@ -102,6 +130,9 @@ def load_yaml(text: str, file: str) -> Node:
         raise _yaml_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise _fail(f"invalid YAML: {str(exc).splitlines()[0]}", Loc(file)) from None
+    except ValueError:  # PyYAML's own parser on an escape above \U0010FFFF (libyaml refuses it itself)
+        mark = loader.get_mark()
+        raise _fail(_ESCAPE, _inside(text, file, mark.line, mark.column)) from None
     finally:
         loader.dispose()
     if root is None:
@@ -110,12 +141,52 @@ def load_yaml(text: str, file: str) -> Node:
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
+    """The parser's error as one sentence a YAML newcomer can act on, at the place to fix."""
     problem = (exc.problem or exc.context or "invalid YAML").strip()
+    context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     loc = _inside(text, file, mark.line, mark.column) if mark else Loc(file)
+    opened = exc.context_mark
+    line = text.split("\n")[loc.line - 1]
+    char = line[loc.col - 1:loc.col]
+    words = f" (YAML: {problem})"
     if "maximum nesting depth" in problem:  # libyaml's own limit (1,000 levels), met while looking ahead
         return _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc, "too-large")
+    if "tab character" in problem or char == "\t":
+        tab = line.find("\t", loc.col - 1)
+        tab = tab if tab >= 0 else line.find("\t")  # the tab that broke the indentation, on its line
+        return _fail(_TAB, Loc(file, loc.line, tab + 1) if tab >= 0 else loc)
+    if "cannot start any token" in problem and char:
+        return _fail(f"a value cannot start with {char!r} in YAML; put the value in quotes{words}", loc)
+    if opened and ("flow sequence" in context or "flow mapping" in context) and "expected ','" in problem:
+        opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        return _fail(f"the `{opener}` at {_at(opened)} is not closed: a `,` or `{closer}` is missing before "
+                     f"this point{words}", loc)
+    if opened and "quoted scalar" in context and "end of stream" in problem:
+        return _fail(f"the quoted string at {_at(opened)} is never closed; end it with the same quote",
+                     _inside(text, file, opened.line, opened.column))
+    if opened and "invalid Unicode character escape" in problem:  # libyaml refuses these itself
+        return _fail(_ESCAPE, _inside(text, file, opened.line, opened.column))
+    if opened and "expected ':'" in problem:
+        return _fail(f"this key needs a `:` after it, as in `key: value`{words}",
+                     _inside(text, file, opened.line, opened.column))
+    if problem.startswith("mapping values are not allowed"):
+        return _fail(_KEY_HERE + words, loc)
+    if "<block end>" in problem or "expected key" in problem or "'-' indicator" in problem or (
+            "document start" in problem):
+        if char in ("]", "}"):
+            return _fail(f"this `{char}` closes nothing; remove it{words}", loc)
+        in_list = "collection" in context
+        if opened and opened.column == loc.col - 1 and (char == "-") != in_list:
+            return _fail(_MIXED + words, loc)
+        return _fail(_INDENT + words, loc)
+    if opened and not context.startswith("while"):  # e.g. "found duplicate anchor 'x'; first occurrence"
+        return _fail(f"invalid YAML: {context} at {_at(opened)}, {problem}", loc)
     return _fail(f"invalid YAML: {problem}", loc)
+
+
+def _at(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 @functools.cache
@@ -219,6 +290,8 @@ class _Converter:
         if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
             # also keeps 0xfff… (no digit limit in hex) from failing later when printed in a message
             raise _fail(f"number {_short(node.value)} is too large (limit 2**63)", loc, "too-large")
+        if node.style == '"' and _SURROGATE.search(value):  # PyYAML's own parser reads `\ud800` as one
+            raise _fail(_ESCAPE, loc)
         return value
 
 

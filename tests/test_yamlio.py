@@ -1,5 +1,5 @@
 """Reading a spec's YAML: every value and key keeps its line:column, limits hold, and YAML mistakes
-get a located one-line error; with libyaml's parser and with PyYAML's own."""
+get a located one-line error a newcomer can act on; with libyaml's parser and with PyYAML's own."""
 
 from __future__ import annotations
 
@@ -106,6 +106,90 @@ def test_an_error_at_the_end_of_the_file_is_located_on_its_last_line():
     text = "input: [8, 8, 3]\nlayers: [relu\n"
     d = error(text)
     assert where(d) == (2, len("layers: [relu") + 1)
+    assert d.message.startswith("the `[` at line 2, column 9 is not closed: a `,` or `]` is missing before this point")
+
+
+@pytest.mark.parametrize("text,line,col", [
+    ("input: [8, 8, 3]\nlayers:\n\t- relu\n", 3, 1),
+    ("input: [8, 8, 3]\n\tlayers: [relu]\n", 2, 1),
+    ("input: [8, 8, 3]\nlayers:\n  - type: relu\n  \tname: x\n", 4, 3),
+    ("input: [8, 8, 3]\nlayers:\n  - type: relu\n\t  name: x\n", 4, 1),
+    ("input: [8, 8, 3]\nlayers:\n  -\trelu\n", 3, 4),
+    ("input: [8, 8, 3]\nlayers:\n  - relu\n\t- relu\n", 4, 1),
+])
+def test_a_tab_used_for_indentation_is_named_at_the_tab(text, line, col):
+    d = error(text)
+    assert d.format() == f"t.yaml:{line}:{col}: error: YAML indents with spaces, not tabs; replace the tab [invalid-yaml]"
+    assert text.splitlines()[line - 1][col - 1] == "\t"
+
+
+INDENT = ("this line is not indented like the lines above it: entries of one mapping or list need the same number "
+          "of leading spaces, and what belongs under a `key:` needs more than the key (YAML: ")
+MIXED = ("`- item` entries and `key: value` entries cannot share one indentation; put a list under its `key:`, "
+         "indented more than the key (YAML: ")
+KEY_HERE = ("a `key: value` cannot start here: give each `key: value` its own line, indented like its neighbours, "
+            "and quote a value that contains ': ' (YAML: mapping values are not allowed ")
+
+
+@pytest.mark.parametrize("text,line,col,message", [
+    ("input: [8, 8, 3]\n layers: [relu]\n", 2, 2, INDENT),
+    ("input: [8, 8, 3]\nlayers:\n  - relu\n - relu\n", 4, 2, INDENT),
+    ("input: [8, 8, 3]\nlayers:\n  - type: conv2d\n   filters: 4\n", 4, 4, INDENT),
+    ("  input: [8, 8, 3]\nlayers: [relu]\n", 2, 1, INDENT),
+    ("input: [8, 8, 3]\n- relu\n", 2, 1, MIXED),
+    ("input: [8, 8, 3]\nlayers:\n  - relu\n  type: x\n", 4, 3, MIXED),
+    ("input: [8, 8, 3]\nlayers: [relu]]\n", 2, 15, "this `]` closes nothing; remove it"),
+    ("input: [8, 8, 3]\nname: @home\n", 2, 7, "a value cannot start with '@' in YAML; put the value in quotes"),
+    ("input: [8, 8, 3]\nlayers:\n  - type: conv2d\n     filters: 4\n", 4, 13, KEY_HERE),  # read as `conv2d filters`
+    ("input: [8, 8, 3]\nlayers:\n  - type: conv2d filters: 4\n", 3, 25, KEY_HERE),
+    ("input: [8, 8, 3]\nname: b\n  c: 1\n", 3, 4, KEY_HERE),
+    ("input: [8, 8, 3]\nlayers\n  - relu\nname: x\n", 2, 1, "this key needs a `:` after it, as in `key: value`"),
+    ("input: [8, 8, 3\nlayers: [relu]\n", 2, 7, "the `[` at line 1, column 8 is not closed"),
+    ("input: [8, 8, 3]\nlayers: [{type: relu]\n", 2, 21, "the `{` at line 2, column 10 is not closed"),
+    ("input: [8, 8, 3]\nname: 'abc\n", 2, 7, "the quoted string at line 2, column 7 is never closed; end it with "
+                                         "the same quote"),
+])
+def test_bad_layout_is_explained_where_it_is(text, line, col, message):
+    d = error(text)
+    assert d.rule == "invalid-yaml" and d.message.startswith(message), d.message
+    assert where(d) == (line, col)
+
+
+def test_a_lone_surrogate_escape_is_refused_at_its_string(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text('input: [8, 8, 3]\nname: "a\\ud800b"\nlayers: [relu]\n')
+    with pytest.raises(cnncalc.SpecError) as info:
+        cnncalc.load(path)
+    d = info.value.first
+    assert (d.loc.file, d.loc.line, d.loc.col, d.rule) == (str(path), 2, 7, "invalid-yaml")
+    assert d.message.startswith("a \\u or \\U escape here is not a character")
+
+
+@pytest.mark.parametrize("text", ['"k\\udc00": 1\n', 'a: ["\\ud83d\\ude00"]\n', 'a: "\\U00110000"\n'])
+def test_escapes_that_are_no_character_are_refused(text):
+    d = error(text)
+    assert d.loc.line == 1 and d.message.startswith("a \\u or \\U escape here is not a character")
+
+
+def test_text_with_a_lone_surrogate_is_refused_where_it_is():
+    with pytest.raises(cnncalc.SpecError) as info:
+        cnncalc.loads("input: [8, 8, 3]\nname: a\ud800b\nlayers: [relu]\n", "t.yaml")
+    assert info.value.first.format() == (
+        "t.yaml:2:8: error: the text holds a lone surrogate '\\ud800' (half of a UTF-16 pair), which no output can "
+        "encode; write the whole character [invalid-yaml]")
+
+
+def test_a_control_character_is_refused_where_it_is():
+    assert error("a: 1\nb: x\x01y\n").format() == \
+        "t.yaml:2:5: error: control character U+0001 is not allowed in YAML; remove it [invalid-yaml]"
+
+
+@pytest.mark.parametrize("value", [{"input": [8, 8, 3], "layers": ["relu"]}, b"input: [8, 8, 3]\n", None])
+def test_loads_wants_text(value):
+    with pytest.raises(TypeError) as info:
+        cnncalc.loads(value)
+    assert str(info.value) == (f"a spec is read from YAML text (a str), not from a {type(value).__name__}; "
+                               "pass the text, or give a file's path to cnncalc.load()")
 
 
 def test_an_empty_flow_value_is_located_on_its_line():
