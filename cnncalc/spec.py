@@ -7,7 +7,9 @@ after an error where it can, so that `lint` reports every problem in one run.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 from . import expr
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
@@ -16,47 +18,22 @@ from .layers.params import check_value, shape_text
 from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_COPIES, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
 from .yamlio import MAX_BYTES, Node, decode, load_yaml
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
 TOP_KEYS = ("name", "input", "layout", "params", "blocks", "layers", "expect", "description")
 LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
 BLOCK_USE_KEYS = ("block", "name", "inputs", "repeat", "if", "expect")
 LAYOUTS = ("channels_last", "channels_first")
-_IDENT_START = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
-_IDENT = frozenset(_IDENT_START + "0123456789")
+# `$x` and `${expr}` inside a layer name; a lone `$` stays
+_NAME_PIECE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+_VALID_NAME = re.compile(r"\w[\w.\-]*")  # word characters, '.' and '-', not starting with '.' or '-'
 
 
 def _substitute(value: str, env: dict[str, Any]) -> str:
-    r"""`$x` and `${expr}` inside a layer name replaced by their values, left to right (as
-    re.sub(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*", ...) would); a lone `$` stays."""
-    out = []
-    i = 0
-    while True:
-        j = value.find("$", i)
-        if j < 0:
-            out.append(value[i:])
-            return "".join(out)
-        out.append(value[i:j])
-        close = value.find("}", j) if value.startswith("${", j) else -1
-        if close != -1:
-            end = close + 1
-        elif j + 1 < len(value) and value[j + 1] in _IDENT_START:
-            end = j + 2
-            while end < len(value) and value[end] in _IDENT:
-                end += 1
-        else:
-            out.append("$")
-            i = j + 1
-            continue
-        out.append(str(expr.evaluate(value[j:end], env)))
-        i = end
+    """`$x` and `${expr}` inside a layer name replaced by their values, left to right."""
+    return _NAME_PIECE.sub(lambda piece: str(expr.evaluate(piece[0], env)), value)
 
 
 def _valid_name(value: str) -> bool:
-    r"""re.fullmatch(r"[\w][\w.\-]*", value): word characters, '.' and '-', not starting with '.' or '-'."""
-    return bool(value) and value[0] not in ".-" and value.replace(".", "_").replace("-", "_").replace("_", "a").isalnum()
+    return _VALID_NAME.fullmatch(value) is not None
 
 
 class LayerSpec:
