@@ -271,7 +271,7 @@ def describe(conv: Convention) -> list[str]:
     def show(rule: Rule) -> str:
         if callable(rule):
             return (rule.__doc__ or rule.__name__).split("\n")[0].strip()
-        return " + ".join(f"{w}·{t}" if w != 1 else t for t, w in rule.items()) or "0"
+        return " + ".join(f"{w}·{t}" if w != 1 else t for t, w in rule.items()) or "0 (not counted)"
 
     lines = [f"{conv.name}: {conv.summary}"]
     if conv.verified:
@@ -283,4 +283,15 @@ def describe(conv: Convention) -> list[str]:
         lines.append(f"  {title} per layer (first match: type, family, *):")
         for key, rule in table.items():
             lines.append(f"    {key:<18} {show(rule)}")
+    from .layers import all_types
+
+    own = [(cls.name, cls.counting[conv.name]) for cls in all_types().values() if conv.name in cls.counting]
+    if own:
+        lines.append("  Rules the layer types declare for it (before the table's):")
+    for name, rules in own:
+        if all(not callable(r) and not r for r in rules.values()):
+            lines.append(f"    {name:<18} not counted (0)")
+            continue
+        text = "; ".join(f"{'MACs' if what == 'macs' else 'FLOPs'} {show(rule)}" for what, rule in rules.items())
+        lines.append(f"    {name:<18} {text}")
     return lines

@@ -77,11 +77,12 @@ def receptive_fields(a: Analysis) -> dict[str, ReceptiveField]:
 
 
 def _step(layer: LayerResult, ins: list[ReceptiveField], whole: ReceptiveField, layout: str) -> ReceptiveField:
-    if len(ins) > 1:
+    first = layer.layer_type.rf_input or 0
+    if len(ins) > 1 and layer.layer_type.rf_input is None:
         return _merge(ins, whole)
-    x = ins[0]
+    x = ins[first]
     rf = layer.rf
-    in_spatial = layer.input_tensors[0].spatial
+    in_spatial = layer.input_tensors[first].spatial
     if x.kind == GLOBAL or (rf is not None and (rf.global_ or _covers(rf, in_spatial))):
         return whole  # any function of units that see everything sees everything
     if x.kind != LOCAL or (rf is not None and rf.opaque):
@@ -101,7 +102,7 @@ def _step(layer: LayerResult, ins: list[ReceptiveField], whole: ReceptiveField, 
 def _covers(rf: ReceptiveStep, spatial: tuple[int, ...]) -> bool:
     """One window spans the whole input tensor (e.g. adaptive pooling to 1x1): a global layer."""
     return len(rf.kernel) == len(spatial) and all(
-        k - p >= n for k, p, n in zip(rf.kernel, rf.pad, spatial, strict=True))
+        p >= 0 and k - p >= n for k, p, n in zip(rf.kernel, rf.pad, spatial, strict=True))
 
 
 def _merge(ins: list[ReceptiveField], whole: ReceptiveField) -> ReceptiveField:

@@ -56,7 +56,9 @@ def param_schema(p: Param, ndim: int) -> dict[str, Any]:
         words = {"type": "string", "pattern": "^(?:[sS][aA][mM][eE]|[vV][aA][lL][iI][dD])$",
                  "examples": ["same", "valid"]}
         ints = _ints_or_text(0, ndim, 2 * ndim)[:2]
-        s = _any(*ints, words)
+        pair = {"type": "array", "items": {"anyOf": [_int(0, MAX_DIM), EXPR]}, "minItems": 2, "maxItems": 2}
+        pairs = {"type": "array", "items": pair, "minItems": ndim, "maxItems": ndim}
+        s = _any(*ints, pairs, words)
     elif k == "bias":
         s = _any({"type": "boolean"}, {"enum": ["per_position", "per-position"]})
     elif k == "bool":
@@ -69,6 +71,10 @@ def param_schema(p: Param, ndim: int) -> dict[str, Any]:
         s = _any({"type": "string", "minLength": 1})
     elif k == "choice":
         s = _any({"enum": list(p.choices)})
+    elif k == "ints":
+        s = _any(_int(None, MAX_DIM), {"type": "array", "items": {"anyOf": [_int(None, MAX_DIM), EXPR]}})
+    elif k == "numbers":
+        s = _any({"type": "number"}, {"type": "array", "minItems": 1, "items": {"anyOf": [{"type": "number"}, EXPR]}})
     elif k == "shape":
         s = _any({"type": "array", "minItems": 1, "items": {"anyOf": [_int(-1, MAX_DIM), EXPR]}})
     else:  # pragma: no cover - a new kind must be added here; test_schema checks every registered kind

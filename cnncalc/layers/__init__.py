@@ -14,7 +14,7 @@ from .params import REQUIRED, Param
 
 __all__ = ["lookup", "all_types", "aliases", "Layer", "Param", "Result", "Tensor", "ReceptiveStep", "REQUIRED"]
 
-_SUPPORT = frozenset(("base", "count", "geometry", "mapping", "params", "tensor"))
+_SUPPORT = frozenset(("axes", "base", "count", "geometry", "mapping", "params", "tensor"))
 _TYPES: dict[str, type[Layer]] = {}
 _ALIASES: dict[str, str] = {}
 

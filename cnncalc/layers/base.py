@@ -11,7 +11,9 @@ Schema read `params`; the conventions weigh `Result.ops` by `family`; `--explain
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import LayerError, Unsupported
@@ -22,6 +24,16 @@ from .tensor import Tensor
 if TYPE_CHECKING:
     from .geometry import Dim
     from .mapping import Call, Site
+
+
+# The rule of a tool that counts nothing for a layer type: declared (`not_counted`), so that
+# `cnncalc conventions NAME` says the tool does not count it rather than showing a silent zero.
+NOT_COUNTED: Mapping[str, int] = MappingProxyType({})
+
+
+def not_counted(*tools: str) -> dict[str, dict[str, Mapping[str, int]]]:
+    """`Layer.counting` entries for tools that count neither MACs nor FLOPs for the layer type."""
+    return {tool: {"macs": NOT_COUNTED, "flops": NOT_COUNTED} for tool in tools}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,7 @@ class Layer:
     group     where the catalogue lists it (convolution, pooling, normalization, ...)
     params    the parameters, by canonical name
     min_inputs, max_inputs   how many tensors it reads (None: any number)
+    rf_input  for several inputs: the one whose values it passes on (None: all, a merge)
     ndim      spatial dims of its size and padding parameters
     """
 
@@ -95,6 +108,9 @@ class Layer:
     params: ClassVar[dict[str, Param]] = {}
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
+    # the one input whose values a layer of several inputs passes on (a crop to another tensor's size
+    # reads only the size of the other): its receptive field is that input's, stepped by `rf`
+    rf_input: ClassVar[int | None] = None
     ndim: ClassVar[int] = 2
     # source of helper modules/layers the generated code defines when a mapping calls them, by name
     torch_helpers: ClassVar[dict[str, str]] = {}

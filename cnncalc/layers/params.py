@@ -121,6 +121,16 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
             raise LayerError(f"{name} must be one of {', '.join(map(str, p.choices))}; got {value!r}",
                              "invalid-value")
         return value
+    if k == "ints":  # one integer or a list of them (axes, sizes); the rule checks their range and count
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not all(_is_int(v) for v in items):
+            raise LayerError(f"{name} must be an integer or a list of integers, got {value!r}", "invalid-value")
+        return tuple(items)
+    if k == "numbers":  # one number or a list of them (per-channel values, scale factors)
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not items or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+            raise LayerError(f"{name} must be a number or a list of numbers, got {value!r}", "invalid-value")
+        return tuple(float(v) for v in items)
     if k == "shape":
         if not isinstance(value, (list, tuple)) or not value or not all(_is_int(v) for v in value):
             raise LayerError(f"{name} must be a list of integers, got {value!r}", "invalid-value")
@@ -140,6 +150,9 @@ def parse_padding(value: Any, ndim: int, name: str = "padding") -> Any:
             return tuple((0, 0) for _ in range(ndim))
     if _is_int(value):
         value = [value]
+    if (isinstance(value, (list, tuple)) and len(value) == ndim  # Keras's ((top, bottom), (left, right))
+            and all(isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_int(e) for e in v) for v in value)):
+        value = [e for pair in value for e in pair]
     if isinstance(value, (list, tuple)) and all(_is_int(v) for v in value):
         if any(v < 0 for v in value):
             raise LayerError(f"{name} must be ≥ 0, got {value!r}", "invalid-value")
@@ -149,7 +162,7 @@ def parse_padding(value: Any, ndim: int, name: str = "padding") -> Any:
             return tuple((v, v) for v in value)
         if len(value) == 2 * ndim:
             return tuple((value[2 * i], value[2 * i + 1]) for i in range(ndim))
-    sides = "[top, bottom, left, right]" if ndim == 2 else "[begin, end]"
+    sides = "[top, bottom, left, right]" if ndim == 2 else "[begin, end]" if ndim == 1 else "[begin, end, ...]"
     raise LayerError(
         f"{name} must be an integer, a list of {ndim} integers, {sides}, 'same' or 'valid'; got {value!r}",
         "invalid-value")
