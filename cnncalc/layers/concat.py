@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import Layer, Result, Tensor
+from .base import Layer, Result, Tensor, not_counted
 from .count import plus
 from .mapping import Arg, Call
 from .params import Param
@@ -27,6 +27,7 @@ class Concat(Layer):
     params = {"axis": Param("int", None, aliases=("dim",),
                             doc="the channel axis (default): -1 for channels_last, 1 for channels_first")}
     torch_helpers = {"Concat": CONCAT_TORCH}
+    counting = not_counted("fvcore", "thop", "torchinfo", "ptflops", "calflops")  # a copy: no tool counts it
 
     @classmethod
     def rule(cls, values, inputs, layout):

@@ -28,9 +28,14 @@ class Identity(Layer):
 
 class Dropout(Identity):
     name = "dropout"
+    # every dropout is the identity at inference, whichever elements it drops in training
+    aliases = ("dropout1d", "dropout2d", "dropout3d", "spatial_dropout1d", "spatial_dropout2d", "spatial_dropout3d",
+               "alpha_dropout")
     prefix = "dropout"
-    doc = "dropout (no parameters, shape unchanged)"
-    params = {"rate": Param("rate", 0.5, aliases=("p",), doc="drop probability")}
+    doc = "dropout: the identity at inference (no parameters, shape unchanged; also Dropout2d, SpatialDropout2D, ...)"
+    params = {"rate": Param("rate", 0.5, aliases=("p",), doc="drop probability"),
+              "inplace": Param("bool", False, doc="torch: overwrite the input (no effect on the numbers)"),
+              "seed": Param("int", None, doc="Keras: random seed (no effect on the numbers)")}
 
     @classmethod
     def torch(cls, site):

@@ -41,7 +41,8 @@ class LocalResponseNorm(Layer):
     family = "lrn"
     doc = "local response normalisation across channels (AlexNet's NORM, torch.nn.LocalResponseNorm)"
     params = {
-        "size": Param("count", 5, aliases=("depth_radius",), doc="channels in the window"),
+        # not TensorFlow's depth_radius: that is a half-width (size 2·r + 1) with an alpha not divided by size
+        "size": Param("count", 5, doc="channels in the window"),
         "alpha": Param("float", 1e-4),
         "beta": Param("float", 0.75),
         "k": Param("float", 1.0, aliases=("bias",)),

@@ -1,10 +1,12 @@
-"""Elementwise merges of several branches: add (a ResNet shortcut) and multiply (an SENet channel
-scale). n inputs of E elements cost (n − 1)·E additions or multiplications."""
+"""Elementwise merges of several branches: add (a ResNet shortcut), multiply (an SENet channel
+scale), subtract, maximum, minimum and average. n inputs of E elements cost (n − 1)·E additions,
+multiplications or comparisons (a subtraction counts as an addition); an average adds a divide
+per element. No tool counts them: they are Python arithmetic on tensors, not modules."""
 
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import Layer, Result, Tensor
+from .base import Layer, Result, Tensor, not_counted
 from .count import Count, count, minus, times
 from .mapping import Call, pos
 
@@ -31,8 +33,36 @@ MULTIPLY_TORCH = '''class Multiply(nn.Module):
 '''
 
 
+TOOLS = ("fvcore", "thop", "torchinfo", "ptflops", "calflops")
+
+
+def _helper(name: str, doc: str, combine: str) -> str:
+    """The PyTorch module of an elementwise merge: `combine` folds `out` and `x` into `out`."""
+    return f'''class {name}(nn.Module):
+    """{doc}"""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = {combine}
+        return out
+'''
+
+
 def _pairwise(inputs: list[Tensor], out: Tensor) -> Count:
     return times(minus(count(len(inputs), "inputs"), 1), count(out.numel, "elements"))
+
+
+def same_shape(name: str, inputs: list[Tensor], layout: str) -> Tensor:
+    """The one shape of all `inputs` (else a LayerError naming the first that differs)."""
+    first = inputs[0]
+    for t in inputs[1:]:
+        if t != first:
+            what = "channels" if t.spatial == first.spatial else "shapes"
+            raise LayerError(f"{name} needs inputs of one shape, got {first.text(layout)} and {t.text(layout)} "
+                             f"({what} differ)" + ("; add a 1x1 conv (projection) on the shortcut"
+                                                   if name == "add" else ""), "shape-mismatch", key="inputs")
+    return first
 
 
 class Add(Layer):
@@ -44,15 +74,11 @@ class Add(Layer):
     min_inputs, max_inputs = 2, None
     torch_helpers = {"Add": ADD_TORCH}
 
+    counting = not_counted(*TOOLS)
+
     @classmethod
     def rule(cls, values, inputs, layout):
-        first = inputs[0]
-        for t in inputs[1:]:
-            if t != first:
-                what = "channels" if t.spatial == first.spatial else "shapes"
-                raise LayerError(f"add needs inputs of one shape, got {first.text(layout)} and {t.text(layout)} "
-                                 f"({what} differ); add a 1x1 conv (projection) on the shortcut",
-                                 "shape-mismatch", key="inputs")
+        first = same_shape(cls.name, inputs, layout)
         return Result(first, ops={"add": _pairwise(inputs, first)})
 
     @classmethod
@@ -73,6 +99,7 @@ class Multiply(Layer):
     doc = "elementwise product; a [C] or 1x1xC input scales a HxWxC one channel-wise (SENet)"
     min_inputs, max_inputs = 2, None
     torch_helpers = {"Multiply": MULTIPLY_TORCH}
+    counting = not_counted(*TOOLS)
 
     @classmethod
     def rule(cls, values, inputs, layout):
@@ -99,4 +126,97 @@ class Multiply(Layer):
         return [*out, ("", Call("layers.Multiply"))]
 
 
-LAYERS = [Add, Multiply]
+class Subtract(Layer):
+    group = "merge"
+    name = "subtract"
+    aliases = ("sub",)
+    prefix = "sub"
+    family = "merge"
+    doc = "the second input subtracted from the first, of one shape (Keras Subtract)"
+    min_inputs = max_inputs = 2
+    torch_helpers = {"Subtract": _helper("Subtract", "The first input minus the second.", "out - x")}
+    counting = not_counted(*TOOLS)
+
+    @classmethod
+    def rule(cls, values, inputs, layout):
+        first = same_shape(cls.name, inputs, layout)
+        return Result(first, ops={"add": count(first.numel, "elements")})
+
+    @classmethod
+    def torch(cls, site):
+        return Call("Subtract")
+
+    @classmethod
+    def keras(cls, site):
+        return [("", Call("layers.Subtract"))]
+
+
+class Maximum(Layer):
+    group = "merge"
+    name = "maximum"
+    prefix = "max"
+    family = "merge"
+    doc = "elementwise maximum of inputs of one shape (Keras Maximum, torch.maximum)"
+    min_inputs, max_inputs = 2, None
+    torch_helpers = {"Maximum": _helper("Maximum", "Elementwise maximum of the inputs.", "torch.maximum(out, x)")}
+    counting = not_counted(*TOOLS)
+    keras_class = "layers.Maximum"
+
+    @classmethod
+    def rule(cls, values, inputs, layout):
+        first = same_shape(cls.name, inputs, layout)
+        return Result(first, ops={"cmp": _pairwise(inputs, first)})
+
+    @classmethod
+    def torch(cls, site):
+        return Call(cls.name.title())
+
+    @classmethod
+    def keras(cls, site):
+        return [("", Call(cls.keras_class))]
+
+
+class Minimum(Maximum):
+    name = "minimum"
+    prefix = "min"
+    doc = "elementwise minimum of inputs of one shape (Keras Minimum, torch.minimum)"
+    torch_helpers = {"Minimum": _helper("Minimum", "Elementwise minimum of the inputs.", "torch.minimum(out, x)")}
+    keras_class = "layers.Minimum"
+
+
+AVERAGE_TORCH = '''class Average(nn.Module):
+    """Elementwise mean of the inputs."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out / len(xs)
+'''
+
+
+class Average(Layer):
+    group = "merge"
+    name = "average"
+    prefix = "avg"
+    family = "merge"
+    doc = "elementwise mean of inputs of one shape (Keras Average)"
+    min_inputs, max_inputs = 2, None
+    torch_helpers = {"Average": AVERAGE_TORCH}
+    counting = not_counted(*TOOLS)
+
+    @classmethod
+    def rule(cls, values, inputs, layout):
+        first = same_shape(cls.name, inputs, layout)
+        return Result(first, ops={"add": _pairwise(inputs, first), "div": count(first.numel, "elements")})
+
+    @classmethod
+    def torch(cls, site):
+        return Call("Average")
+
+    @classmethod
+    def keras(cls, site):
+        return [("", Call("layers.Average"))]
+
+
+LAYERS = [Add, Multiply, Subtract, Maximum, Minimum, Average]

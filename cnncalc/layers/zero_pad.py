@@ -13,8 +13,10 @@ class ZeroPad2d(Layer):
     name = "zero_pad2d"
     aliases = ("zero_padding2d", "pad2d")
     prefix = "pad"
-    doc = "zero padding (Keras ZeroPadding2D, torch.nn.ZeroPad2d)"
-    params = {"padding": Param("padding", doc="int, [ph, pw] or [top, bottom, left, right]")}
+    doc = ("zero padding (Keras ZeroPadding2D, torch.nn.ZeroPad2d; four sides are in the spec's order, top "
+           "bottom left right, not ZeroPad2d's left right top bottom)")
+    params = {"padding": Param("padding", doc="int, [ph, pw], [top, bottom, left, right] or "
+                                              "[[top, bottom], [left, right]]")}
 
     @classmethod
     def rule(cls, values, inputs, layout):
