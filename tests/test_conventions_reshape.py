@@ -10,6 +10,7 @@ versions (`pip install .[conventions]`). Every tool that counts nothing for a ty
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import ARCH  # noqa: E402
 from test_conventions_oracle import TOOLS, check, need, run_tool  # noqa: E402
 
 
@@ -161,3 +163,39 @@ def test_declared_zero_is_a_real_zero():
     cost = conventions.LayerCost(lookup("pixel_shuffle"), {}, (), None)
     for tool in TOOLS:
         assert conventions.get(tool).count(cost) == (0, 0)
+
+
+# --------------------------------------------------------------------------- whole networks
+
+# The exported PyTorch model of each spec (the modules cnncalc maps every layer to) through each tool.
+# U-Net's 150 G multiply-accumulates take minutes per tool: CNNCALC_SLOW_TESTS=1 runs it too.
+NETWORKS = ["shufflenet_v2", "efficientnet_b0_keras", pytest.param("unet", marks=pytest.mark.skipif(
+    os.environ.get("CNNCALC_SLOW_TESTS") != "1", reason="slow: set CNNCALC_SLOW_TESTS=1"))]
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+@pytest.mark.parametrize("arch", NETWORKS)
+def test_exported_network(arch, tool, torchvision):
+    need(tool)
+    from cnncalc.export import export
+    from cnncalc.export.verify import load_module
+
+    a = cnncalc.analyse(ARCH / f"{arch}.yaml", convention=tool)
+    e = export(a, "pytorch")
+    model = getattr(load_module(e.code, arch), e.builder)()
+    check(tool, a, run_tool(tool, model, e.input_shape))
+
+
+# torchvision's own ShuffleNet V2 pools with x.mean([2, 3]), which no tool counts; the spec's
+# global_avg_pool2d is counted as nn.AdaptiveAvgPool2d(1) would be (1024 channels of 7x7).
+MEAN_GAP = {"fvcore": 1024 * 49, "thop": (49 + 1) * 1024, "torchinfo": 0, "ptflops": 2 * 1024 * 49,
+            "calflops": 1024 * 49}
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_torchvision_shufflenet(tool, torchvision):
+    need(tool)
+    a = cnncalc.analyse(ARCH / "shufflenet_v2.yaml", convention=tool)
+    macs, flops = run_tool(tool, torchvision.models.shufflenet_v2_x1_0(weights=None), (3, 224, 224))
+    gap = MEAN_GAP[tool]
+    check(tool, a, (macs, flops + gap) if tool == "calflops" else (macs + gap, None))
