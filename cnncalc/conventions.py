@@ -288,10 +288,11 @@ def describe(conv: Convention) -> list[str]:
     own = [(cls.name, cls.counting[conv.name]) for cls in all_types().values() if conv.name in cls.counting]
     if own:
         lines.append("  Rules the layer types declare for it (before the table's):")
+    width = max([18, *(len(name) + 1 for name, _ in own)])
     for name, rules in own:
         if all(not callable(r) and not r for r in rules.values()):
-            lines.append(f"    {name:<18} not counted (0)")
+            lines.append(f"    {name:<{width}} not counted (0)")
             continue
         text = "; ".join(f"{'MACs' if what == 'macs' else 'FLOPs'} {show(rule)}" for what, rule in rules.items())
-        lines.append(f"    {name:<18} {text}")
+        lines.append(f"    {name:<{width}} {text}")
     return lines

@@ -246,3 +246,39 @@ def test_merges_refuse_different_shapes_and_count_their_operations():
     ops = {t: cnncalc.analyse(cnncalc.loads(text.format(t=t, other="input"))).layers[0].ops for t in MERGES}
     assert ops == {"subtract": {"add": 120}, "maximum": {"cmp": 120}, "minimum": {"cmp": 120},
                    "average": {"add": 120, "div": 120}}
+
+
+def test_statistics_over_space_make_the_receptive_field_global():
+    from cnncalc.receptive import receptive_fields
+
+    layers = {"{type: layer_norm}": "local",                       # the channels of each position
+              "{type: layer_norm, axis: [1, 2, 3]}": "global",     # every position's statistics
+              "{type: group_norm, groups: 2}": "global",
+              "instance_norm": "global",
+              "{type: instance_norm, track_running_stats: true}": "local",   # stored statistics
+              "{type: batch_norm, track_running_stats: false}": "global",
+              "batch_norm": "local", "normalization": "local", "{type: rescaling, scale: 2}": "local"}
+    for layer, kind in layers.items():
+        a = cnncalc.analyse(cnncalc.loads(f"input: [9, 9, 4]\nlayers:\n  - {{type: conv2d, name: c, filters: 4, "
+                                          f"kernel: 3}}\n  - {layer}\n"))
+        rf = receptive_fields(a)[a.layers[-1].name]
+        assert rf.kind == kind, layer
+        if kind == "local":
+            assert rf.size == (3, 3)
+
+
+@pytest.mark.parametrize("layer,line", [
+    ("normalization", "divides = 480 elements"),
+    ("normalization", "non-trainable = 2 · 4 statistics (mean, variance) + 1 count = 9"),
+    ("{type: normalization, invert: true}", "multiplies = 480 elements"),
+    ("{type: rescaling, scale: 2, offset: 1}", "adds = 480 elements"),
+    ("{type: layer_norm, bias: false}", "params = 1 · 4 normalised elements (γ) = 4"),
+    ("{type: instance_norm, affine: true}", "divides = 2 · 4 groups = 8"),
+    ("{type: instance_norm, track_running_stats: true}", "non-trainable = 2 · 4 channels (running mean, variance) = 8"),
+    ("{type: average, inputs: [input, input, input]}", "adds = (3 inputs − 1) · 480 elements = 960"),
+    ("{type: maximum, inputs: [input, input]}", "comparisons = (2 inputs − 1) · 480 elements = 480"),
+    ("{type: upsample, size: [3, 5], mode: bicubic}", "multiplies = 60 outputs · 16 = 960"),
+])
+def test_explain_derives_each_count(layer, line):
+    a = cnncalc.analyse(cnncalc.loads(f"input: [10, 12, 4]\nlayers:\n  - {layer}\n"))
+    assert line in layer_lines(a.layers[-1])

@@ -152,6 +152,19 @@ def test_upsampling2d_matches_keras_and_torch(factor, interpolation, layout):
     assert ours(layer, chw) == theirs(lambda: torch.nn.Upsample(scale_factor=factor, mode=mode), chw)
 
 
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear", "bicubic"])
+def test_resizing_matches_keras_and_torch(interpolation):
+    torch_mode = {"nearest": "nearest-exact"}.get(interpolation, interpolation)
+    for (h, w), n in itertools.product([(1, 1), (3, 17), (20, 8), (5, 5)], [1, 4, 9]):
+        layer = f"{{type: Resizing, height: {h}, width: {w}, interpolation: {interpolation}}}"
+        for layout, shape in (("channels_last", (n, n + 3, 2)), ("channels_first", (2, n, n + 3))):
+            want = keras_layer(keras.layers.Resizing(h, w, interpolation=interpolation, data_format=layout), shape)
+            assert ours(layer, shape, layout) == want
+        chw = (2, n, n + 3)
+        assert ours(layer, chw) == theirs(lambda h=h, w=w: torch.nn.Upsample(size=(h, w), mode=torch_mode), chw)
+    assert ours("{type: resizing, height: 4, width: 4}", (5, 3), "channels_last") is None  # images only
+
+
 def test_upsampling1d_and_3d_match_keras():
     for size in (1, 2, 3):
         assert ours(f"{{type: UpSampling1D, size: {size}}}", (7, 4), "channels_last") == \

@@ -11,7 +11,7 @@ from ..errors import Unsupported
 from .base import Layer, Result
 from .count import times
 from .mapping import Arg, Call, pos
-from .norm_stats import affine_params, check_axis, check_channels, folded, statistics
+from .norm_stats import affine_params, check_axis, check_channels, folded, seen_whole, statistics
 from .params import Param
 
 
@@ -54,7 +54,7 @@ class BatchNorm(Layer):
         check_axis(values, x, layout)
         params, scale, shift = affine_params(values, x.c, "")
         if not values["track_running_stats"]:
-            return Result(x, params, ops=statistics(x, x.c, scale, shift))
+            return Result(x, params, ops=statistics(x, x.c, scale, shift), rf=seen_whole(x, True))
         return Result(x, params, times(2, x.c, label="(moving mean, variance)"), ops=folded(x))
 
     @classmethod

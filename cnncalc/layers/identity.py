@@ -30,7 +30,7 @@ class Dropout(Identity):
     name = "dropout"
     # every dropout is the identity at inference, whichever elements it drops in training
     aliases = ("dropout1d", "dropout2d", "dropout3d", "spatial_dropout1d", "spatial_dropout2d", "spatial_dropout3d",
-               "alpha_dropout")
+               "alpha_dropout", "feature_alpha_dropout")
     prefix = "dropout"
     doc = "dropout: the identity at inference (no parameters, shape unchanged; also Dropout2d, SpatialDropout2D, ...)"
     params = {"rate": Param("rate", 0.5, aliases=("p",), doc="drop probability"),

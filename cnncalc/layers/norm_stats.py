@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import LayerError, Unsupported
 from .axes import channel_axes, to_spec, to_torch
-from .base import Layer, Result, Tensor
+from .base import Layer, ReceptiveStep, Result, Tensor
 from .count import ZERO, Count, count, minus, plus, times
 from .mapping import Arg, Call, pos
 from .params import Param
@@ -43,6 +43,11 @@ def statistics(x: Tensor, groups: int, scale: bool, shift: bool) -> dict[str, Co
     return {"add": plus(sums, elements, g, count(x.numel, "elements (β)") if shift else ZERO),
             "mul": plus(elements, elements, count(x.numel, "elements (γ)") if scale else ZERO),
             "div": times(2, g), "pow": g}
+
+
+def seen_whole(x: Tensor, spatial: bool) -> ReceptiveStep | None:
+    """Statistics over the spatial axes make every output depend on the whole input."""
+    return ReceptiveStep.whole() if spatial and x.spatial else None
 
 
 def folded(x: Tensor) -> dict[str, Count]:
@@ -143,7 +148,9 @@ class LayerNorm(Layer):
         dims = x.dims(layout)
         size = math.prod(dims[a] for a in axes)
         params, scale, shift = affine_params(values, count(size, "normalised elements"), "")
-        return Result(x, params, ops=statistics(x, x.numel // size, scale, shift))
+        channel = len(x.spatial) if layout == "channels_last" else 0
+        return Result(x, params, ops=statistics(x, x.numel // size, scale, shift),
+                      rf=seen_whole(x, any(a != channel for a in axes)))
 
     @classmethod
     def torch(cls, site):
@@ -206,7 +213,7 @@ class GroupNorm(Layer):
             raise LayerError(f"each of the {groups} groups holds a single value of {x.text(layout)}, whose variance "
                              "is 0 (torch refuses it); use fewer groups", "shape-mismatch", key="groups")
         params, scale, shift = affine_params(values, count(x.c, "channels"), "")
-        return Result(x, params, ops=statistics(x, groups, scale, shift))
+        return Result(x, params, ops=statistics(x, groups, scale, shift), rf=seen_whole(x, True))
 
     @classmethod
     def torch(cls, site):
@@ -270,7 +277,7 @@ class InstanceNorm(Layer):
         if x.numel == x.c:
             raise LayerError(f"each channel of {x.text(layout)} holds a single value, whose variance is 0 (torch "
                              "refuses it); keep running statistics or normalise a larger input", "shape-mismatch")
-        return Result(x, params, ops=statistics(x, x.c, values["affine"], values["affine"]))
+        return Result(x, params, ops=statistics(x, x.c, values["affine"], values["affine"]), rf=seen_whole(x, True))
 
     @classmethod
     def torch(cls, site):

@@ -13,7 +13,7 @@ import math
 from typing import Any, ClassVar
 
 from ..errors import LayerError, Unsupported
-from .base import Layer, ReceptiveStep, Result, Tensor
+from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
 from .count import count, times
 from .mapping import Arg, Call, Site, pos, size
 from .params import Param
@@ -21,6 +21,8 @@ from .params import Param
 # torch's modes and the number of spatial dims each needs (None: any of 1 to 3)
 MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
+# Keras's interpolations as torch's modes (Keras's torch backend resizes with these)
+KERAS_MODES = {"nearest": "nearest-exact", "bilinear": "bilinear", "bicubic": "bicubic"}
 
 
 def _taps(mode: str, nd: int) -> int:
@@ -48,6 +50,8 @@ def torch_args(layer: type[Layer], values: dict[str, Any], x: Tensor) -> tuple[A
         if values["size"] is not None:
             return _one(values["size"], len(x.spatial)), None, mode
         return None, _one(values["scale_factor"], len(x.spatial)), mode
+    if layer.name == "resizing":
+        return (values["height"], values["width"]), None, KERAS_MODES[values["interpolation"]]
     return None, size(float(f) for f in values["size"]), values.get("interpolation", "nearest")
 
 
@@ -119,6 +123,8 @@ class Upsample(Layer):
                               doc="multiplier of the input size (the output is floored), one or one per dim"),
         "mode": Param("choice", "nearest", choices=tuple(MODES), doc="how output values are computed"),
         "align_corners": Param("bool", None, doc="linear modes only: corner pixels aligned (no shape effect)"),
+        "recompute_scale_factor": Param("bool", None, doc="torch: interpolate with the scale the output size "
+                                                          "implies (no shape effect)"),
     }
     counting = COUNTING
 
@@ -166,8 +172,9 @@ class Upsample(Layer):
     def torch(cls, site):
         out_size, scale, mode = torch_args(cls, site.values, site.x)
         args = [Arg("size", out_size, None), Arg("scale_factor", scale, None), Arg("mode", mode, "nearest")]
-        if site.values.get("align_corners") is not None:
-            args.append(Arg("align_corners", site.values["align_corners"]))
+        for key in ("align_corners", "recompute_scale_factor"):
+            if site.values.get(key) is not None:
+                args.append(Arg(key, site.values[key]))
         return Call("nn.Upsample", args)
 
     @classmethod
@@ -193,6 +200,39 @@ class UpsamplingBilinear2d(Upsample):
     @classmethod
     def keras(cls, site):
         return keras_resize(site, "bilinear", True)
+
+
+class Resizing(Layer):
+    group = "dense and reshaping"
+    name = "resizing"
+    prefix = "resizing"
+    family = "upsample"
+    doc = ("resize images to height x width (Keras Resizing; half-pixel centres, no antialiasing: torch's "
+           "nearest-exact, bilinear, bicubic)")
+    params = {
+        "height": Param("count", doc="output height"),
+        "width": Param("count", doc="output width"),
+        "interpolation": Param("choice", "bilinear", choices=tuple(KERAS_MODES), doc="how output values are computed"),
+    }
+    counting = COUNTING
+
+    @classmethod
+    def rule(cls, values, inputs, layout):
+        x = inputs[0]
+        need_spatial(x, 2, cls.name)
+        return upsampled(x, (values["height"], values["width"]), KERAS_MODES[values["interpolation"]])
+
+    @classmethod
+    def torch(cls, site):
+        out_size, _, mode = torch_args(cls, site.values, site.x)
+        return Call("nn.Upsample", [Arg("size", out_size), Arg("mode", mode)])
+
+    @classmethod
+    def keras(cls, site):
+        values = site.values
+        return [("", Call("layers.Resizing", [pos("height", values["height"]), pos("width", values["width"]),
+                                              Arg("interpolation", values["interpolation"], "bilinear"),
+                                              *site.data_format()]))]
 
 
 def keras_resize(site: Site, mode: str, align_corners: bool) -> list[tuple[str, Call]]:
@@ -276,5 +316,5 @@ class UpSampling3d(UpSampling2d):
     params = {"size": Param("size", 2, aliases=("factor",), doc="integer factor per spatial dim")}
 
 
-LAYERS = [Upsample, UpsamplingBilinear2d, UpSampling1d, UpSampling2d, UpSampling3d]
+LAYERS = [Upsample, UpsamplingBilinear2d, Resizing, UpSampling1d, UpSampling2d, UpSampling3d]
 
