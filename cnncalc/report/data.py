@@ -1,0 +1,169 @@
+"""What a report page shows, as one JSON-ready dict: every number comes from the library.
+
+`doc` is exactly the `cnncalc show --format json` document (docs/json.md); the rest is what the
+page needs besides: each convention's per-layer MACs and FLOPs (what `show --convention NAME`
+prints), each layer's `--explain` lines under every convention, the table's receptive-field cells
+as `show --columns rf,jump,start` writes them, the block structure, the spec lines of each layer,
+the warnings and unmet `expect:` values, and the spec's source text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__, conventions
+from .. import explain as ex
+from ..expect import check as expect_check
+from ..expect import count as expect_count
+from ..render import json_doc
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis, LayerResult
+    from ..errors import Diagnostic
+    from ..memory import MemoryConfig
+
+MAX_SAFE = 2**53 - 1  # JavaScript numbers are exact up to here; larger integers travel as strings
+_USED_AT = re.compile(r"used at line (\d+)")
+
+
+def js_safe(value: Any) -> Any:
+    """`value` with every integer beyond JavaScript's exact range written as a decimal string."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return str(value) if abs(value) > MAX_SAFE else value
+    if isinstance(value, dict):
+        return {k: js_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [js_safe(v) for v in value]
+    return value
+
+
+def diagnostic(d: Diagnostic) -> dict[str, Any]:
+    return {**d.to_dict(), "text": d.format()}
+
+
+def _groups(a: Analysis) -> tuple[list[dict[str, Any]], list[int]]:
+    """Every block use (outermost first) and, per layer, the index of its innermost block use (-1: none)."""
+    index: dict[str, int] = {}
+    groups: list[dict[str, Any]] = []
+    inner: list[int] = []
+    for layer in a.layers:
+        spec = layer.spec
+        uses = [int(m) for m in _USED_AT.findall(spec.origin)][::-1]  # the origin lists the innermost first
+        parent = -1
+        for depth, (instance, block) in enumerate(spec.blocks):
+            g = index.get(instance)
+            if g is None:
+                g = index[instance] = len(groups)
+                groups.append({"name": instance, "block": block, "parent": parent,
+                               "line": uses[depth] if depth < len(uses) else None, "layers": []})
+            groups[g]["layers"].append(len(inner))
+            parent = g
+        inner.append(parent)
+    return groups, inner
+
+
+def _spec_lines(layer: LayerResult) -> list[int]:
+    """The lines of the spec that define `layer`: its entry (to its last parameter) and its block uses."""
+    spec = layer.spec
+    last = max((loc.line for loc in spec.param_locs.values() if loc.file == spec.loc.file), default=spec.loc.line)
+    if spec.inputs_loc is not None and spec.inputs_loc.file == spec.loc.file:
+        last = max(last, spec.inputs_loc.line)
+    lines = list(range(spec.loc.line, max(last, spec.loc.line) + 1))[:40]
+    uses = [int(m) for m in _USED_AT.findall(spec.origin)]
+    return sorted(set(lines) | set(uses))
+
+
+def explain_lines(a: Analysis) -> tuple[list[list[str]], dict[str, list[list[str] | None]]]:
+    """Each layer's `--explain` lines under every convention, as (common part, per-convention ending).
+
+    Under a convention, `show --convention NAME --explain` writes a layer's derivation and then, when the
+    layer has MACs or FLOPs under it, the line that adds its FLOPs up; the derivation is the same for all.
+    """
+    base: list[list[str]] = []
+    tails: dict[str, list[list[str] | None]] = {name: [] for name in conventions.names()}
+    convs = [conventions.get(name) for name in conventions.names()]
+    for layer in a.layers:
+        bare = dataclasses.replace(layer, macs=0, flops=0)  # no MACs or FLOPs: no convention line
+        base.append(ex.layer_lines(bare))
+        cost = layer.cost
+        for conv in convs:
+            macs, flops = conv.count(cost)
+            tails[conv.name].append([ex.flops_line(conv, cost)] if macs or flops else None)
+    return base, tails
+
+
+def convention_numbers(a: Analysis) -> list[dict[str, Any]]:
+    """Every convention's one-line definition and per-layer MACs and FLOPs, with their totals."""
+    out = []
+    costs = [layer.cost for layer in a.layers]
+    for name in conventions.names():
+        conv = conventions.get(name)
+        counts = [conv.count(c) for c in costs]
+        macs = [m for m, _ in counts]
+        flops = [f for _, f in counts]
+        out.append({"name": name, "summary": conv.summary, "macs": macs, "flops": flops,
+                    "total_macs": sum(macs), "total_flops": sum(flops)})
+    return out
+
+
+def report_data(a: Analysis, memory: MemoryConfig | None = None, source: str | None = None,
+                with_explain: bool = True) -> dict[str, Any]:
+    """The dict a report page is drawn from (see the module docstring)."""
+    from ..render.columns import Extra
+
+    doc = json_doc(a, memory)
+    extra = Extra.of(a, memory)
+    groups, inner = _groups(a)
+    out: dict[str, Any] = {
+        "doc": doc,
+        "conventions": convention_numbers(a),
+        "cells": {c: [extra.cell(layer, c) for layer in a.layers] for c in ("rf", "jump", "start")},
+        "groups": groups,
+        "layer_group": inner,
+        "layer_lines": [_spec_lines(layer) for layer in a.layers],
+        "layer_loc": [[layer.spec.loc.line, layer.spec.loc.col] for layer in a.layers],
+        "captions": [_caption(layer) for layer in a.layers],
+        "warnings": [diagnostic(d) for d in a.warnings],
+        "expect": {"stated": expect_count(a), "unmet": [diagnostic(d) for d in expect_check(a)]},
+        "memory_summary": extra.summary(),
+        "source": {"file": a.file, "text": source},
+    }
+    if with_explain:
+        base, tails = explain_lines(a)
+        out["explain"] = {"headers": [ex.header(layer) for layer in a.layers], "lines": base, "tails": tails}
+    return out
+
+
+def _caption(layer: LayerResult) -> str:
+    from ..diagram import caption
+
+    try:
+        return caption(layer)
+    except (KeyError, TypeError, ValueError, IndexError):  # a layer type the diagram has no caption for
+        return layer.type
+
+
+def page_data(a: Analysis, memory: MemoryConfig | None = None, source: str | None = None,
+              compare: tuple[Analysis, str | None] | None = None, watch: bool = False) -> dict[str, Any]:
+    """Everything one page embeds: the report of `a`, and with `compare` the other spec and the diff under
+    every convention."""
+    data: dict[str, Any] = {"tool": f"cnncalc {__version__}", "kind": "report", "watch": watch,
+                            "convention": a.convention, "report": report_data(a, memory, source)}
+    if compare is not None:
+        from ..diff import diff
+
+        b, b_source = compare
+        data["kind"] = "compare"
+        data["other"] = report_data(b, memory, b_source)
+        data["diffs"] = {name: diff(a, b, name, memory) for name in conventions.names()}
+    return js_safe(data)
+
+
+def error_data(diagnostics: list[Diagnostic], file: str, source: str | None, watch: bool = False) -> dict[str, Any]:
+    """The page of a spec that cannot be analysed: its located errors (and its source)."""
+    return {"tool": f"cnncalc {__version__}", "kind": "errors", "watch": watch, "file": file,
+            "errors": [diagnostic(d) for d in diagnostics], "source": {"file": file, "text": source}}
