@@ -158,9 +158,34 @@ def page_data(a: Analysis, memory: MemoryConfig | None = None, source: str | Non
 
         b, b_source = compare
         data["kind"] = "compare"
-        data["other"] = report_data(b, memory, b_source)
-        data["diffs"] = {name: diff(a, b, name, memory) for name in conventions.names()}
+        data["other"] = report_data(b, memory, b_source, with_explain=False)
+        data.update(compact_diffs({name: diff(a, b, name, memory) for name in conventions.names()}))
     return js_safe(data)
+
+
+CONVENTION_FIELDS = ("macs", "flops")
+
+
+def compact_diffs(diffs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The `cnncalc diff --format json` documents under every convention, without repeating what does not
+    depend on the convention: `pairs` (every matched layer pair, to link the two graphs), `entries` (each
+    layer that differs under some convention, its convention-free fields) and per convention `diffs`:
+    the totals, the summary and `rows` = [entry index, status, changed fields, [MACs A, B], [FLOPs A, B]]."""
+    names = list(diffs)
+    first = diffs[names[0]]
+    pairs = [[e["a"], e["b"]] for e in first["layers"] if e["a"] is not None and e["b"] is not None]
+    keys = [(e["a"], e["b"]) for e in first["layers"]]
+    differs = [any(d["layers"][k]["status"] != "unchanged" for d in diffs.values()) for k in range(len(keys))]
+    index = {k: n for n, k in enumerate(k for k, x in zip(range(len(keys)), differs, strict=True) if x)}
+    entries = [{f: v for f, v in e.items() if f not in CONVENTION_FIELDS and f not in ("status", "changed")}
+               for k, e in enumerate(first["layers"]) if differs[k]]
+    out: dict[str, Any] = {}
+    for name, d in diffs.items():
+        assert [(e["a"], e["b"]) for e in d["layers"]] == keys  # the matching does not depend on the convention
+        rows = [[index[k], e["status"], e["changed"], e["macs"], e["flops"]]
+                for k, e in enumerate(d["layers"]) if k in index and e["status"] != "unchanged"]
+        out[name] = {**{f: v for f, v in d.items() if f != "layers"}, "rows": rows}
+    return {"pairs": pairs, "entries": entries, "diffs": out}
 
 
 def error_data(diagnostics: list[Diagnostic], file: str, source: str | None, watch: bool = False) -> dict[str, Any]:

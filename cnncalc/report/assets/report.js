@@ -54,6 +54,11 @@
     for (var i = 0; i < units.length; i++) if (Math.abs(n) >= units[i][0]) return (n / units[i][0]).toFixed(2) + units[i][1];
     return String(n);
   }
+  function axisLabel(v) {  // 0, 500, 1.5K, 20M, 3G: short tick labels (the exact values are in the legend)
+    var units = [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "K"]];
+    for (var i = 0; i < units.length; i++) if (Math.abs(v) >= units[i][0]) return String(+(v / units[i][0]).toPrecision(3)) + units[i][1];
+    return String(+v.toPrecision(3));
+  }
   function shape(s) { return s ? s.join("x") : ""; }
   function pct(part, whole) { return num(whole) ? (100 * num(part) / num(whole)).toFixed(1) + "%" : ""; }
 
@@ -337,6 +342,15 @@
 
   Graph.prototype.draw = function () {
     var box = this.layout(-1);
+    if (!this.fitted) {  // the first time: shrink (not below 70%) so that the whole graph fits the width
+      this.fitted = true;
+      var W = this.view.clientWidth || 0, need = box.w + 2 * PAD;
+      if (W && need > W && W / need >= 0.7) {
+        this.scale = Math.floor(100 * (W - 4) / need) / 100;
+        this.cache.clear();
+        box = this.layout(-1);
+      }
+    }
     this.box = box;
     this.abs = null;
     var s = this.scale, W = (box.w + 2 * PAD) * s, H = (box.h + 2 * PAD) * s;
@@ -391,6 +405,10 @@
     return sv("path", {d: d, "class": "edge" + (p.bridge ? " bridge" : ""), "marker-end": "url(#arrow)"});
   }
   function clip(s, n) { return s.length > n ? "…" + s.slice(s.length - n + 1) : s; }
+  function fit(head, tail, n) {  // head + tail in n characters, shortening the head
+    var room = n - tail.length;
+    return head.length <= room ? head + tail : head.slice(0, Math.max(1, room - 1)) + "…" + tail;
+  }
 
   Graph.prototype.unit = function (it, ox, oy, nodes, edges) {
     var m = this.m, u = it.u, x = it.x + ox - it.w / 2, y = it.y + oy - it.h / 2, c = u.charAt(0);
@@ -415,7 +433,7 @@
         sv("rect", {width: it.w, height: it.h, rx: 6, "class": "n-bg"}),
         sv("rect", {x: 0, y: 0, width: 4, height: it.h, "class": "n-stripe"}),
         sv("text", {x: 10, y: 15, "class": "n-name", text: clip(m.localName(i), 27)}),
-        sv("text", {x: 10, y: 29, "class": "n-sub", text: clip(m.rep.captions[i] + " · " + shape(l.output_shape), 30)}),
+        sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(m.rep.captions[i], " · " + shape(l.output_shape), 31)}),
         sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(l.params, macs)})]);
       var heavy = this.opts.heat ? this.opts.heat(i) : 0;
       if (heavy > 0) g.appendChild(sv("rect", {x: 4, y: it.h - 3, width: Math.max(1, (it.w - 4) * heavy), height: 3, "class": "n-heat"}));
@@ -426,17 +444,17 @@
     var inner = this.marks ? this.groupMark(k) : null;
     if (!this.expanded[k]) {
       var out = m.layers[m.groupOutput(k)];
-      nodes.appendChild(sv("g", {"class": "node group" + (inner ? " d-inner d-" + inner : ""), "data-group": k,
+      nodes.appendChild(sv("g", {"class": "node group" + (inner ? " d-inner di-" + inner : ""), "data-group": k,
         transform: "translate(" + x + "," + y + ")"}, [
         sv("title", {text: grp.name + " (block " + grp.block + ", " + nl + " layers): click to open"}),
         sv("rect", {x: 4, y: 4, width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-shadow"}),
         sv("rect", {width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-bg"}),
         sv("text", {x: 10, y: 15, "class": "n-name", text: "▸ " + clip(m.groupLocalName(k), 24)}),
-        sv("text", {x: 10, y: 29, "class": "n-sub", text: clip(grp.block + " · " + nl + " layers · " + shape(out.output_shape), 30)}),
+        sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(grp.block, " · " + nl + " layers · " + shape(out.output_shape), 31)}),
         sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(m.groupSum(k, "params"), m.groupSum(k, "macs", conv))})]));
       return;
     }
-    var frame = sv("g", {"class": "frame" + (inner ? " d-inner d-" + inner : ""), "data-frame": k}, [
+    var frame = sv("g", {"class": "frame" + (inner ? " d-inner di-" + inner : ""), "data-frame": k}, [
       sv("rect", {x: x, y: y, width: it.w, height: it.h, rx: 8, "class": "f-bg"}),
       sv("g", {"class": "f-head", "data-toggle": k}, [
         sv("rect", {x: x, y: y, width: it.w, height: HEAD - 4, rx: 8, "class": "f-headbg"}),
@@ -741,7 +759,7 @@
         legend: {show: true, live: true},
         cursor: {sync: {key: "cnncalc-layers"}, points: {show: false}, drag: {x: false, y: false, setScale: false}},
         scales: {x: {time: false, range: [-0.5, Math.max(0.5, m.n - 0.5)]}, y: {range: function (u, lo, hi) { return [0, hi > 0 ? hi * 1.05 : 1]; }}},
-        axes: [{show: false}, {size: 62, values: function (u, vals) { return vals.map(function (v) { return human(v); }); }}],
+        axes: [{show: false}, {size: 56, values: function (u, vals) { return vals.map(axisLabel); }}],
         series: [
           {label: "layer", value: function (u, v) { return v === null || v === undefined ? "" : names[v]; }},
           {label: d.key === "macs" ? "MACs" : d.key === "params" ? "params" : "activation bytes", stroke: "#3b6fb6", fill: "rgba(59,111,182,0.55)",
@@ -1003,7 +1021,20 @@
     root.appendChild(cp.box);
     cp.draw();
   }
-  Compare.prototype.diff = function () { return this.data.diffs[this.report.conv]; };
+  Compare.prototype.diff = function () {  // the `cnncalc diff --format json` document, layers that differ only
+    var d = this.data.diffs[this.report.conv], entries = this.data.entries, out = {};
+    for (var k in d) if (k !== "rows") out[k] = d[k];
+    out.layers = d.rows.map(function (r) {
+      var e = {};
+      for (var f in entries[r[0]]) e[f] = entries[r[0]][f];
+      e.status = r[1];
+      e.changed = r[2];
+      e.macs = r[3];
+      e.flops = r[4];
+      return e;
+    });
+    return out;
+  };
   Compare.prototype.draw = function () {
     var cp = this, d = this.diff(), box = this.box;
     clear(box);
@@ -1048,13 +1079,16 @@
       };
     };
     cp.byName = {a: {}, b: {}};
-    d.layers.forEach(function (e) { if (e.a !== null) cp.byName.a[e.a] = e; if (e.b !== null) cp.byName.b[e.b] = e; });
+    cp.data.pairs.forEach(function (p) { var e = {a: p[0], b: p[1]}; cp.byName.a[p[0]] = e; cp.byName.b[p[1]] = e; });
     var conv = function () { return cp.report.conv; };
     cp.ga = new Graph(cp.a, left, {conv: conv, marks: marksA, onHover: hoverBoth("a"), onSelect: function (i) { cp.pick("a", i); }});
     cp.gb = new Graph(cp.b, right, {conv: conv, marks: marksB, onHover: hoverBoth("b"), onSelect: function (i) { cp.pick("b", i); }});
-    // open the blocks that hold a difference, so that the marked layers are in view
-    Object.keys(marksA).forEach(function (i) { cp.ga.reveal(+i); });
-    Object.keys(marksB).forEach(function (i) { cp.gb.reveal(+i); });
+    // open the blocks that hold a difference when they are few; otherwise they stay closed and marked
+    [[cp.ga, marksA], [cp.gb, marksB]].forEach(function (gm) {
+      var g = gm[0], holders = new Set();
+      Object.keys(gm[1]).forEach(function (i) { g.m.chain[+i].forEach(function (k) { holders.add(k); }); });
+      if (holders.size <= 4) Object.keys(gm[1]).forEach(function (i) { g.reveal(+i); });
+    });
     cp.ga.cache.clear();
     cp.gb.cache.clear();
   };
@@ -1114,7 +1148,6 @@
   // ---- start ---------------------------------------------------------------------------------
   function start() {
     var root = document.getElementById("app");
-    document.title = document.title;  // set by the server from the spec's name, escaped
     if (DATA.kind === "errors") {
       Errors(root, DATA);
     } else if (DATA.kind === "compare") {
