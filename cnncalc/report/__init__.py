@@ -39,13 +39,13 @@ def read_source(path: str) -> str | None:
 
 
 def report_html(a: Analysis, memory: MemoryConfig | None = None, source: str | None = None,
-                compare: tuple[Analysis, str | None] | None = None, watch: bool = False) -> str:
+                compare: tuple[Analysis, str | None] | None = None, watch: str | None = None) -> str:
     """The report page of `a`; with `compare` = (analysis of B, B's source), the comparison with B."""
     title = f"{a.name} — cnncalc report" if compare is None else f"{a.name} vs {compare[0].name} — cnncalc diff"
     return page(page_data(a, memory, source, compare, watch), title)
 
 
-def error_html(diagnostics: list[Diagnostic], file: str, source: str | None, watch: bool = False) -> str:
+def error_html(diagnostics: list[Diagnostic], file: str, source: str | None, watch: str | None = None) -> str:
     """A page that shows the located errors of a spec that cannot be analysed."""
     return page(error_data(diagnostics, file, source, watch), f"{file}: errors — cnncalc report")
 

@@ -148,7 +148,7 @@ def _caption(layer: LayerResult) -> str:
 
 
 def page_data(a: Analysis, memory: MemoryConfig | None = None, source: str | None = None,
-              compare: tuple[Analysis, str | None] | None = None, watch: bool = False) -> dict[str, Any]:
+              compare: tuple[Analysis, str | None] | None = None, watch: str | None = None) -> dict[str, Any]:
     """Everything one page embeds: the report of `a`, and with `compare` the other spec and the diff under
     every convention."""
     data: dict[str, Any] = {"tool": f"cnncalc {__version__}", "kind": "report", "watch": watch,
@@ -188,7 +188,7 @@ def compact_diffs(diffs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"pairs": pairs, "entries": entries, "diffs": out}
 
 
-def error_data(diagnostics: list[Diagnostic], file: str, source: str | None, watch: bool = False) -> dict[str, Any]:
+def error_data(diagnostics: list[Diagnostic], file: str, source: str | None, watch: str | None = None) -> dict[str, Any]:
     """The page of a spec that cannot be analysed: its located errors (and its source)."""
     return {"tool": f"cnncalc {__version__}", "kind": "errors", "watch": watch, "file": file,
             "errors": [diagnostic(d) for d in diagnostics], "source": {"file": file, "text": source}}

@@ -136,8 +136,8 @@ def serve(file: str, output: str | None, compare: str | None, overrides: dict[st
         return 1
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     thread.start()
-    host, bound = server.server_address[:2]
-    click.echo(f"serving http://{host}:{bound}/ — open it in a browser; it reloads when {file} changes"
+    bound = server.server_address[1]
+    click.echo(f"serving http://127.0.0.1:{bound}/ — open it in a browser; it reloads when {file} changes"
                + (f" (also written to {output})" if output else "") + "; Ctrl-C stops", err=True)
 
     def on_term(signum: int, frame: Any) -> None:
