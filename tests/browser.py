@@ -98,3 +98,12 @@ class Browser:
             self.driver.quit()
         finally:
             shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def embedded_data(html: str) -> Any:
+    """The JSON a report page embeds (its `\\u` escapes are JSON string escapes)."""
+    import json
+
+    start = html.index('<script type="application/json" id="cnncalc-data">')
+    start = html.index(">", start) + 1
+    return json.loads(html[start:html.index("</script>", start)])

@@ -70,8 +70,9 @@ def _spec_lines(layer: LayerResult) -> list[int]:
     """The lines of the spec that define `layer`: its entry (to its last parameter) and its block uses."""
     spec = layer.spec
     last = max((loc.line for loc in spec.param_locs.values() if loc.file == spec.loc.file), default=spec.loc.line)
-    if spec.inputs_loc is not None and spec.inputs_loc.file == spec.loc.file:
-        last = max(last, spec.inputs_loc.line)
+    for loc in (spec.inputs_loc, spec.expect.loc if spec.expect is not None else None):
+        if loc is not None and loc.file == spec.loc.file:
+            last = max(last, loc.line)
     lines = list(range(spec.loc.line, max(last, spec.loc.line) + 1))[:40]
     uses = [int(m) for m in _USED_AT.findall(spec.origin)]
     return sorted(set(lines) | set(uses))

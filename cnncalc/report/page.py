@@ -62,7 +62,7 @@ def page(data: dict[str, Any], title: str) -> str:
            f'<meta http-equiv="Content-Security-Policy" content="{html.escape(policy)}">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            '<meta name="referrer" content="no-referrer">',
-           f"<title>{html.escape(title)}</title>"]
+           f"<title>{html.escape(' '.join(title.split()))}</title>"]
     out += [f"<style>{s}</style>" for s in styles]
     out += ["</head>", "<body>",
             '<noscript>This report needs JavaScript; `cnncalc show FILE` prints the same numbers.</noscript>',
