@@ -107,3 +107,10 @@ def embedded_data(html: str) -> Any:
     start = html.index('<script type="application/json" id="cnncalc-data">')
     start = html.index(">", start) + 1
     return json.loads(html[start:html.index("</script>", start)])
+
+
+def click(b: Browser, selector: str) -> None:
+    """Scroll the element to the middle of its scroll boxes, then click it as a user would."""
+    e = b.css(selector)
+    b.js("arguments[0].scrollIntoView({block: 'center', inline: 'center'})", e)
+    e.click()

@@ -433,7 +433,7 @@
         sv("rect", {width: it.w, height: it.h, rx: 6, "class": "n-bg"}),
         sv("rect", {x: 0, y: 0, width: 4, height: it.h, "class": "n-stripe"}),
         sv("text", {x: 10, y: 15, "class": "n-name", text: clip(m.localName(i), 27)}),
-        sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(m.rep.captions[i], " · " + shape(l.output_shape), 31)}),
+        sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(m.rep.captions[i], " · " + shape(l.output_shape), 29)}),
         sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(l.params, macs)})]);
       var heavy = this.opts.heat ? this.opts.heat(i) : 0;
       if (heavy > 0) g.appendChild(sv("rect", {x: 4, y: it.h - 3, width: Math.max(1, (it.w - 4) * heavy), height: 3, "class": "n-heat"}));
@@ -450,7 +450,7 @@
         sv("rect", {x: 4, y: 4, width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-shadow"}),
         sv("rect", {width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-bg"}),
         sv("text", {x: 10, y: 15, "class": "n-name", text: "▸ " + clip(m.groupLocalName(k), 24)}),
-        sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(grp.block, " · " + nl + " layers · " + shape(out.output_shape), 31)}),
+        sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(grp.block, " · " + nl + " layers · " + shape(out.output_shape), 29)}),
         sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(m.groupSum(k, "params"), m.groupSum(k, "macs", conv))})]));
       return;
     }
@@ -690,7 +690,7 @@
     })));
   };
   Table.prototype.window = function (force) {
-    var n = this.order.length, all = n <= 400;
+    var n = this.order.length, all = n <= 1000;
     var top = this.wrap.scrollTop, vh = this.wrap.clientHeight || 600;
     var start = all ? 0 : Math.max(0, Math.floor(top / ROWH) - 30);
     var end = all ? n : Math.min(n, Math.ceil((top + vh) / ROWH) + 30);
@@ -922,7 +922,7 @@
     rep.warnings.forEach(function (w) { items.push(diagItem(w, "warning", app)); });
     var ex = rep.expect;
     if (ex.unmet.length) ex.unmet.forEach(function (w) { items.push(diagItem(w, "error", app)); });
-    var summary = ex.stated === 0 ? "no expect: values in this spec" : ex.unmet.length ?
+    var summary = ex.stated === 0 ? "expect: none stated" : ex.unmet.length ?
       "expect: " + ex.unmet.length + " of " + ex.stated + " values unmet" : "expect: all " + ex.stated + " values met";
     box.appendChild(el("div", {"class": "expect " + (ex.unmet.length ? "bad" : ex.stated ? "ok" : "none"), text: summary}));
     if (!rep.warnings.length) box.appendChild(el("div", {"class": "nowarn", text: "no warnings"}));
