@@ -284,10 +284,14 @@ def test_set_overrides_and_convention(tmp_path):
 
 
 def test_integers_beyond_javascripts_exact_range_travel_as_strings():
-    from cnncalc.report.data import js_safe
+    from cnncalc.report.page import json_for_script
 
-    assert js_safe({"a": [2**53 - 1, 2**53, -(2**60)], "b": True, "c": None}) == {
-        "a": [2**53 - 1, "9007199254740992", "-1152921504606846976"], "b": True, "c": None}
+    data = {"a": [2**53 - 1, 2**53, -(2**60), 1.5, 0.1 + 0.2, 1.2345678901234567e+300], "b": True, "c": None, "d": "12345678901234567890 \"x\" <"}
+    assert json.loads(json_for_script(data)) == {
+        "a": [2**53 - 1, "9007199254740992", "-1152921504606846976", 1.5, 0.30000000000000004,
+              1.2345678901234567e+300], "b": True, "c": None,
+        "d": "12345678901234567890 \"x\" <"}
+    assert "<" not in json_for_script(data)
 
 
 @pytest.mark.parametrize("path", ARCHS, ids=lambda p: p.stem)

@@ -24,21 +24,7 @@ if TYPE_CHECKING:
     from ..errors import Diagnostic
     from ..memory import MemoryConfig
 
-MAX_SAFE = 2**53 - 1  # JavaScript numbers are exact up to here; larger integers travel as strings
 _USED_AT = re.compile(r"used at line (\d+)")
-
-
-def js_safe(value: Any) -> Any:
-    """`value` with every integer beyond JavaScript's exact range written as a decimal string."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return str(value) if abs(value) > MAX_SAFE else value
-    if isinstance(value, dict):
-        return {k: js_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [js_safe(v) for v in value]
-    return value
 
 
 def diagnostic(d: Diagnostic) -> dict[str, Any]:
@@ -78,22 +64,21 @@ def _spec_lines(layer: LayerResult) -> list[int]:
     return sorted(set(lines) | set(uses))
 
 
-def explain_lines(a: Analysis) -> tuple[list[list[str]], dict[str, list[list[str] | None]]]:
+def explain_lines(a: Analysis, numbers: list[dict[str, Any]]) -> tuple[list[list[str]], dict[str, list[list[str] | None]]]:
     """Each layer's `--explain` lines under every convention, as (common part, per-convention ending).
 
     Under a convention, `show --convention NAME --explain` writes a layer's derivation and then, when the
     layer has MACs or FLOPs under it, the line that adds its FLOPs up; the derivation is the same for all.
     """
     base: list[list[str]] = []
-    tails: dict[str, list[list[str] | None]] = {name: [] for name in conventions.names()}
-    convs = [conventions.get(name) for name in conventions.names()]
-    for layer in a.layers:
+    tails: dict[str, list[list[str] | None]] = {c["name"]: [] for c in numbers}
+    convs = [(conventions.get(c["name"]), c["macs"], c["flops"]) for c in numbers]
+    for i, layer in enumerate(a.layers):
         bare = dataclasses.replace(layer, macs=0, flops=0)  # no MACs or FLOPs: no convention line
         base.append(ex.layer_lines(bare))
         cost = layer.cost
-        for conv in convs:
-            macs, flops = conv.count(cost)
-            tails[conv.name].append([ex.flops_line(conv, cost)] if macs or flops else None)
+        for conv, macs, flops in convs:
+            tails[conv.name].append([ex.flops_line(conv, cost)] if macs[i] or flops[i] else None)
     return base, tails
 
 
@@ -119,9 +104,10 @@ def report_data(a: Analysis, memory: MemoryConfig | None = None, source: str | N
     doc = json_doc(a, memory)
     extra = Extra.of(a, memory)
     groups, inner = _groups(a)
+    numbers = convention_numbers(a)
     out: dict[str, Any] = {
         "doc": doc,
-        "conventions": convention_numbers(a),
+        "conventions": numbers,
         "cells": {c: [extra.cell(layer, c) for layer in a.layers] for c in ("rf", "jump", "start")},
         "groups": groups,
         "layer_group": inner,
@@ -134,7 +120,7 @@ def report_data(a: Analysis, memory: MemoryConfig | None = None, source: str | N
         "source": {"file": a.file, "text": source},
     }
     if with_explain:
-        base, tails = explain_lines(a)
+        base, tails = explain_lines(a, numbers)
         out["explain"] = {"headers": [ex.header(layer) for layer in a.layers], "lines": base, "tails": tails}
     return out
 
@@ -161,7 +147,7 @@ def page_data(a: Analysis, memory: MemoryConfig | None = None, source: str | Non
         data["kind"] = "compare"
         data["other"] = report_data(b, memory, b_source, with_explain=False)
         data.update(compact_diffs({name: diff(a, b, name, memory) for name in conventions.names()}))
-    return js_safe(data)
+    return data
 
 
 CONVENTION_FIELDS = ("macs", "flops")

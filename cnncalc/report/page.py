@@ -13,6 +13,7 @@ import base64
 import hashlib
 import html
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -31,9 +32,23 @@ def asset(name: str) -> str:
     return text
 
 
+MAX_SAFE = 2**53 - 1  # JavaScript numbers are exact up to here
+# a JSON string (left alone) or a whole integer of 16 digits or more (perhaps past MAX_SAFE; not part of a float)
+_LONG = re.compile(r"\d{16}")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])')
+
+
+def _big(m: re.Match[str]) -> str:
+    t = m.group(0)
+    return f'"{t}"' if t[0] != '"' and abs(int(t)) > MAX_SAFE else t
+
+
 def json_for_script(data: Any) -> str:
-    """JSON that is inert inside a <script> element and valid JSON (the escapes are JSON string escapes)."""
+    """JSON that is inert inside a <script> element and valid JSON (the escapes are JSON string escapes).
+    Integers beyond JavaScript's exact range are written as decimal strings (the page formats both)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if _LONG.search(text):  # rare: then tell the integers from digits inside strings
+        text = _TOKEN.sub(_big, text)
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
