@@ -118,3 +118,21 @@ def test_watch_refuses_a_port_in_use(tmp_path):
         assert "Traceback" not in out.stderr
     finally:
         w.stop()
+
+
+def test_the_watch_page_of_every_architecture(tmp_path):
+    """What --watch serves: the report (with its token, for the reload) or the page of the errors."""
+    from cnncalc.memory import MemoryConfig
+    from cnncalc.report.watch import build
+
+    for spec in sorted(ARCH.glob("*.yaml")):
+        page, lines = build(str(spec), str(ARCH / "resnet18.yaml"), {}, None, MemoryConfig(), "7-1")
+        data = embedded_data(page)
+        assert data["kind"] == "compare" and data["watch"] == "7-1" and lines == []
+        assert data["report"]["doc"]["name"] == __import__("cnncalc").analyse(spec).name
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: 8x8x3\nlayers:\n  - {type: conv2d, filters: 2, kernel: 9}\n")
+    page, lines = build(str(bad), None, {}, None, MemoryConfig(), "8-1")
+    data = embedded_data(page)
+    assert data["kind"] == "errors" and data["watch"] == "8-1"
+    assert lines == [e["text"] for e in data["errors"]] and lines[0].startswith(f"{bad}:3:")

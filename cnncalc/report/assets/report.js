@@ -186,6 +186,16 @@
     gr.svg.addEventListener("click", function (ev) { gr.onClick(ev); });
     gr.svg.addEventListener("mouseover", function (ev) { gr.onOver(ev); });
     gr.svg.addEventListener("mouseleave", function () { if (gr.opts.onHover) gr.opts.onHover(null); });
+    var resizing = 0, lastH = 0;
+    window.addEventListener("resize", function () {  // columns are as tall as the view: lay out again
+      clearTimeout(resizing);
+      resizing = setTimeout(function () {
+        if (!gr.box || gr.view.clientHeight === lastH || !gr.view.clientHeight) return;
+        lastH = gr.view.clientHeight;
+        gr.cache.clear();
+        gr.draw();
+      }, 150);
+    });
     var pending = false;
     gr.view.addEventListener("scroll", function () {
       if (pending) return;
@@ -273,8 +283,8 @@
     }
     var sizes = units.map(function (u) { return gr.size(u); });
     var laid = pieces.map(function (p) { return gr.piece(units, sizes, E, p[0], p[1]); });
-    // stack pieces into columns no taller than the view
-    var H = gr.height(), cols = [], col = null;
+    // stack pieces into columns no taller than the view (an open block may be taller before it wraps)
+    var H = gr.height() * (g < 0 ? 1 : 1.6), cols = [], col = null;
     laid.forEach(function (pc, k) {
       if (!col || (col.h + GAP + pc.h > H && col.pieces.length)) {
         col = {pieces: [], h: -GAP, w: 0};
@@ -449,8 +459,8 @@
         sv("title", {text: grp.name + " (block " + grp.block + ", " + nl + " layers): click to open"}),
         sv("rect", {x: 4, y: 4, width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-shadow"}),
         sv("rect", {width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-bg"}),
-        sv("text", {x: 10, y: 15, "class": "n-name", text: "▸ " + clip(m.groupLocalName(k), 24)}),
-        sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(grp.block, " · " + nl + " layers · " + shape(out.output_shape), 29)}),
+        sv("text", {x: 10, y: 15, "class": "n-name", text: "▸ " + fit(m.groupLocalName(k), "  (" + nl + " layers)", 28)}),
+        sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(grp.block, " · " + shape(out.output_shape), 29)}),
         sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(m.groupSum(k, "params"), m.groupSum(k, "macs", conv))})]));
       return;
     }
@@ -897,7 +907,7 @@
     var app = this, m = this.m, d = m.doc, t = m.totals, c = m.conv[this.conv];
     clear(this.header);
     var select = el("select", {"class": "conv-select", "aria-label": "MACs/FLOPs convention"},
-      m.rep.conventions.map(function (cv) { return el("option", {value: cv.name, selected: cv.name === app.conv ? "selected" : null, text: cv.name}); }));
+      m.rep.conventions.map(function (cv) { return el("option", {value: cv.name, title: cv.summary, selected: cv.name === app.conv ? "selected" : null, text: cv.name}); }));
     select.addEventListener("change", function () { app.setConvention(select.value); });
     var card = function (label, value, key, sub) {
       return el("div", {"class": "card", "data-total": key}, [el("div", {"class": "c-label", text: label}),
@@ -1049,6 +1059,7 @@
     var head = el("div", {"class": "c-head"}, [
       el("h2", {text: "Compared with " + d.b.name}),
       el("div", {"class": "subtitle", text: d.a.file + " → " + d.b.file + " · convention " + d.convention}),
+      el("div", {"class": "conv-summary", text: cp.report.m.conv[d.convention].summary}),
       el("div", {"class": "c-summary", text: s.changed + " changed, " + s.added + " added, " + s.removed + " removed, " +
         s.renamed + " renamed, " + s.unchanged + " unchanged"})]);
     var totals = el("table", {"class": "c-totals"}, [el("thead", null, el("tr", null, ["", "A", "B", "change", "relative"].map(function (h) { return el("th", {text: h}); }))),
@@ -1155,7 +1166,9 @@
       var pa = el("div", {"class": "tab-page", "data-tab": "compare"}), pr = el("div", {"class": "tab-page", "data-tab": "report", hidden: "hidden"});
       append(root, [tabs, pa, pr]);
       var cmp = null, shown = {report: false};
-      var report = new Report(pr, DATA.report, {convention: DATA.convention, onConvention: function () {
+      var report = new Report(pr, DATA.report, {convention: DATA.convention, onConvention: function (name) {
+        var top = tabs.querySelector(".conv-select-top");
+        if (top) top.value = name;
         if (cmp) { cmp.draw(); if (!pa.hidden) cmp.show(); }
       }});
       cmp = new Compare(pa, DATA, report);
@@ -1186,7 +1199,7 @@
   }
   function convSelect(report) {
     var s = el("select", {"class": "conv-select-top", "aria-label": "MACs/FLOPs convention"},
-      report.m.rep.conventions.map(function (cv) { return el("option", {value: cv.name, selected: cv.name === report.conv ? "selected" : null, text: cv.name}); }));
+      report.m.rep.conventions.map(function (cv) { return el("option", {value: cv.name, title: cv.summary, selected: cv.name === report.conv ? "selected" : null, text: cv.name}); }));
     s.addEventListener("change", function () { report.setConvention(s.value); });
     return s;
   }
