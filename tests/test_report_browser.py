@@ -146,7 +146,7 @@ def test_blocks_collapse_and_expand(browser, pages):
     count = "return [document.querySelectorAll('.graph [data-layer]').length, " \
             "document.querySelectorAll('.graph [data-group]').length]"
     assert browser.js(count) == [7, 16]  # conv1, bn1, relu, maxpool, avgpool, flatten, fc and 16 bottlenecks
-    assert browser.css('.graph [data-group="0"] .n-name').text == "▸ layer1.0  (12 layers)"
+    assert browser.css('.graph [data-group="0"] .n-name').text == "▸ layer1.0 (12 layers)"
     assert browser.css('.graph [data-group="0"] .n-sub').text == "bottleneck · 256x56x56"
     click(browser, '.graph [data-group="0"]')
     assert browser.js(count) == [7 + 12, 15]  # the first bottleneck has a downsample branch: 12 layers

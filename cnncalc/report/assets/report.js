@@ -459,7 +459,7 @@
         sv("title", {text: grp.name + " (block " + grp.block + ", " + nl + " layers): click to open"}),
         sv("rect", {x: 4, y: 4, width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-shadow"}),
         sv("rect", {width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-bg"}),
-        sv("text", {x: 10, y: 15, "class": "n-name", text: "▸ " + fit(m.groupLocalName(k), "  (" + nl + " layers)", 28)}),
+        sv("text", {x: 10, y: 15, "class": "n-name", text: "▸ " + fit(m.groupLocalName(k), " (" + nl + " layers)", 28)}),
         sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(grp.block, " · " + shape(out.output_shape), 29)}),
         sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(m.groupSum(k, "params"), m.groupSum(k, "macs", conv))})]));
       return;
