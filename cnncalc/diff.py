@@ -45,7 +45,7 @@ def _layers(a: Analysis, convention: str | None, memory: MemoryConfig | None, la
 def match(la: list[dict[str, Any]], lb: list[dict[str, Any]]) -> tuple[dict[int, int], set[int]]:
     """Pairs (index in A → index in B), by name, then by position in the graph (the same matched inputs,
     or the same place among a matched layer's inputs, and the same type), finally by aligning the
-    types of the layers still unmatched in graph order; and the B indices matched by position."""
+    types of the layers still unmatched between two matched ones; and the B indices matched by position."""
     ia = {d["name"]: i for i, d in enumerate(la)}
     ib = {d["name"]: i for i, d in enumerate(lb)}
     a2b: dict[int, int] = {ia[n]: ib[n] for n in ia if n in ib}
@@ -112,17 +112,25 @@ def match(la: list[dict[str, Any]], lb: list[dict[str, Any]]) -> tuple[dict[int,
                 if j in b2a:
                     break
         if not changed:
-            # last: align the layers still unmatched, in graph order, by their types
+            # last: between consecutive matched layers (in graph order on both sides), align the types of
+            # the layers still unmatched
             import difflib
 
-            rest_a = [i for i in range(len(la)) if i not in a2b]
-            rest_b = [j for j in range(len(lb)) if j not in b2a]
-            if rest_a and rest_b:
-                sm = difflib.SequenceMatcher(None, [la[i]["type"] for i in rest_a], [lb[j]["type"] for j in rest_b],
+            anchors = [(-1, -1)]
+            for j in range(len(lb)):
+                if j in b2a and b2a[j] > anchors[-1][0]:
+                    anchors.append((b2a[j], j))
+            anchors.append((len(la), len(lb)))
+            for (pa, pb), (na, nb) in zip(anchors, anchors[1:], strict=False):
+                run_a = [i for i in range(pa + 1, na) if i not in a2b]
+                run_b = [j for j in range(pb + 1, nb) if j not in b2a]
+                if not run_a or not run_b:
+                    continue
+                sm = difflib.SequenceMatcher(None, [la[i]["type"] for i in run_a], [lb[j]["type"] for j in run_b],
                                              autojunk=False)
                 for block in sm.get_matching_blocks():
                     for k in range(block.size):
-                        pair(rest_a[block.a + k], rest_b[block.b + k])
+                        pair(run_a[block.a + k], run_b[block.b + k])
                         changed = True
     return a2b, by_position
 
@@ -330,7 +338,7 @@ def _name(e: dict[str, Any]) -> str:
     return e["b"] if e["b"] is not None else e["a"]
 
 
-MARK = {"changed": "~", "added": "+", "removed": "-", "renamed": "~", "unchanged": ""}
+MARK = {"changed": "~", "added": "+", "removed": "-", "renamed": "=", "unchanged": ""}
 COLUMNS = (("type", "type"), ("output_shape", "output shape"), ("params", "params"), ("macs", "MACs"),
            ("flops", "FLOPs"), ("receptive_field", "RF"))
 

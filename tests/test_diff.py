@@ -187,3 +187,16 @@ def test_every_architecture_against_the_next(path):
     assert sum(1 for e in doc["layers"] if e["a"] is not None) == len(a.layers)
     assert sum(1 for e in doc["layers"] if e["b"] is not None) == len(b.layers)
     assert doc["totals"]["params"]["b"] == b.totals["params"]
+
+
+def test_the_readme_diff_example_is_current():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- diff example: cnncalc diff ")
+    command = readme[start:readme.index("-->", start)].split("diff example: cnncalc ")[1].split()
+    shown = readme[readme.index("-->", start) + 4:readme.index("<!-- end of diff example -->")].strip("\n")
+    result = run(*command)
+    assert result.exit_code == 0
+    assert shown == result.stdout.strip("\n").replace("### cnncalc diff:", "**cnncalc diff:**", 1)
+    assert "docs/img/report.png" in readme and (ROOT / "docs" / "img" / "report.png").stat().st_size > 50_000

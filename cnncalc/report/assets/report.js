@@ -1112,7 +1112,7 @@
   };
   function signed(v) { var n = num(v); return n > 0 ? "+" + commas(v) : n === 0 ? "0" : commas(v); }
   function diffRow(e, cp) {
-    var mark = {changed: "~", added: "+", removed: "−", renamed: "~"}[e.status] || "";
+    var mark = {changed: "~", added: "+", removed: "−", renamed: "="}[e.status] || "";
     var cell = function (key, fmt) {
       var pair = e[key], ch = e.changed.indexOf(key) >= 0;
       var a = pair[0] === null ? null : fmt(pair[0]), b = pair[1] === null ? null : fmt(pair[1]);
