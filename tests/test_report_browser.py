@@ -280,6 +280,17 @@ def test_the_diff_page_marks_the_changed_layers(browser, tmp_path):
     assert fc.find_elements("css selector", 'td[data-field="params"]')[0].text == "513,000 → 5,130"
     assert "changed" in fc.find_elements("css selector", 'td[data-field="params"]')[0].get_attribute("class")
     browser.screenshot(ARTIFACTS / "diff.png")
+    # the convention switch re-weighs the comparison too
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.css(".conv-select-top")).select_by_value("ptflops")
+    doc = json.loads(CliRunner().invoke(main, ["diff", str(a), str(b), "-f", "json", "--convention", "ptflops"]).stdout)
+    t = doc["totals"]["macs"]
+    cells = browser.js("return Array.from(document.querySelectorAll('.c-totals tr[data-total=\"macs\"] td'))"
+                       ".map(function (td) { return td.textContent; })")
+    assert cells == [commas(t["a"]), commas(t["b"]), f"{t['change']:+,}", t["relative_text"]]
+    assert browser.css(".compare .conv-summary").text.startswith("MACs: ptflops")
+    assert browser.errors() == []
 
 
 HOSTILE = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> javascript:alert(1)'

@@ -1029,6 +1029,7 @@
     cp.root = root;
     cp.box = el("div", {"class": "compare"});
     root.appendChild(cp.box);
+    cp.ga = null;
     cp.draw();
   }
   Compare.prototype.diff = function () {  // the `cnncalc diff --format json` document, layers that differ only
@@ -1045,9 +1046,8 @@
     });
     return out;
   };
-  Compare.prototype.draw = function () {
+  Compare.prototype.draw = function () {  // under the current convention; the two graphs are made once
     var cp = this, d = this.diff(), box = this.box;
-    clear(box);
     var marksA = {}, marksB = {};
     d.layers.forEach(function (e) {
       if (e.status === "unchanged") return;
@@ -1068,40 +1068,49 @@
         return el("tr", {"data-total": k, "class": num(t.change) ? "changed" : null}, [el("th", {text: k}), el("td", {"class": "num", text: commas(t.a)}),
           el("td", {"class": "num", text: commas(t.b)}), el("td", {"class": "num", text: signed(t.change)}), el("td", {"class": "num", text: t.relative_text})]);
       }))]);
-    var left = el("div", {"class": "c-graph", "data-side": "a"}, [el("h3", {text: "A: " + d.a.name})]);
-    var right = el("div", {"class": "c-graph", "data-side": "b"}, [el("h3", {text: "B: " + d.b.name})]);
-    var changed = d.layers.filter(function (e) { return e.status !== "unchanged"; });
-    var rows = changed.map(function (e) { return diffRow(e, cp); });
+    var rows = d.layers.filter(function (e) { return e.status !== "unchanged"; }).map(function (e) { return diffRow(e, cp); });
     var list = el("table", {"class": "c-layers"}, [el("thead", null, el("tr", null, ["", "layer", "type", "output shape", "params", "MACs", "FLOPs", "RF"].map(function (h) { return el("th", {text: h}); }))),
       el("tbody", null, rows.length ? rows : el("tr", null, el("td", {colspan: 8, "class": "muted", text: "no layer differs"})))]);
-    append(box, [head, totals, el("div", {"class": "c-graphs"}, [left, right]), el("h3", {text: "Layers that differ"}), list]);
-    var hoverBoth = function (side) {
-      return function (h) {
-        var ls = h === null || h === undefined ? [] : Array.isArray(h) ? h : [h];
-        var other = [];
-        ls.forEach(function (i) {
-          var name = (side === "a" ? cp.a : cp.b).layers[i].name, e = cp.byName[side][name];
-          var o = e && (side === "a" ? e.b : e.a);
-          var om = side === "a" ? cp.b : cp.a;
-          if (o !== null && o !== undefined && om.index.has(o)) other.push(om.index.get(o));
-        });
-        (side === "a" ? cp.gb : cp.ga).highlight(other);
-        (side === "a" ? cp.ga : cp.gb).highlight(ls);
+    if (!cp.ga) {
+      cp.headBox = el("div");
+      cp.listBox = el("div");
+      var left = el("div", {"class": "c-graph", "data-side": "a"}, [el("h3", {text: "A: " + d.a.name})]);
+      var right = el("div", {"class": "c-graph", "data-side": "b"}, [el("h3", {text: "B: " + d.b.name})]);
+      append(box, [cp.headBox, el("div", {"class": "c-graphs"}, [left, right]), el("h3", {text: "Layers that differ"}), cp.listBox]);
+      var hoverBoth = function (side) {
+        return function (h) {
+          var ls = h === null || h === undefined ? [] : Array.isArray(h) ? h : [h];
+          var other = [];
+          ls.forEach(function (i) {
+            var name = (side === "a" ? cp.a : cp.b).layers[i].name, e = cp.byName[side][name];
+            var o = e && (side === "a" ? e.b : e.a);
+            var om = side === "a" ? cp.b : cp.a;
+            if (o !== null && o !== undefined && om.index.has(o)) other.push(om.index.get(o));
+          });
+          (side === "a" ? cp.gb : cp.ga).highlight(other);
+          (side === "a" ? cp.ga : cp.gb).highlight(ls);
+        };
       };
-    };
-    cp.byName = {a: {}, b: {}};
-    cp.data.pairs.forEach(function (p) { var e = {a: p[0], b: p[1]}; cp.byName.a[p[0]] = e; cp.byName.b[p[1]] = e; });
-    var conv = function () { return cp.report.conv; };
-    cp.ga = new Graph(cp.a, left, {conv: conv, marks: marksA, onHover: hoverBoth("a"), onSelect: function (i) { cp.pick("a", i); }});
-    cp.gb = new Graph(cp.b, right, {conv: conv, marks: marksB, onHover: hoverBoth("b"), onSelect: function (i) { cp.pick("b", i); }});
-    // open the blocks that hold a difference when they are few; otherwise they stay closed and marked
-    [[cp.ga, marksA], [cp.gb, marksB]].forEach(function (gm) {
-      var g = gm[0], holders = new Set();
-      Object.keys(gm[1]).forEach(function (i) { g.m.chain[+i].forEach(function (k) { holders.add(k); }); });
-      if (holders.size <= 4) Object.keys(gm[1]).forEach(function (i) { g.reveal(+i); });
-    });
+      cp.byName = {a: {}, b: {}};
+      cp.data.pairs.forEach(function (p) { var e = {a: p[0], b: p[1]}; cp.byName.a[p[0]] = e; cp.byName.b[p[1]] = e; });
+      var conv = function () { return cp.report.conv; };
+      cp.ga = new Graph(cp.a, left, {conv: conv, marks: marksA, onHover: hoverBoth("a"), onSelect: function (i) { cp.pick("a", i); }});
+      cp.gb = new Graph(cp.b, right, {conv: conv, marks: marksB, onHover: hoverBoth("b"), onSelect: function (i) { cp.pick("b", i); }});
+      // open the blocks that hold a difference when they are few; otherwise they stay closed and marked
+      [[cp.ga, marksA], [cp.gb, marksB]].forEach(function (gm) {
+        var g = gm[0], holders = new Set();
+        Object.keys(gm[1]).forEach(function (i) { g.m.chain[+i].forEach(function (k) { holders.add(k); }); });
+        if (holders.size <= 4) Object.keys(gm[1]).forEach(function (i) { g.reveal(+i); });
+      });
+    }
+    cp.ga.marks = marksA;
+    cp.gb.marks = marksB;
     cp.ga.cache.clear();
     cp.gb.cache.clear();
+    clear(cp.headBox);
+    append(cp.headBox, [head, totals]);
+    clear(cp.listBox);
+    cp.listBox.appendChild(list);
   };
   Compare.prototype.show = function () { this.ga.draw(); this.gb.draw(); };
   Compare.prototype.pick = function (side, i) {
