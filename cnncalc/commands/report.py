@@ -98,7 +98,7 @@ def report(file: str, output: str | None, compare: str | None, watch: bool, port
     other = None
     if compare:
         other = (load(compare, overrides, convention), read_source(compare))
-    print_diagnostics(a.warnings)
+    print_diagnostics(a.warnings + (other[0].warnings if other else []))
     text = report_html(a, memory, read_source(file), other)
     if output == "-":
         click.echo(text, nl=False)

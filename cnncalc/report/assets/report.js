@@ -231,15 +231,20 @@
     this.cache.clear();
     this.draw();
   };
-  Graph.prototype.fit = function () {
-    this.scale = 1;
-    this.cache.clear();
-    var box = this.layout(-1), W = this.view.clientWidth || 800;
-    this.scale = Math.max(0.2, Math.min(1, (W - 8) / (box.w + 2 * PAD)));
+  Graph.prototype.fit = function () {  // the largest scale (20% to 100%) at which the whole graph fits the width
+    var W = (this.view.clientWidth || 800) - 8, lo = 0.2, hi = 1, gr = this;
+    var fits = function (s) {
+      gr.scale = s;
+      gr.cache.delete(-1);  // the columns depend on the view's height at this scale; the blocks barely do
+      return (gr.layout(-1).w + 2 * PAD) * s <= W;
+    };
+    if (!fits(hi)) {
+      for (var k = 0; k < 7; k++) { var mid = (lo + hi) / 2; if (fits(mid)) lo = mid; else hi = mid; }
+      this.scale = Math.floor(lo * 100) / 100;
+    }
     this.cache.clear();
     this.draw();
   };
-
   Graph.prototype.size = function (u) {
     var c = u.charAt(0);
     if (c === "L") return [NW, NH];
