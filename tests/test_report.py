@@ -315,3 +315,10 @@ def test_report_help_lists_its_options():
                             cwd=ROOT, check=True)
     for option in ("--output", "--compare", "--watch", "--port", "--convention", "--batch-size"):
         assert option in result.stdout
+
+
+def test_an_output_in_a_missing_directory_is_one_line(tmp_path):
+    result = run("report", str(ARCH / "hw_conv_760.yaml"), "-o", str(tmp_path / "no" / "such" / "page.html"))
+    assert result.exit_code == 1
+    assert result.output == f"{tmp_path / 'no' / 'such' / 'page.html'}: error: cannot write: No such file or directory\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
