@@ -37,6 +37,8 @@ class LayerResult:
     spec: LayerSpec
     warnings: tuple[str, ...]
     rf: ReceptiveStep | None
+    # what the layer applies to its output afterwards (a fused activation): its type and op counts
+    stages: tuple[tuple[type[Layer], dict[str, int]], ...] = ()
 
     def __repr__(self) -> str:
         return (f"LayerResult(name={self.name!r}, type={self.type!r}, output_shape={self.output_shape}, "
@@ -77,8 +79,24 @@ class LayerResult:
         return conventions.LayerCost(self.spec.type, self.ops, tuple(self.input_tensors), self.tensor,
                                      self.trainable_params, self.spec.params)
 
+    @property
+    def stage_costs(self) -> list[conventions.LayerCost]:
+        """What a convention may look at to weigh each stage (counted as its own layer type)."""
+        return [conventions.LayerCost(cls, ops, (self.tensor,), self.tensor, 0, {}) for cls, ops in self.stages]
+
+    @property
+    def all_ops(self) -> dict[str, int]:
+        """The layer's operations and its stages' together."""
+        if not self.stages:
+            return self.ops
+        total = dict(self.ops)
+        for _, ops in self.stages:
+            for kind, n in ops.items():
+                total[kind] = total.get(kind, 0) + n
+        return total
+
     def to_dict(self) -> dict[str, Any]:
-        ops = self.ops
+        ops = self.all_ops
         return {
             "name": self.name,
             "type": self.type,
@@ -188,8 +206,12 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
         ops = {kind: int(value) for kind, value in r.ops.items()}
         trainable = int(r.params)
         macs, flops = conv.count(conventions.LayerCost(cls, ops, tuple(inputs), r.shape, trainable, spec.params))
+        stages = tuple((stage.layer, {kind: int(value) for kind, value in stage.ops.items()}) for stage in r.then)
+        for stage_type, stage_ops in stages:
+            m, f = conv.count(conventions.LayerCost(stage_type, stage_ops, (r.shape,), r.shape, 0, {}))
+            macs, flops = macs + m, flops + f
         results.append(LayerResult(spec.name, inputs, r.shape, layout, trainable, int(r.non_trainable), macs, flops,
-                                   ops, spec, r.warnings, r.rf))
+                                   ops, spec, r.warnings, r.rf, stages))
     out.raise_if_errors()
     for spec in net.layers:
         if spec.name not in consumed and spec.name != net.output:

@@ -82,10 +82,17 @@ class LayerCost:
         raise KeyError(f"unknown term {name!r}")
 
 
+_OP_KIND_SET = frozenset(OP_KINDS)
+
+
 def _apply(rule: Rule, cost: LayerCost) -> int:
     if callable(rule):
         return rule(cost)
-    return sum(weight * cost.term(term) for term, weight in rule.items())
+    ops = cost.ops
+    total = 0
+    for term, weight in rule.items():
+        total += weight * (ops.get(term, 0) if term in _OP_KIND_SET else cost.term(term))
+    return total
 
 
 @dataclass(eq=False)

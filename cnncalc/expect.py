@@ -8,13 +8,13 @@ mismatch, located at the expected value, e.g. `expected params 760, got 750 [exp
 
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING, Any
+
 from .errors import Diagnostic
 from .layers.params import shape_text
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from .analysis import Analysis, LayerResult
     from .yamlio import Node
 
@@ -22,16 +22,15 @@ COUNTS = ("params", "trainable_params", "non_trainable_params", "macs", "flops")
 KEYS = ("output_shape", *COUNTS)
 
 
+_NUMBER = re.compile(r"\d{1,3}(?:[,_ ]\d{3})+|\d+")
+_SEPARATORS = re.compile(r"[,_ ]")
+
+
 def number_text(text: str) -> int | None:
-    r"""61,100,840 or 61_100_840 or 61 100 840 (as written on slides) or plain digits, else None
-    (= re.fullmatch(r"\d{1,3}([,_ ]\d{3})+|\d+", text))."""
-    if text.isdecimal():
-        return int(text)
-    parts = text.replace("_", ",").replace(" ", ",").split(",")
-    if (len(parts) > 1 and 1 <= len(parts[0]) <= 3 and all(p.isdecimal() for p in parts)
-            and all(len(p) == 3 for p in parts[1:])):
-        return int("".join(parts))
-    return None
+    """61,100,840 or 61_100_840 or 61 100 840 (as written on slides) or plain digits, else None."""
+    if _NUMBER.fullmatch(text) is None:
+        return None
+    return int(_SEPARATORS.sub("", text))
 
 
 class _Bad(Exception):

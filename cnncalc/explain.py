@@ -50,8 +50,16 @@ def layer_lines(layer: LayerResult, convention: str | None = None) -> list[str]:
     elif r.params:
         lines.append(r.params.line("params"))
     lines += [r.ops[kind].line(TERM_WORDS[kind]) for kind in OP_KINDS if r.ops.get(kind)]
-    if layer.flops or layer.macs:
-        lines.append(flops_line(conventions.get(convention), layer.cost))
+    for stage in r.then:  # a fused activation: its own operations, after the layer's
+        lines += [f"{stage.layer.name}: " + stage.ops[kind].line(TERM_WORDS[kind]) for kind in OP_KINDS
+                  if stage.ops.get(kind)]
+    conv = conventions.get(convention)
+    if layer.stages:
+        costs = [(layer.type, layer.cost), *((cost.type, cost) for cost in layer.stage_costs)]
+        lines += [f"{name}: {flops_line(conv, cost)}" for name, cost in costs if any(conv.count(cost))]
+        lines.append(f"FLOPs = {layer.flops:,} in all")
+    elif layer.flops or layer.macs:
+        lines.append(flops_line(conv, layer.cost))
     return lines
 
 

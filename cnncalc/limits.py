@@ -3,6 +3,7 @@ quickly or refused with a located error. Real networks stay far below each limit
 ~500 layers and ~550 connections; DenseNet-264's widest concat reads 65 tensors)."""
 
 MAX_LAYERS = 10_000  # layers after blocks and repeats are expanded
+MAX_COPIES = 100_000  # layer and block copies made while expanding, those an `if` drops included
 MAX_CONNECTIONS = 100_000  # layer inputs in all, counted after expansion
 MAX_FAN_IN = 1_000  # inputs of one layer (a merge)
 MAX_BLOCK_DEPTH = 16  # blocks used inside blocks

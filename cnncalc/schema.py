@@ -65,6 +65,8 @@ def param_schema(p: Param, ndim: int) -> dict[str, Any]:
         s = _any({"type": "number"})
     elif k == "rate":
         s = _any({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
+    elif k == "name":
+        s = _any({"type": "string", "minLength": 1})
     elif k == "choice":
         s = _any({"enum": list(p.choices)})
     elif k == "shape":

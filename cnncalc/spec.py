@@ -7,56 +7,33 @@ after an error where it can, so that `lint` reports every problem in one run.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 from . import expr
 from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
-from .layers import REQUIRED, Layer, Tensor, aliases, all_types, lookup
+from .layers import REQUIRED, Layer, Tensor, all_types, lookup
 from .layers.params import check_value, shape_text
-from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
+from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_COPIES, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
 from .yamlio import MAX_BYTES, Node, decode, load_yaml
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 TOP_KEYS = ("name", "input", "layout", "params", "blocks", "layers", "expect", "description")
 LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
 BLOCK_USE_KEYS = ("block", "name", "inputs", "repeat", "if", "expect")
 LAYOUTS = ("channels_last", "channels_first")
-_IDENT_START = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
-_IDENT = frozenset(_IDENT_START + "0123456789")
+# `$x` and `${expr}` inside a layer name; a lone `$` stays
+_NAME_PIECE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+_VALID_NAME = re.compile(r"\w[\w.\-]*")  # word characters, '.' and '-', not starting with '.' or '-'
 
 
 def _substitute(value: str, env: dict[str, Any]) -> str:
-    r"""`$x` and `${expr}` inside a layer name replaced by their values, left to right (as
-    re.sub(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*", ...) would); a lone `$` stays."""
-    out = []
-    i = 0
-    while True:
-        j = value.find("$", i)
-        if j < 0:
-            out.append(value[i:])
-            return "".join(out)
-        out.append(value[i:j])
-        close = value.find("}", j) if value.startswith("${", j) else -1
-        if close != -1:
-            end = close + 1
-        elif j + 1 < len(value) and value[j + 1] in _IDENT_START:
-            end = j + 2
-            while end < len(value) and value[end] in _IDENT:
-                end += 1
-        else:
-            out.append("$")
-            i = j + 1
-            continue
-        out.append(str(expr.evaluate(value[j:end], env)))
-        i = end
+    """`$x` and `${expr}` inside a layer name replaced by their values, left to right."""
+    return _NAME_PIECE.sub(lambda piece: str(expr.evaluate(piece[0], env)), value)
 
 
 def _valid_name(value: str) -> bool:
-    r"""re.fullmatch(r"[\w][\w.\-]*", value): word characters, '.' and '-', not starting with '.' or '-'."""
-    return bool(value) and value[0] not in ".-" and value.replace(".", "_").replace("-", "_").replace("_", "a").isalnum()
+    return _VALID_NAME.fullmatch(value) is not None
 
 
 class LayerSpec:
@@ -163,7 +140,7 @@ class _Parser:
         self.blocks: dict[str, Node] = {}
         self.all_names: dict[str, LayerSpec] = {}
         self.block_expects: list[tuple[str, str, Node, slice]] = []
-        self.expanded = 0  # layer and block copies made so far (bounded by MAX_LAYERS)
+        self.expanded = 0  # layer and block copies made so far, dropped ones too (bounded by MAX_COPIES)
         self.connections = 0  # explicit `inputs` read so far (bounded by MAX_CONNECTIONS)
         self.suggestion_budget = 20_000  # names compared for did-you-mean hints (see `suggest`)
         self.n_errors = 0
@@ -371,9 +348,10 @@ class _Parser:
             # count every copy, also those dropped by `if` or failing: nested repeats of a broken
             # or empty block must not loop 1000**3 times
             self.expanded += 1
-            if self.expanded > MAX_LAYERS:
+            if self.expanded > MAX_COPIES:
                 raise SpecError(self.out.diagnostics + [Diagnostic(
-                    "error", f"the spec expands to more than {MAX_LAYERS} layers", node.loc, "too-large")])
+                    "error", f"the spec expands to more than {MAX_COPIES} layer and block copies", node.loc,
+                    "too-large")])
             local = dict(env, i=i) if repeated else env
             if condition is not None:
                 try:
@@ -498,6 +476,9 @@ class _Parser:
                 return glob
             scope.pending.append((spec, evaluated))
         if ok:
+            if len(self.layers) == MAX_LAYERS:
+                raise SpecError(self.out.diagnostics + [Diagnostic(
+                    "error", f"the spec has more than {MAX_LAYERS} layers", node.loc, "too-large")])
             self.position[glob] = len(self.layers)
             self.layers.append(spec)
         return glob
@@ -520,8 +501,8 @@ class _Parser:
             return None
         cls = lookup(tnode.value)
         if cls is None:
-            names = list(all_types())
-            hint = self.suggest(tnode.value.lower(), names + list(aliases())) or "; run `cnncalc types` for the list"
+            spellings = [n for cls in all_types().values() for n in (cls.name, *cls.aliases)]
+            hint = self.suggest(tnode.value.lower(), spellings) or "; run `cnncalc types` for the list"
             self.err(f"unknown layer type {tnode.value!r}{hint}", tnode.loc, "unknown-layer")
             return None
         canon = _canon(cls)  # aliases → canonical parameter names

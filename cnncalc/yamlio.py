@@ -1,21 +1,27 @@
-"""Safe YAML loading that keeps the position of every node.
+"""Safe YAML loading that keeps the position of every value.
 
-PyYAML's composer gives nodes with marks; we convert them ourselves (instead of
-`yaml.safe_load`) so that every value keeps its line and column, duplicate keys are
-caught, and alias expansion is bounded ("billion laughs").
+Specs are read with PyYAML: libyaml's event parser when PyYAML was built with it, else PyYAML's
+own pure-Python parser. The events are composed into nodes by PyYAML's Python composer, bounded
+to MAX_DEPTH levels and MAX_NODES nodes (libyaml's own composer recurses in C and crashes the
+interpreter on ~100,000 nested brackets), then converted here rather than by `yaml.safe_load`:
+every value keeps its line and column, duplicate keys are caught, tags are refused (nothing is
+constructed) and alias expansion is bounded ("billion laughs").
 
-Events come from libyaml when it is available (4x faster) but nodes are composed in Python:
-libyaml's own composer recurses in C and crashes the interpreter (SIGSEGV) on ~100,000 nested
-brackets, while ours stops at MAX_DEPTH levels and MAX_NODES nodes before converting anything.
+YAML errors are reworded for people new to YAML (tabs, indentation, a missing `:` or `]`), with
+the parser's own words in parentheses, and located inside the file.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 from .errors import Diagnostic, Loc, SpecError
 
-TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs more than reading a spec
 if TYPE_CHECKING:
-    from typing import Any
+    import yaml
 
 MAX_BYTES = 1024 * 1024  # real specs are a few KB; parsing 1 MB of YAML takes ~3 s at worst
 MAX_NODES = 100_000  # composed, and again after alias expansion
@@ -32,16 +38,26 @@ _SCALAR_TAGS = {
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TAB = "YAML indents with spaces, not tabs; replace the tab"
+_INDENT = ("this line is not indented like the lines above it: entries of one mapping or list need the same "
+           "number of leading spaces, and what belongs under a `key:` needs more than the key")
+_MIXED = ("`- item` entries and `key: value` entries cannot share one indentation; put a list under its "
+          "`key:`, indented more than the key")
+_KEY_HERE = ("a `key: value` cannot start here: give each `key: value` its own line, indented like its neighbours, "
+             "and quote a value that contains ': '")
+_ESCAPE = ("a \\u or \\U escape here is not a character (\\ud800-\\udfff are halves of UTF-16 pairs, and nothing "
+           "lies above \\U0010FFFF); write the character itself")
 
+
+@dataclass(slots=True, eq=False, repr=False)
 class Node:
-    """A YAML value with its position. Mappings hold `dict[str, Node]`, sequences `list[Node]`."""
+    """A YAML value with its position. Mappings hold `dict[str, Node]` (with `key_locs`, the
+    position of each key), sequences `list[Node]`, scalars their Python value."""
 
-    __slots__ = ("value", "loc", "key_locs")
-
-    def __init__(self, value: Any, loc: Loc, key_locs: dict[str, Loc] | None = None):
-        self.value = value
-        self.loc = loc
-        self.key_locs = key_locs
+    value: Any
+    loc: Loc
+    key_locs: dict[str, Loc] | None = None
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Node({self.value!r} @ {self.loc})"
@@ -60,17 +76,22 @@ def _fail(message: str, loc: Loc, rule: str = "invalid-yaml") -> SpecError:
 
 
 def decode(data: bytes, file: str) -> str:
+    """A spec file's bytes as text (UTF-8, with or without a byte-order mark)."""
     if len(data) > MAX_BYTES:
         raise _fail(f"file is larger than {MAX_BYTES} bytes, the limit for a spec", Loc(file), "too-large")
     try:
-        # = data.decode("utf-8-sig") (error offsets too), without loading that codec at start-up
-        text = (data[3:] if data.startswith(b"\xef\xbb\xbf") else data).decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = data[: exc.start]
+        before = exc.object[: exc.start]  # what was decoded: after the byte-order mark, if any
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
         raise _fail("file is not valid UTF-8 text; save it as UTF-8", Loc(file, line, col), "invalid-encoding") from None
-    return text
+
+
+def _offset(text: str, file: str, index: int) -> Loc:
+    """The Loc of the character at `index` of `text`."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return Loc(file, text.count("\n", 0, index) + 1, index - line_start + 1)
 
 
 def _inside(text: str, file: str, line: int, column: int) -> Loc:
@@ -86,163 +107,129 @@ def _inside(text: str, file: str, line: int, column: int) -> Loc:
 
 def load_yaml(text: str, file: str) -> Node:
     """Parse one YAML document into a positioned Node tree."""
-    from . import yamlfast
-
-    fast = yamlfast.parse(text, file)  # the common subset, without importing PyYAML
-    if fast is not None:
-        return fast
+    if not isinstance(text, str):
+        raise TypeError(f"a spec is read from YAML text (a str), not from a {type(text).__name__}; "
+                        "pass the text, or give a file's path to cnncalc.load()")
     import yaml
 
     if not text.strip():
         raise _fail("file is empty; a spec needs at least `input` and `layers`", Loc(file), "empty-file")
+    bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if bad:
+        char = bad.group()
+        if _SURROGATE.match(char):  # only text given to loads(): decoding a file never makes one
+            message = (f"the text holds a lone surrogate {char!r} (half of a UTF-16 pair), which no output can "
+                       "encode; write the whole character")
+        else:
+            message = f"control character U+{ord(char):04X} is not allowed in YAML; remove it"
+        raise _fail(message, _offset(text, file, bad.start()))
+    loader = _loader()(text, file)
     try:
-        root = _compose(text, file)
+        root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = _inside(text, file, mark.line, mark.column) if mark else Loc(file)
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise _fail(f"invalid YAML: {problem}", loc) from None
+        raise _yaml_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise _fail(f"invalid YAML: {str(exc).splitlines()[0]}", Loc(file)) from None
-    except RecursionError:
-        raise _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", Loc(file), "too-large") from None
+    except ValueError:  # PyYAML's own parser on an escape above \U0010FFFF (libyaml refuses it itself)
+        mark = loader.get_mark()
+        raise _fail(_ESCAPE, _inside(text, file, mark.line, mark.column)) from None
+    finally:
+        loader.dispose()
     if root is None:
         raise _fail("file holds no YAML document; a spec needs at least `input` and `layers`", Loc(file), "empty-file")
     return _Converter(file).convert(root)
 
 
-_LOADERS: Any = None
+def _yaml_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
+    """The parser's error as one sentence a YAML newcomer can act on, at the place to fix."""
+    problem = (exc.problem or exc.context or "invalid YAML").strip()
+    context = exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    loc = _inside(text, file, mark.line, mark.column) if mark else Loc(file)
+    opened = exc.context_mark
+    line = text.split("\n")[loc.line - 1]
+    char = line[loc.col - 1:loc.col]
+    words = f" (YAML: {problem})"
+    if "maximum nesting depth" in problem:  # libyaml's own limit (1,000 levels), met while looking ahead
+        return _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc, "too-large")
+    if "tab character" in problem or char == "\t":
+        tab = line.find("\t", loc.col - 1)
+        tab = tab if tab >= 0 else line.find("\t")  # the tab that broke the indentation, on its line
+        return _fail(_TAB, Loc(file, loc.line, tab + 1) if tab >= 0 else loc)
+    if "cannot start any token" in problem and char:
+        return _fail(f"a value cannot start with {char!r} in YAML; put the value in quotes{words}", loc)
+    if opened and ("flow sequence" in context or "flow mapping" in context) and "expected ','" in problem:
+        opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        return _fail(f"the `{opener}` at {_at(opened)} is not closed: a `,` or `{closer}` is missing before "
+                     f"this point{words}", loc)
+    if opened and "quoted scalar" in context and "end of stream" in problem:
+        return _fail(f"the quoted string at {_at(opened)} is never closed; end it with the same quote",
+                     _inside(text, file, opened.line, opened.column))
+    if opened and "invalid Unicode character escape" in problem:  # libyaml refuses these itself
+        return _fail(_ESCAPE, _inside(text, file, opened.line, opened.column))
+    if opened and "expected ':'" in problem:
+        return _fail(f"this key needs a `:` after it, as in `key: value`{words}",
+                     _inside(text, file, opened.line, opened.column))
+    if problem.startswith("mapping values are not allowed"):
+        return _fail(_KEY_HERE + words, loc)
+    if "<block end>" in problem or "expected key" in problem or "'-' indicator" in problem or (
+            "document start" in problem):
+        if char in ("]", "}"):
+            return _fail(f"this `{char}` closes nothing; remove it{words}", loc)
+        in_list = "collection" in context
+        if opened and opened.column == loc.col - 1 and (char == "-") != in_list:
+            return _fail(_MIXED + words, loc)
+        return _fail(_INDENT + words, loc)
+    if opened and not context.startswith("while"):  # e.g. "found duplicate anchor 'x'; first occurrence"
+        return _fail(f"invalid YAML: {context} at {_at(opened)}, {problem}", loc)
+    return _fail(f"invalid YAML: {problem}", loc)
 
-# PyYAML rejects or reads differently some texts that libyaml accepts: a tab used as whitespace,
-# a byte-order mark inside the text, `?` or `!` inside a scalar, explicit tags. Those texts, and
-# every text with a YAML error (so that errors are worded and placed as PyYAML does), take the
-# pure-Python parser; the libyaml one is about 8x faster for everything else.
-_SLOW_CHARS = ("\t", "\ufeff")
+
+def _at(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
-def _loader_classes() -> tuple[Any, Any]:
-    """(fast, pure) loaders: an event parser (libyaml's, or PyYAML's) + PyYAML's Python composer.
+@functools.cache
+def _loader() -> Any:
+    """A loader class: events from libyaml when PyYAML has it, else from PyYAML's pure-Python
+    parser, composed by PyYAML's Python composer within MAX_DEPTH levels and MAX_NODES nodes."""
+    import yaml
+    from yaml.composer import Composer
+    from yaml.resolver import Resolver
 
-    The composer is always PyYAML's Python one, with depth and node limits: libyaml's own
-    composer recurses in C and crashes the interpreter on ~100,000 nested `[`.
-    """
-    global _LOADERS
-    if _LOADERS is None:
-        import re
+    class Limited(Composer):
+        def limit(self, file: str) -> None:
+            self.file, self.depth, self.count = file, 0, 0
 
-        import yaml
-        from yaml.composer import Composer
-        from yaml.parser import Parser
-        from yaml.reader import Reader
-        from yaml.resolver import Resolver
-        from yaml.scanner import Scanner
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.depth += 1
+            self.count += 1
+            if self.depth > MAX_DEPTH or self.count > MAX_NODES:
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+                loc = Loc(self.file, mark.line + 1, mark.column + 1)
+                if self.depth > MAX_DEPTH:
+                    raise _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc, "too-large")
+                raise _fail(f"YAML has more than {MAX_NODES} values; refusing to load it", loc, "too-large")
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
 
-        class PureEvents(Reader, Scanner, Parser):
-            def __init__(self, stream: str):
-                Reader.__init__(self, stream)
-                Scanner.__init__(self)
-                Parser.__init__(self)
+    if yaml.__with_libyaml__:
+        from yaml._yaml import CParser  # libyaml's event parser
 
-        class Limited(Composer, Resolver):
-            def init(self, file: str) -> None:
+        class Loader(Limited, Resolver, CParser):
+            def __init__(self, text: str, file: str):
+                CParser.__init__(self, text)
                 Composer.__init__(self)
                 Resolver.__init__(self)
-                self.file, self.depth, self.count = file, 0, 0
-
-            def compose_node(self, parent: Any, index: Any) -> Any:
-                self.depth += 1
-                self.count += 1
-                if self.depth > MAX_DEPTH or self.count > MAX_NODES:
-                    mark = getattr(self.peek_event(), "start_mark", None)  # type: ignore[attr-defined]
-                    loc = Loc(self.file, mark.line + 1, mark.column + 1) if mark else Loc(self.file)
-                    if self.depth > MAX_DEPTH:
-                        raise _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc, "too-large")
-                    raise _fail(f"YAML has more than {MAX_NODES} values; refusing to load it", loc, "too-large")
-                try:
-                    return Composer.compose_node(self, parent, index)
-                finally:
-                    self.depth -= 1
-
-        class PureLoader(Limited, PureEvents):
-            def __init__(self, stream: str, file: str):
-                PureEvents.__init__(self, stream)
-                self.init(file)
-
-        fast: Any = None
-        cparser: Any = None
-        try:
-            from yaml._yaml import CParser as cparser
-        except ImportError:  # PyYAML without libyaml
-            pass
-        if cparser is not None:
-            class FastLoader(Limited, cparser):  # type: ignore[misc, valid-type]
-                def __init__(self, stream: str, file: str):
-                    cparser.__init__(self, stream)
-                    self.init(file)
-                    self.text = stream
-                    self.lines: list[str] | None = None
-                    self.suspect = False  # the text may read differently in PyYAML: use the pure parser
-
-                def compose_node(self, parent: Any, index: Any) -> Any:
-                    if getattr(self.peek_event(), "tag", None) is not None:  # explicit tag (aliases have none)
-                        self.suspect = True
-                    return super().compose_node(parent, index)
-
-                def compose_scalar_node(self, anchor: Any) -> Any:
-                    node = super().compose_scalar_node(anchor)
-                    if "?" in node.value or "!" in node.value:
-                        self.suspect = True
-                    elif node.value == "" and not node.style and anchor is None:
-                        self._fix_empty_mark(node)
-                    return node
-
-                def _fix_empty_mark(self, node: Any) -> None:
-                    # An empty value after `key:` in a flow mapping: libyaml marks the next token (`,` or
-                    # `}`, maybe on a later line), PyYAML the end of the `:`; keep PyYAML's place.
-                    if self.lines is None:
-                        self.lines = re.split("\r\n|[\r\n\x85\u2028\u2029]", self.text)  # YAML's line breaks
-                    line, col = node.start_mark.line, node.start_mark.column
-                    if line >= len(self.lines):
-                        return
-                    before = self.lines[line][:col].rstrip(" ")
-                    while not before and line > 0:
-                        line -= 1
-                        before = self.lines[line].rstrip(" ")
-                    if before.endswith(":") and (line, len(before)) != (node.start_mark.line, col):
-                        node.start_mark = node.end_mark = yaml.Mark(node.start_mark.name, node.start_mark.index,
-                                                                    line, len(before), None, None)  # type: ignore[arg-type]
-
-            fast = FastLoader
-        _LOADERS = (fast, PureLoader)
-    return _LOADERS
-
-
-def _compose_fast(text: str, file: str) -> Any:
-    """The root node via libyaml's parser, or None where the pure-Python parser must decide."""
-    import yaml
-
-    fast = _loader_classes()[0]
-    if fast is None or any(c in text for c in _SLOW_CHARS):
-        return None
-    loader = fast(text, file)
-    try:
-        root = loader.get_single_node()
-    except yaml.YAMLError:
-        return None  # the pure parser words and places the error
-    finally:
-        loader.dispose()
-    return root if not loader.suspect and isinstance(root, yaml.MappingNode) else None
-
-
-def _compose(text: str, file: str) -> Any:
-    root = _compose_fast(text, file)
-    if root is not None:
-        return root
-    loader = _loader_classes()[1](text, file)
-    try:
-        return loader.get_single_node()
-    finally:
-        loader.dispose()
+                self.limit(file)
+    else:
+        class Loader(Limited, yaml.SafeLoader):  # type: ignore[no-redef]
+            def __init__(self, text: str, file: str):
+                yaml.SafeLoader.__init__(self, text)
+                self.limit(file)
+    return Loader
 
 
 class _Converter:
@@ -278,7 +265,7 @@ class _Converter:
                 kloc = self.loc(knode)
                 if not isinstance(knode, yaml.ScalarNode) or knode.tag not in _SCALAR_TAGS:
                     raise _fail("mapping keys must be plain names", kloc, "invalid-yaml")
-                key = self.constructor.construct_object(knode)
+                key = self.scalar(knode, kloc)
                 if not isinstance(key, str):
                     key = str(key).lower() if isinstance(key, bool) else str(key)
                 if key in out:
@@ -293,14 +280,19 @@ class _Converter:
             return Node([self.convert(v, depth + 1) for v in node.value], loc)
         if node.tag not in _SCALAR_TAGS:
             raise _fail(f"YAML tag {node.tag!r} is not allowed in a spec; remove it", loc, "invalid-yaml")
+        return Node(self.scalar(node, loc), loc)
+
+    def scalar(self, node: Any, loc: Loc) -> Any:
         try:
             value = self.constructor.construct_object(node)
-        except (yaml.YAMLError, ValueError, OverflowError):
+        except (self.yaml.YAMLError, ValueError, OverflowError):
             raise _fail(f"cannot read value {_short(node.value)}", loc, "invalid-yaml") from None
         if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
             # also keeps 0xfff… (no digit limit in hex) from failing later when printed in a message
             raise _fail(f"number {_short(node.value)} is too large (limit 2**63)", loc, "too-large")
-        return Node(value, loc)
+        if node.style == '"' and _SURROGATE.search(value):  # PyYAML's own parser reads `\ud800` as one
+            raise _fail(_ESCAPE, loc)
+        return value
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import cnncalc
 from cnncalc.cli import main
-from cnncalc.expect import check, count
+from cnncalc.expect import check, count, number_text
 
 HW = "input: [32, 32, 3]\nlayers:\n  - {type: conv2d, name: conv1, filters: 10, kernel: 5, padding: 2"
 
@@ -140,3 +140,13 @@ def test_shipped_homework_example_checks():
     path = Path(__file__).resolve().parent.parent / "architectures" / "hw_conv_760.yaml"
     r = CliRunner().invoke(main, ["check", str(path)])
     assert r.exit_code == 0 and r.stdout == f"{path}: 4 expectations met\n"
+
+
+@pytest.mark.parametrize("text,want", [
+    ("61,100,840", 61_100_840), ("61_100_840", 61_100_840), ("61 100 840", 61_100_840), ("760", 760),
+    ("0", 0), ("1,000", 1000), ("٣٤", 34), ("007", 7),
+    ("1,00", None), ("1234,567", None), (",100", None), ("1,000,", None), ("1,000_000", 1_000_000),
+    ("1.000", None), ("", None), ("12a", None), (" 760", None), ("1\u00a0000", None), ("-1", None), ("²", None),
+])
+def test_counts_as_written_on_slides(text, want):
+    assert number_text(text) == want

@@ -1,9 +1,8 @@
-"""Bad input never wins: bombs and huge numbers are refused quickly, in bounded memory, with a
-located one-line error (test_errors.py covers the ordinary malformed inputs)."""
+"""Bad input never wins: bombs and huge numbers are refused in bounded memory, with a located
+one-line error (test_errors.py covers the ordinary malformed inputs)."""
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 
 import pytest
@@ -12,12 +11,10 @@ from click.testing import CliRunner
 from cnncalc.cli import main
 from cnncalc.lint import check_text
 
-SECONDS = 10  # generous: CI machines are slow and shared; each case takes well under a second here
-
 
 def lint(text: str, max_mib: int | None = None) -> list:
-    """Lint text within SECONDS (and, when given, a peak of max_mib MiB traced allocations: slow)."""
-    start = time.perf_counter()
+    """Lint text (within a peak of max_mib MiB traced allocations, when given: slow); every problem
+    is located inside the text."""
     if max_mib is None:
         diags = check_text(text, "h.yaml")
     else:
@@ -28,7 +25,10 @@ def lint(text: str, max_mib: int | None = None) -> list:
         finally:
             tracemalloc.stop()
         assert peak < max_mib * 2**20, f"peak {peak / 2**20:.0f} MiB"
-    assert time.perf_counter() - start < SECONDS
+    lines = text.split("\n")
+    for d in diags:
+        assert d.loc.file == "h.yaml" and 1 <= d.loc.line <= len(lines), d.format()
+        assert 1 <= d.loc.col <= len(lines[d.loc.line - 1]) + 1, d.format()
     return diags
 
 
@@ -63,7 +63,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_refused_quickly(case):
+def test_refused(case):
     text, rule = CASES[case]
     assert rule in rules(text)
 
@@ -99,9 +99,7 @@ def test_big_and_endless_files_are_read_only_up_to_the_limit(tmp_path):
     big = tmp_path / "big.yaml"
     with open(big, "wb") as f:
         f.write(b"input: [8, 8, 3]\nlayers: [relu]\n#" + b"x" * (50 * 2**20))  # 50 MB
-    start = time.perf_counter()
     r = CliRunner().invoke(main, ["lint", str(big)])
-    assert time.perf_counter() - start < SECONDS
     assert r.exit_code == 1
     assert r.stdout == f"{big}:1:1: error: file is larger than {MAX_BYTES} bytes, the limit for a spec [too-large]\n"
 

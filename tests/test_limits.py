@@ -74,3 +74,11 @@ def test_verify_refuses_a_model_too_big_to_build_before_importing_a_framework():
     # 3 tensors of 2048·2048·64 float32 values (input, conv, relu) and 36,928 weights
     assert "about 3.2 GB (weights 0.0 GB + activations 3.2 GB" in d.message
 
+
+
+def test_layers_made_by_blocks_count_once_and_block_uses_not_at_all():
+    block = "input: [4, 4, 2]\nblocks:\n  b: {layers: [relu, relu, relu, relu, relu, relu, relu, relu, relu, relu]}\n"
+    ok = block + f"layers:\n  - {{block: b, repeat: {MAX_LAYERS // 10}}}\n"
+    assert len(cnncalc.analyse(cnncalc.loads(ok)).layers) == MAX_LAYERS
+    d = first_error(ok + "  - relu\n")
+    assert (d.rule, d.loc.line, d.message) == ("too-large", 6, f"the spec has more than {MAX_LAYERS} layers")

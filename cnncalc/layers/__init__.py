@@ -19,8 +19,19 @@ _TYPES: dict[str, type[Layer]] = {}
 _ALIASES: dict[str, str] = {}
 
 
+# the module paths people write before a framework's class name: nn.Conv2d, keras.layers.Conv2D
+_PREFIXES = ("torch.nn.", "nn.", "tf.keras.layers.", "keras.layers.", "layers.")
+
+
 def _norm(name: str) -> str:
-    return name.strip().lower().replace("-", "_")
+    """A type name as looked up: any case, the frameworks' module prefixes, `_` and `-` left out, so
+    that `max_pool2d`, `MaxPool2d`, `nn.MaxPool2d` and `max-pool2d` are one name."""
+    key = name.strip().lower()
+    for prefix in _PREFIXES:
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+            break
+    return key.replace("_", "").replace("-", "")
 
 
 def _load() -> None:
@@ -32,10 +43,10 @@ def _load() -> None:
             if cls.name in _TYPES or cls.name in _ALIASES:
                 raise RuntimeError(f"layer type {cls.name!r} of {info.name} is declared twice")
             _TYPES[cls.name] = cls
-            for alias in cls.aliases:
+            for alias in (cls.name, *cls.aliases):
                 key = _norm(alias)
-                if key != cls.name and _ALIASES.setdefault(key, cls.name) != cls.name:
-                    raise RuntimeError(f"alias {alias!r} names both {_ALIASES[key]} and {cls.name}")
+                if _ALIASES.setdefault(key, cls.name) != cls.name:
+                    raise RuntimeError(f"{alias!r} names both {_ALIASES[key]} and {cls.name}")
 
 
 def all_types() -> dict[str, type[Layer]]:
@@ -46,7 +57,7 @@ def all_types() -> dict[str, type[Layer]]:
 
 
 def aliases() -> dict[str, str]:
-    """Every alias (normalised) and the canonical type name it stands for."""
+    """Every name and alias, normalised (see `_norm`), and the canonical type name it stands for."""
     if not _TYPES:
         _load()
     return dict(_ALIASES)
@@ -56,5 +67,5 @@ def lookup(name: str) -> type[Layer] | None:
     """The layer type a spec's `type:` names (any case; `-` for `_`), or None."""
     if not _TYPES:
         _load()
-    key = _norm(name)
-    return _TYPES.get(_ALIASES.get(key, key))
+    found = _ALIASES.get(_norm(name))
+    return _TYPES[found] if found else None

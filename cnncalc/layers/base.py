@@ -50,7 +50,9 @@ class Result:
     `params`/`non_trainable` and the values of `ops` (by kind, see conventions.OP_KINDS) and
     `sizes` (derived sizes worth showing, e.g. a concat's channels) are `Count`s, so `--explain`
     can write their arithmetic; `windows` are the sliding-window dims the output size came from.
-    `rf` None means elementwise: the receptive field is unchanged."""
+    `rf` None means elementwise: the receptive field is unchanged. `then` lists what the layer
+    applies to its output afterwards, as another layer type would (Keras's `activation=` on a
+    convolution): each convention counts it as that type."""
 
     shape: Tensor
     params: Count = ZERO
@@ -60,6 +62,15 @@ class Result:
     windows: tuple[Dim, ...] = ()
     rf: ReceptiveStep | None = None
     warnings: tuple[str, ...] = ()
+    then: tuple[Stage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """An elementwise layer type a layer applies to its own output, and its operation counts."""
+
+    layer: type[Layer]
+    ops: dict[str, Count]
 
 
 class Layer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..errors import LayerError, Unsupported
+from .activations import ACTIVATION, fused_keras, fused_torch, with_activation
 from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
 from .count import ZERO, count, plus, times, volume
 from .geometry import windows
@@ -23,7 +24,7 @@ KERNEL = {
 }
 FILTERS = {"filters": Param("count", aliases=("out_channels",), doc="number of filters (output channels)")}
 GROUPS = {"groups": Param("count", 1, doc="grouped convolution: channels are split into this many groups")}
-BIAS = {"bias": Param("bias", True, aliases=("use_bias",), doc="true, false or per_position")}
+BIAS = {"bias": Param("bias", True, aliases=("use_bias",), doc="true, false or per_position"), **ACTIVATION}
 
 PER_POSITION_TORCH = '''class PerPositionBias(nn.Module):
     """A learned bias for every output position and channel (AlphaGo's last layer)."""
@@ -79,7 +80,7 @@ def _torch_conv(site: Site, c_out: int, groups: int) -> Call:
         pre, pads = torch_pad(pads), [(0, 0)] * nd
     conv = Call(f"nn.Conv{nd}d", [pos("in_channels", x.c), pos("out_channels", c_out), *_torch_window(values, pads),
                                   Arg("groups", groups, 1), Arg("bias", values["bias"] is True, True)])
-    return sequence(pre, conv, _position_bias(site))
+    return sequence(pre, conv, _position_bias(site), fused_torch(values))
 
 
 def _torch_window(values: dict[str, Any], pads: list[tuple[int, int]]) -> list[Arg]:
@@ -106,12 +107,15 @@ def _keras_conv(site: Site, conv: str, first: list[Arg], extra: list[Arg]) -> li
     if padding == "valid" and any(b or e for b, e in pads):
         out.append(keras_pad(site, pads))
     per_position = values["bias"] == "per_position"
+    activation = fused_keras(values)
     args = [*first, pos("kernel_size", size(values["kernel"])), Arg("strides", size(values["stride"]), 1),
             Arg("padding", padding, "valid"), *site.data_format(), Arg("dilation_rate", size(values["dilation"]), 1),
-            *extra, Arg("use_bias", values["bias"] is True, True)]
+            *extra, Arg("use_bias", values["bias"] is True, True), *([] if per_position else activation)]
     out.append(("conv" if per_position else "", Call(conv, args)))
-    if per_position:
-        out.append(("", Call("PerPositionBias")))
+    if per_position:  # the activation follows the per-position bias
+        out.append(("bias" if activation else "", Call("PerPositionBias")))
+        if activation:
+            out.append(("", Call("layers.Activation", [pos("activation", activation[0].value)])))
     return out
 
 
@@ -135,7 +139,8 @@ class Conv2d(Layer):
 
     @classmethod
     def rule(cls, values, inputs, layout):
-        return convolve(cls.name, cls.ndim, values, inputs[0], values["filters"], values["groups"], values["bias"])
+        return with_activation(convolve(cls.name, cls.ndim, values, inputs[0], values["filters"], values["groups"],
+                                        values["bias"]), values, layout)
 
     @classmethod
     def torch(cls, site):
@@ -166,7 +171,8 @@ class DepthwiseConv2d(Layer):
     @classmethod
     def rule(cls, values, inputs, layout):
         x = inputs[0]
-        return convolve(cls.name, 2, values, x, x.c * values["depth_multiplier"], x.c, values["bias"])
+        return with_activation(convolve(cls.name, 2, values, x, x.c * values["depth_multiplier"], x.c,
+                                        values["bias"]), values, layout)
 
     @classmethod
     def torch(cls, site):
@@ -194,10 +200,11 @@ class SeparableConv2d(Layer):
         dw = convolve(cls.name, 2, values, x, mid, x.c, False)
         pointwise = dict(values, kernel=(1, 1), stride=(1, 1), dilation=(1, 1), padding=((0, 0), (0, 0)))
         pw = convolve(cls.name, 2, pointwise, Tensor(mid, dw.shape.spatial), values["filters"], 1, values["bias"])
-        return Result(pw.shape, plus(count(dw.params, "depthwise"), count(pw.params, "pointwise")),
-                      ops={"mac": plus(count(dw.ops["mac"], "depthwise"), count(pw.ops["mac"], "pointwise")),
-                           "bias": pw.ops["bias"]},
-                      windows=dw.windows, warnings=dw.warnings, rf=dw.rf)
+        return with_activation(Result(
+            pw.shape, plus(count(dw.params, "depthwise"), count(pw.params, "pointwise")),
+            ops={"mac": plus(count(dw.ops["mac"], "depthwise"), count(pw.ops["mac"], "pointwise")),
+                 "bias": pw.ops["bias"]},
+            windows=dw.windows, warnings=dw.warnings, rf=dw.rf), values, layout)
 
     @classmethod
     def torch(cls, site):
@@ -211,7 +218,7 @@ class SeparableConv2d(Layer):
                                 Arg("groups", x.c), Arg("bias", False)])
         pw = Call("nn.Conv2d", [pos("in_channels", mid), pos("out_channels", values["filters"]), Arg("kernel_size", 1),
                                 Arg("bias", values["bias"] is True, True)])
-        return sequence(pre, dw, pw, _position_bias(site))
+        return sequence(pre, dw, pw, _position_bias(site), fused_torch(values))
 
     @classmethod
     def keras(cls, site):

@@ -8,11 +8,12 @@ Every input value meets every tap it scatters to: MACs = inputs · C_out/groups 
 from __future__ import annotations
 
 from ..errors import LayerError, Unsupported
+from .activations import fused_keras, fused_torch, with_activation
 from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
 from .conv import BIAS, FILTERS, GROUPS, KERNEL
 from .count import count, minus, plus, times, volume
 from .geometry import DIM_NAMES
-from .mapping import Arg, Call, pos, size, symmetric
+from .mapping import Arg, Call, pos, sequence, size, symmetric
 from .params import Param
 
 
@@ -59,11 +60,11 @@ class ConvTranspose2d(Layer):
             derived[f"{dim}_out"] = o
         out = Tensor(c_out, (int(derived["H_out"]), int(derived["W_out"])))
         weights = times(c_in, c_out // g, volume(*values["kernel"]))
-        return Result(out, plus(weights, c_out if values["bias"] else 0),
+        return with_activation(Result(out, plus(weights, c_out if values["bias"] else 0),
                       ops={"mac": times(count(x.numel, "inputs"), volume(c_out // g, *values["kernel"])),
                            "bias": volume(*out.spatial, c_out) if values["bias"] else count(0)},
                       sizes=derived,
-                      rf=ReceptiveStep.unknown())  # a fractional stride does not fit the (kernel, stride, pad) recurrence
+                      rf=ReceptiveStep.unknown()), values, layout)  # a fractional stride fits no (kernel, stride, pad) step
 
     @classmethod
     def torch(cls, site):
@@ -87,11 +88,12 @@ class ConvTranspose2d(Layer):
             out_pad.append(op)
         if not symmetric(pads):
             raise Unsupported(f"asymmetric padding {pads} on conv_transpose2d cannot be expressed in PyTorch")
-        return Call("nn.ConvTranspose2d", [
+        return sequence(Call("nn.ConvTranspose2d", [
             pos("in_channels", x.c), pos("out_channels", values["filters"]), Arg("kernel_size", size(values["kernel"])),
             Arg("stride", size(values["stride"]), 1), Arg("padding", size(b for b, _ in pads), 0),
             Arg("output_padding", size(out_pad), 0), Arg("groups", values["groups"], 1),
-            Arg("dilation", size(values["dilation"]), 1), Arg("bias", values["bias"] is True, True)])
+            Arg("dilation", size(values["dilation"]), 1), Arg("bias", values["bias"] is True, True)]),
+            fused_torch(values))
 
     @classmethod
     def keras(cls, site):
@@ -100,7 +102,8 @@ class ConvTranspose2d(Layer):
             raise Unsupported("groups on conv_transpose2d (Keras Conv2DTranspose has no groups)")
         common = [pos("filters", values["filters"]), pos("kernel_size", size(values["kernel"])),
                   Arg("strides", size(values["stride"]), 1)]
-        tail = [*site.data_format(), Arg("dilation_rate", size(values["dilation"]), 1), Arg("use_bias", values["bias"], True)]
+        tail = [*site.data_format(), Arg("dilation_rate", size(values["dilation"]), 1), Arg("use_bias", values["bias"], True),
+                *fused_keras(values)]
         if values["padding"] in ("same", "valid"):
             if any(values["output_padding"]):
                 raise Unsupported(f"output_padding with padding '{values['padding']}' on conv_transpose2d")

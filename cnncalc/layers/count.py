@@ -23,10 +23,10 @@ class Count(int):
     difference; `terms` are its operands; `label` names what the number counts ("outputs")."""
 
     op: str
-    terms: tuple[Count, ...]
+    terms: tuple[int, ...]  # Counts, or plain ints where there is nothing more to show
     label: str
 
-    def __new__(cls, value: int, op: str = "", terms: tuple[Count, ...] = (), label: str = "") -> Count:
+    def __new__(cls, value: int, op: str = "", terms: tuple[int, ...] = (), label: str = "") -> Count:
         self = super().__new__(cls, value)
         self.op, self.terms, self.label = op, terms, label
         return self
@@ -41,6 +41,9 @@ class Count(int):
         else:
             parts = []
             for i, t in enumerate(self.terms):
+                if not isinstance(t, Count):
+                    parts.append(f"{t:,}")
+                    continue
                 part = t.formula(inner=True)
                 # a sum inside a product, or subtracted, needs parentheses; a labelled one has its own
                 grouped = self.op in ("·", " · ") or (self.op == " − " and i > 0)
@@ -71,29 +74,23 @@ def count(value: int | Count, label: str = "") -> Count:
 ZERO = Count(0)
 
 
-def _terms(values: tuple[int | Count, ...]) -> tuple[Count, ...]:
-    return tuple(count(v) for v in values)
-
-
 def volume(*sizes: int | Count, label: str = "") -> Count:
     """A product of sizes, written tightly: 5·5·3."""
-    terms = _terms(sizes)
-    if len(terms) == 1:
-        return count(terms[0], label)
-    return Count(math.prod(terms), "·", terms, label)
+    if len(sizes) == 1:
+        return count(sizes[0], label)
+    return Count(math.prod(sizes), "·", sizes, label)
 
 
 def times(*factors: int | Count, label: str = "") -> Count:
     """A product of factors, written with spaces: 10 · (5·5·3 + 1)."""
-    terms = _terms(factors)
-    if len(terms) == 1:
-        return count(terms[0], label)
-    return Count(math.prod(terms), " · ", terms, label)
+    if len(factors) == 1:
+        return count(factors[0], label)
+    return Count(math.prod(factors), " · ", factors, label)
 
 
 def plus(*addends: int | Count, label: str = "") -> Count:
     """A sum; zero addends are left out (a layer without bias adds nothing)."""
-    terms = tuple(t for t in _terms(addends) if t or t.label)
+    terms = tuple(t for t in addends if t or (isinstance(t, Count) and t.label))
     if not terms:
         return count(0, label)
     if len(terms) == 1:
@@ -103,5 +100,4 @@ def plus(*addends: int | Count, label: str = "") -> Count:
 
 def minus(a: int | Count, b: int | Count, label: str = "") -> Count:
     """A difference: (2·2 − 1) comparisons per window."""
-    x, y = count(a), count(b)
-    return Count(x - y, " − ", (x, y), label) if y else count(x, label)
+    return Count(a - b, " − ", (a, b), label) if b else count(a, label)

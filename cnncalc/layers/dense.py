@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ..errors import LayerError
+from .activations import ACTIVATION, fused_keras, fused_torch, with_activation
 from .base import Layer, ReceptiveStep, Result, Tensor
 from .count import plus, times
-from .mapping import Arg, Call, pos
+from .mapping import Arg, Call, pos, sequence
 from .params import Param
 
 
@@ -18,6 +19,7 @@ class Dense(Layer):
     params = {
         "units": Param("count", aliases=("out_features",), doc="output features"),
         "bias": Param("bool", True, aliases=("use_bias",)),
+        **ACTIVATION,
     }
 
     @classmethod
@@ -28,17 +30,19 @@ class Dense(Layer):
                              "add a `flatten` (or global pooling) layer before it", "dense-needs-flat")
         units = values["units"]
         weights = times(x.c, units)
-        return Result(Tensor(units), plus(weights, units if values["bias"] else 0),
-                      ops={"mac": weights, "bias": plus(units if values["bias"] else 0)}, rf=ReceptiveStep.whole())
+        return with_activation(Result(Tensor(units), plus(weights, units if values["bias"] else 0),
+                                      ops={"mac": weights, "bias": plus(units if values["bias"] else 0)},
+                                      rf=ReceptiveStep.whole()), values, layout)
 
     @classmethod
     def torch(cls, site):
-        return Call("nn.Linear", [pos("in_features", site.x.c), pos("out_features", site.values["units"]),
-                                  Arg("bias", site.values["bias"], True)])
+        return sequence(Call("nn.Linear", [pos("in_features", site.x.c), pos("out_features", site.values["units"]),
+                                           Arg("bias", site.values["bias"], True)]), fused_torch(site.values))
 
     @classmethod
     def keras(cls, site):
-        return [("", Call("layers.Dense", [pos("units", site.values["units"]), Arg("use_bias", site.values["bias"], True)]))]
+        return [("", Call("layers.Dense", [pos("units", site.values["units"]), Arg("use_bias", site.values["bias"], True),
+                                           *fused_keras(site.values)]))]
 
 
 LAYERS = [Dense]

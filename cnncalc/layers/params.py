@@ -112,6 +112,10 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise LayerError(f"{name} must be a number in [0, 1), got {value!r}", "invalid-value")
         return float(value)
+    if k == "name":
+        if not isinstance(value, str) or not value.strip():
+            raise LayerError(f"{name} must be a name, got {value!r}", "invalid-value")
+        return value.strip()
     if k == "choice":
         if value not in p.choices:
             raise LayerError(f"{name} must be one of {', '.join(map(str, p.choices))}; got {value!r}",
