@@ -903,6 +903,13 @@
     };
     app.graph = new Graph(m, graphHost, {conv: function () { return app.conv; }, heat: app.heat,
       onSelect: function (i) { app.select(i, "graph"); }, onHover: function (h) { app.hover(h, "graph"); }});
+    // the graph and the side panel take the rest of the first screen (the graph's columns are as tall)
+    var top = app.graph.view.getBoundingClientRect().top + window.scrollY;
+    if (top > 0 && window.innerHeight) {
+      var h = Math.max(380, Math.round(window.innerHeight - top - 14));
+      app.graph.view.style.height = h + "px";
+      graphHost.parentNode.querySelector(".side").style.height = (h + app.graph.toolbar.offsetHeight + 4) + "px";
+    }
     app.source = new Source(srcHost, rep.source);
     app.table = new Table(app, tableHost);
     app.charts = new Charts(app, chartsHost);
