@@ -92,6 +92,20 @@ def test_every_architecture_opens_without_a_console_error(browser, pages, spec):
     assert width < 4 * 1440
 
 
+@pytest.mark.parametrize("spec", [ARCH / "resnet50.yaml", DENSENET], ids=lambda p: p.stem)
+def test_long_networks_fit_a_laptop_screen(browser, pages, spec):
+    """ResNet-50 (175 layers) and DenseNet-121 (427): the whole graph in the view, no scrolling."""
+    open_page(browser, pages(spec))
+    svg, view = browser.js("var s = document.querySelector('.graph').getBoundingClientRect(), "
+                           "v = document.querySelector('.g-view'); return [[s.width, s.height], "
+                           "[v.clientWidth, v.clientHeight, v.getBoundingClientRect().bottom]]")
+    assert svg[0] <= view[0] and svg[1] <= view[1] + 1
+    assert view[2] <= 900  # the view ends inside the first screen
+    scale = browser.js("return parseFloat(document.querySelector('.graph').getAttribute('width')) / "
+                       "document.querySelector('.graph').viewBox.baseVal.width")
+    assert scale >= 0.7  # still readable
+
+
 def test_table_and_totals_are_show_json(browser, pages):
     spec = ARCH / "resnet50.yaml"
     open_page(browser, pages(spec))
