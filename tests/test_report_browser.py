@@ -304,6 +304,12 @@ def test_the_diff_page_marks_the_changed_layers(browser, tmp_path):
                        ".map(function (td) { return td.textContent; })")
     assert cells == [commas(t["a"]), commas(t["b"]), f"{t['change']:+,}", t["relative_text"]]
     assert browser.css(".compare .conv-summary").text.startswith("MACs: ptflops")
+    # each graph's edges point at its own arrowhead (ids are unique; a hidden graph's would not be drawn)
+    assert browser.js("""return Array.from(document.querySelectorAll('svg.graph')).every(function (svg) {
+        return Array.from(svg.querySelectorAll('path.edge')).every(function (p) {
+          return svg.querySelector(p.getAttribute('marker-end').slice(4, -1)) !== null; }); })
+        && new Set(Array.from(document.querySelectorAll('marker')).map(function (m) { return m.id; })).size
+           === document.querySelectorAll('marker').length""")
     assert browser.errors() == []
 
 

@@ -158,8 +158,10 @@
   //      edge are stacked into columns as tall as the view, so long networks fit the screen ---------
   var NW = 188, NH = 50, GAP = 16, COLGAP = 46, PAD = 10, HEAD = 24, PORT = 10, INH = 34;
 
+  var graphs = 0;
   function Graph(model, host, opts) {
     var gr = this;
+    gr.arrow = "arrow-" + (++graphs);  // one marker per graph: a page may hold three (compare), some hidden
     gr.m = model;
     gr.opts = opts;
     gr.host = host;
@@ -389,7 +391,7 @@
     // keep a margin of one view on each side so that small scrolls redraw nothing
     this.drawn = [first, last];
     clear(this.svg);
-    this.svg.appendChild(defs());
+    this.svg.appendChild(defs(this.arrow));
     var root = sv("g", {"class": "g-root"});
     var edgesLayer = sv("g", {"class": "edges"}), nodesLayer = sv("g", {"class": "nodes"});
     root.appendChild(edgesLayer);
@@ -397,7 +399,7 @@
     var gr = this;
     box.paths.forEach(function (p) {
       if (p.col2 < first || p.col > last) return;
-      edgesLayer.appendChild(edgePath(p));
+      edgesLayer.appendChild(edgePath(p, gr.arrow));
     });
     box.items.forEach(function (it) {
       if (it.col < first || it.col > last) return;
@@ -406,18 +408,18 @@
     this.svg.appendChild(root);
     this.restyle();
   };
-  function defs() {
-    return sv("defs", null, [sv("marker", {id: "arrow", viewBox: "0 0 8 8", refX: 7, refY: 4, markerWidth: 7,
+  function defs(id) {
+    return sv("defs", null, [sv("marker", {id: id, viewBox: "0 0 8 8", refX: 7, refY: 4, markerWidth: 7,
       markerHeight: 7, orient: "auto-start-reverse"}, [sv("path", {d: "M0,0 L8,4 L0,8 z", "class": "arrowhead"})])]);
   }
-  function edgePath(p) {
+  function edgePath(p, arrow) {
     var pts = p.pts, d = "M" + pts[0][0].toFixed(1) + "," + pts[0][1].toFixed(1);
     if (p.curve && pts.length === 4) {
       d += " C" + [pts[1], pts[2], pts[3]].map(function (q) { return q[0].toFixed(1) + "," + q[1].toFixed(1); }).join(" ");
     } else {
       for (var i = 1; i < pts.length; i++) d += " L" + pts[i][0].toFixed(1) + "," + pts[i][1].toFixed(1);
     }
-    return sv("path", {d: d, "class": "edge" + (p.bridge ? " bridge" : ""), "marker-end": "url(#arrow)"});
+    return sv("path", {d: d, "class": "edge" + (p.bridge ? " bridge" : ""), "marker-end": "url(#" + arrow + ")"});
   }
   function clip(s, n) { return s.length > n ? "…" + s.slice(s.length - n + 1) : s; }
   function fit(head, tail, n) {  // head + tail in n characters, shortening the head
@@ -478,7 +480,7 @@
     nodes.appendChild(frame);
     var b = this.layout(k), bx = x + (it.w - b.w) / 2, by = y + HEAD, gr = this;
     b.paths.forEach(function (p) {
-      edges.appendChild(edgePath({pts: p.pts.map(function (q) { return [q[0] + bx, q[1] + by]; }), curve: p.curve, bridge: p.bridge}));
+      edges.appendChild(edgePath({pts: p.pts.map(function (q) { return [q[0] + bx, q[1] + by]; }), curve: p.curve, bridge: p.bridge}, gr.arrow));
     });
     b.items.forEach(function (ch) { gr.unit(ch, bx, by, nodes, edges); });
   };
