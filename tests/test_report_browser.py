@@ -389,3 +389,16 @@ def test_watch_reloads_the_open_page(browser, tmp_path):
     finally:
         status, err = w.stop()
     assert status == 0 and "Traceback" not in err
+
+
+def test_the_file_written_by_watch_opens_quietly(browser, tmp_path):
+    """The -o file of --watch opened from disk: no polling of a server that is not there, no console error."""
+    from cnncalc import analyse
+    from cnncalc.report import read_source, report_html
+
+    spec = ARCH / "cifar_net.yaml"
+    page = tmp_path / "watched.html"
+    page.write_text(report_html(analyse(spec), source=read_source(str(spec)), watch="3-1"))
+    open_page(browser, page)
+    time.sleep(1.2)  # two polling periods
+    assert browser.errors() == []

@@ -1214,7 +1214,7 @@
       var rep = new Report(root, DATA.report, {convention: DATA.convention});
       rep.graph.draw();
     }
-    if (DATA.watch) watch(DATA.watch);
+    if (DATA.watch && /^https?:$/.test(location.protocol)) watch(DATA.watch);  // not when opened as a file
     // milliseconds from the start of navigation (the page opened) to interactive, and of this script alone
     document.documentElement.setAttribute("data-ready-ms", String(Math.round(performance.now())));
     document.documentElement.setAttribute("data-script-ms", String(Math.round(performance.now() - t0)));
