@@ -54,6 +54,8 @@ class Browser:
     def open(self, url_or_path: str | Path, timeout: float = 30) -> float:
         """Load a page and wait until the report says it is ready; the seconds that took."""
         url = url_or_path if str(url_or_path).startswith(("http:", "file:")) else Path(url_or_path).resolve().as_uri()
+        self.driver.get("about:blank")  # leave the last page (and its timers) first
+        self.console()  # what the last page logged is not this page's
         start = time.perf_counter()
         self.driver.get(str(url))
         self.wait_ready(timeout)
