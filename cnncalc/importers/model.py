@@ -46,6 +46,7 @@ class Imported:
     notes: list[str] = field(default_factory=list)  # header comments
     warnings: list[str] = field(default_factory=list)  # printed, and written into the spec
     classes: dict[str, str] = field(default_factory=dict)  # module path → class name (block names)
+    total_weights: int | None = None  # all weights the source holds, where it says (checked against the totals)
 
 
 class ImportFailure(SpecError):

@@ -57,6 +57,10 @@ def _entries(entries: list[dict[str, Any]], notes: list[str], indent: str) -> li
 def check(imp: Imported, a: Analysis, file: str) -> None:
     """Every node's output shape and weight count as the source declares them, or ImportFailure naming
     the first node where cnncalc's analysis of the imported spec differs."""
+    if imp.total_weights is not None and a.totals["params"] != imp.total_weights:
+        raise ImportFailure(file, f"cnncalc counts {a.totals['params']:,} parameters in all, the source holds "
+                                  f"{imp.total_weights:,} weights; the model cannot be imported exactly",
+                            "import-mismatch")
     for node in imp.nodes:
         try:
             layer = a.layer(node.name)
