@@ -91,7 +91,89 @@ def fold(nodes: list[Node], classes: dict[str, str] | None = None, enabled: bool
     top = [c for c in cands if c.parent is None]
     items = folder.body("", 0, len(nodes) - 1, top, INPUT)
     entries, notes = folder.emit_top(items)
-    return Folded(folder.blocks, entries, notes)
+    blocks = folder.blocks
+    while _inline_one(blocks, entries):
+        pass
+    return Folded(blocks, entries, notes)
+
+
+def _inline_one(blocks: list[Block], top: list[dict[str, Any]]) -> bool:
+    """Write out one block that is used once, inside another block (ResNet's downsample pair), in that
+    block: a block of its own would only add a name. False if there is none."""
+    uses: dict[str, list[tuple[Block | None, int]]] = {}
+    for b in blocks:
+        for k, e in enumerate(b.entries):
+            if "block" in e:
+                uses.setdefault(e["block"], []).append((b, k))
+    for k, e in enumerate(top):
+        if "block" in e:
+            uses.setdefault(e["block"], []).append((None, k))
+    for inner in blocks:
+        where = uses.get(inner.name, [])
+        if len(where) != 1 or where[0][0] is None or any("if" in e for e in inner.entries):
+            continue
+        outer, k = where[0]
+        assert outer is not None
+        expanded = _expand(inner, outer.entries[k], outer.entries[k - 1]["name"] if k else INPUT)
+        if expanded is None:
+            continue
+        use = outer.entries[k]["name"]
+        out_name = f"{use}.{inner.entries[-1]['name']}"
+        rest = [_rename_ref(e, use, out_name) for e in outer.entries[k + 1:]]
+        outer.entries[k:] = expanded + rest
+        outer.notes[k:k + 1] = inner.notes
+        blocks.remove(inner)
+        return True
+    return False
+
+
+def _expand(inner: Block, use: dict[str, Any], before: str) -> list[dict[str, Any]] | None:
+    """The entries of `inner` as written in place of `use`, or None where a value cannot be substituted."""
+    name = use["name"]
+    source = use.get("inputs", [before])[0]
+    env: dict[str, str] = {}
+    for p, default in inner.params.items():
+        v = use.get(p, default)
+        if v is None or isinstance(v, bool) or not isinstance(v, int | str):
+            return None
+        env[p] = str(v) if isinstance(v, int) else (v[1:] if v.startswith("$") and not v.startswith("${")
+                                                      else f"({v[2:-1]})")
+    out = []
+    for j, e in enumerate(inner.entries):
+        new: dict[str, Any] = {}
+        for key, v in e.items():
+            if key == "name":
+                new[key] = f"{name}.{v}"
+            elif key == "inputs":
+                new[key] = [source if x == INPUT else f"{name}.{x}" for x in v]
+            elif isinstance(v, str) and v.startswith("${") and " * " in v:
+                p, _, times = v[2:-1].partition(" * ")
+                if p not in env:
+                    return None
+                new[key] = f"${{{env[p]} * {times}}}"
+            elif isinstance(v, str) and v.startswith("$") and not v.startswith("${"):
+                if v[1:] not in env:
+                    return None
+                value = env[v[1:]]
+                new[key] = (int(value) if value.isdigit() else "$" + value if value.isidentifier()
+                            else "${" + value[1:-1] + "}")
+            else:
+                new[key] = v
+        if j == 0 and "inputs" not in new and "inputs" in use:
+            new = {**{k: new[k] for k in list(new)[:2]}, "inputs": [source], **{k: new[k] for k in list(new)[2:]}}
+        if "if" in use:
+            new["if"] = use["if"]
+        out.append(new)
+    return out
+
+
+def _rename_ref(e: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """`e` with its references to the layer or block use `old` made to `new`."""
+    if "inputs" not in e:
+        return e
+    refs = [new if x == old else x.replace(_quote(old), _quote(new)) if isinstance(x, str) and x.startswith("${")
+            else x for x in e["inputs"]]
+    return {**e, "inputs": refs}
 
 
 def _chain(items: list[Item]) -> bool:
@@ -186,6 +268,7 @@ class _Folder:
         self.classes = classes
         self.blocks: list[Block] = []
         self.block_names: set[str] = set()
+        self.type_defaults: dict[str, Any] = {}  # block parameter → the default of the layer key it sets
 
     # ---- a candidate's body ---------------------------------------------------------------
     def body(self, prefix: str, first: int, last: int, children: list[Cand], ext: str) -> list[Item]:
@@ -295,7 +378,7 @@ class _Folder:
                     if "type" not in entry or defaults.get(key, REQUIRED) != value:
                         entry[key] = _thaw(value)
                     continue
-                entry[key] = self._param(key, name, vals, params)
+                entry[key] = self._param(key, name, kind, vals, params)
             if not all(present):
                 entry["if"] = "$" + self._flag(name, present, flags, params)
             entries.append(entry)
@@ -304,8 +387,12 @@ class _Folder:
             prev_name, prev_always = name, all(present)
         block = Block(self._block_name(members[0]), {}, entries, notes)
         for pname, vals in params.items():
+            # a flag defaults to its usual value, a size to the layer type's default (stride 1) if that is
+            # its usual value; other sizes are required, so that every use says them
             common = Counter(_freeze(v) for v in vals if v is not None).most_common(1)
-            block.params[pname] = _thaw(common[0][0]) if common else None
+            value = common[0][0] if common else None
+            usual = isinstance(value, bool) or value == self.type_defaults.get(pname, REQUIRED)
+            block.params[pname] = _thaw(value) if usual else None
         self.blocks.append(block)
         for k, c in enumerate(members):
             c.block = block
@@ -336,7 +423,7 @@ class _Folder:
             params[flag] = list(present)
         return flags[present]
 
-    def _param(self, key: str, name: str, vals: list[Any], params: dict[str, list[Any]]) -> str:
+    def _param(self, key: str, name: str, kind: str, vals: list[Any], params: dict[str, list[Any]]) -> str:
         """`$p` for a block parameter p holding these values (an existing one where they agree),
         or `${p * k}` when they are k times an existing integer parameter."""
         for pname, have in params.items():
@@ -352,6 +439,7 @@ class _Folder:
                         return f"${{{pname} * {r}}}"
         pname = self._free(_ident(key), params) if key not in params else self._free(_ident(f"{name}_{key}"), params)
         params[pname] = list(vals)
+        self.type_defaults[pname] = _defaults(kind).get(key, REQUIRED)
         return "$" + pname
 
     @staticmethod
@@ -368,7 +456,7 @@ class _Folder:
             base = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", cls).lower()
         else:
             segs = [s for s in c.prefix.split(".") if not s.isdigit()]
-            base = re.sub(r"\d.*$", "", segs[-1] if segs else "") or "block"
+            base = re.sub(r"\d.*$", "", segs[-1] if segs else "").strip("_-") or "block"
             if not base.endswith("block"):
                 base += "_block"
         base = _ident(base)

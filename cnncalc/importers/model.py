@@ -67,6 +67,19 @@ def missing(file: str, package: str, extra: str) -> ImportFailure:
                             f"install it with: pip install 'cnncalc[{extra}]'")
 
 
+def f32(value: float) -> float:
+    """A float32 value (an ONNX attribute, a protobuf `float`) as its shortest decimal: 1e-05, not
+    9.999999747378752e-06."""
+    import struct
+
+    v = float(value)
+    for digits in range(1, 18):
+        short = float(f"{v:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", short))[0] == struct.unpack("f", struct.pack("f", v))[0]:
+            return short
+    return v
+
+
 def unique_name(name: str, taken: set[str]) -> str:
     """`name` made a valid spec layer name (letters, digits, `_`, `.`, `-`) and unique in `taken`."""
     clean = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in name).strip(".-") or "layer"

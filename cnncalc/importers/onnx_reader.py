@@ -25,6 +25,7 @@ from .model import (
     ImportFailure,
     Node,
     Options,
+    f32,
     missing,
     unique_name,
     unreadable,
@@ -191,15 +192,13 @@ def _dims(vi: Any) -> tuple[int, ...] | None:
 # ---- mapping helpers -----------------------------------------------------------------------------
 
 def _attrs(node: Any, onnx: Any) -> dict[str, Any]:
-    import numpy
-
     out = {}
     for a in node.attribute:
         v = onnx.helper.get_attribute_value(a)
         if isinstance(v, bytes):
             v = v.decode(errors="replace")
         elif isinstance(v, float):  # a float32 attribute, written as its shortest decimal (1e-05)
-            v = float(str(numpy.float32(v)))
+            v = f32(v)
         out[a.name] = v
     return out
 
