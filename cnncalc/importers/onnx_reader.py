@@ -681,6 +681,14 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
                     absorbed[s] = k
                     mapped[k] = ("silu", {})
                     break
+        if op in ("Mul", "Add") and k not in mapped and len(is_data[k]) == len(n.input) >= 2:
+            for t in n.input:  # cnncalc's Multiply reshapes a [C] scale to broadcast it
+                src = producer.get(t)
+                if src is not None and nodes[src].op_type in ("Reshape", "Unsqueeze") and single(t):
+                    absorbed[src] = k
+            if not module(k, *(j for j, t in absorbed.items() if t == k)):
+                for j in [j for j, t in absorbed.items() if t == k]:
+                    del absorbed[j]
         elif op == "Add" and len(is_data[k]) == 1 and len(n.input) == 2:  # MatMul + bias, conv + per-position bias
             c = next(t for t in n.input if t not in data)
             src = producer.get(is_data[k][0])
@@ -705,6 +713,13 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
                 absorbed[src] = k
     out_nodes: list[Node] = []
     owner: dict[str, str] = {input_name: INPUT}
+
+    def resolve(t: str) -> str:
+        """The tensor a fused chain really reads for its input `t`."""
+        while producer.get(t) in absorbed:
+            t = is_data[producer[t]][0]
+        return t
+
     names = _names(graph, is_data, absorbed)
     for k in set(absorbed.values()):
         names[k] = module(k, *(j for j, t in absorbed.items() if t == k))
@@ -712,13 +727,9 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
         if not is_data[k] or k in absorbed:
             continue
         parts = sorted([j for j, t in absorbed.items() if t == k]) + [k]
-        first = nodes[parts[0]]
         op = Op(g, n, k, is_data[k])
         name = unique_name(names[k], ctx.taken)
-        inputs = [owner[t] for t in (first.input[:DATA_INPUTS.get(first.op_type, len(first.input))]
-                                     if len(parts) > 1 else is_data[k]) if t in owner]
-        if len(parts) > 1 and n.op_type == "Mul":
-            inputs = [owner[t] for t in first.input if t in owner]
+        inputs = list(dict.fromkeys(owner[resolve(t)] for t in is_data[k]))
         weights = sum(g.numel(t) or 0 for j in parts for t in nodes[j].input
                       if t and t not in data and (nodes[j].op_type in WEIGHTED or nodes[j].op_type == "Add"))
         out = op.out()
