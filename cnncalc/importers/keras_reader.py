@@ -288,7 +288,9 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
         raise ctx.fail(f"the config of a {config.get('class_name')} has no layers", "unreadable")
     if len(layers) > MAX_NODES:
         raise ctx.fail(f"{len(layers):,} layers are more than the {MAX_NODES:,} cnncalc imports")
-    formats = {lc.get("config", {}).get("data_format") for lc in layers if isinstance(lc, dict)} - {None}
+    # the layout of the layers that compute on images (Flatten's data_format only orders its output)
+    formats = {lc.get("config", {}).get("data_format") for lc in layers
+               if isinstance(lc, dict) and lc.get("class_name") != "Flatten"} - {None}
     if len(formats) > 1:
         raise ctx.fail("the model mixes channels_first and channels_last layers")
     layout = formats.pop() if formats else "channels_last"
