@@ -92,7 +92,9 @@ def skim(path: str, onnx: Any) -> Any:
         raise unreadable(path, f"{size:,} bytes is more than an ONNX file can be ({MAX_SOURCE_BYTES:,})")
     with fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         try:
-            return _split(buf, size, onnx)
+            return _split(buf, size, onnx, path)
+        except ImportFailure:
+            raise
         except (ValueError, RecursionError) as exc:
             raise unreadable(path, f"not an ONNX model, or a truncated one ({exc})") from None
         except Exception as exc:  # protobuf's DecodeError and its kin: the bytes are no ONNX message
@@ -101,7 +103,7 @@ def skim(path: str, onnx: Any) -> Any:
                              ) from None
 
 
-def _split(buf: Any, size: int, onnx: Any) -> Any:
+def _split(buf: Any, size: int, onnx: Any, path: str) -> Any:
     model_rest = bytearray()
     graph: tuple[int, int] | None = None
     for number, first, start, end in _fields(buf, 0, size):
@@ -118,7 +120,8 @@ def _split(buf: Any, size: int, onnx: Any) -> Any:
     for number, first, start, end in _fields(buf, *graph):
         count += 1
         if count > 4 * MAX_NODES:
-            raise ImportFailure("", f"the graph has more than {4 * MAX_NODES:,} entries")
+            raise ImportFailure(path, f"the graph has more than {4 * MAX_NODES:,} entries (nodes, tensors, "
+                                      "names); cnncalc imports smaller graphs", "too-large")
         if number == GRAPH_INITIALIZER:
             keep = bytearray()
             data = 0
