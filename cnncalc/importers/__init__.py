@@ -84,7 +84,13 @@ def to_spec(imp: Imported, folding: bool = True, command: str = "", file: str | 
     file = file or imp.source
     text = to_text(imp, folding, command)
     try:
-        a = analyse(loads(text, file))
+        try:
+            a = analyse(loads(text, file))
+        except SpecError as err:
+            if not folding or err.first.rule != "too-large":
+                raise
+            text = to_text(imp, False, command)  # block copies count against the spec's limits
+            a = analyse(loads(text, file))
     except SpecError as err:
         first = err.first
         raise ImportFailure(imp.source, f"the imported spec does not analyse: {first.message} [{first.rule}]; "
