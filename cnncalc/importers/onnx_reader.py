@@ -1,7 +1,7 @@
 """ONNX files: the graph and the initializers' shapes, never their data.
 
-protobuf reads a message whole, and an ONNX file is mostly weights, so `skim` splits the file (mapped,
-not read) at the field boundaries of the model, the graph and each initializer, and hands every
+protobuf reads a message whole, and an ONNX file is mostly weights, so `skim` splits the file (read by
+position, a window at a time) at the field boundaries of the model, the graph and each initializer, and hands every
 piece except the weight data to onnx's own message classes. Memory then grows with the graph, not
 with the weights; each size is checked against the file before it is used, and the number of
 operations is bounded, so a hostile file is refused with one line. Shapes come from onnx's shape
@@ -11,7 +11,6 @@ inference; each operation maps to a layer through the table `OPS` (op type → f
 from __future__ import annotations
 
 import math
-import mmap
 import os
 from collections.abc import Callable
 from typing import Any
@@ -76,6 +75,38 @@ def _fields(buf: Any, start: int, end: int) -> Any:
         i = j
 
 
+class _Window:
+    """A file read by position, a window of WINDOW bytes at a time: scanning the fields touches a few
+    bytes at each field's start, and the weights between are never read (a memory map would count
+    the pages around every touched byte as the process's memory)."""
+
+    WINDOW = 1 << 16
+
+    def __init__(self, fh: Any):
+        self.fh = fh
+        self.start = 0
+        self.data = b""
+
+    def _load(self, i: int) -> None:
+        self.fh.seek(i)
+        self.start, self.data = i, self.fh.read(self.WINDOW)
+
+    def __getitem__(self, key: int | slice) -> Any:
+        if isinstance(key, slice):
+            a, b = key.start, key.stop
+            if not (self.start <= a and b <= self.start + len(self.data)):
+                if b - a > self.WINDOW:
+                    self.fh.seek(a)
+                    return self.fh.read(b - a)
+                self._load(a)
+            return self.data[a - self.start:b - self.start]
+        if not self.start <= key < self.start + len(self.data):
+            self._load(key)
+            if not self.data:
+                raise ValueError("the file ends inside a field")
+        return self.data[key - self.start]
+
+
 def skim(path: str, onnx: Any) -> Any:
     """The ModelProto of `path` with each initializer's dims, type and name but not its data (data up to
     SMALL_TENSOR bytes is kept: those are shape constants)."""
@@ -90,7 +121,8 @@ def skim(path: str, onnx: Any) -> Any:
     if size > MAX_SOURCE_BYTES:
         fh.close()
         raise unreadable(path, f"{size:,} bytes is more than an ONNX file can be ({MAX_SOURCE_BYTES:,})")
-    with fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+    with fh:
+        buf = _Window(fh)
         try:
             return _split(buf, size, onnx, path)
         except ImportFailure:
