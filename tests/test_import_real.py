@@ -139,3 +139,24 @@ def test_published_caffe_definitions_have_their_known_parameter_counts(net, para
         assert a.layer("conv1").output_shape == (96, 55, 55)
         assert a.layer("pool5").output_shape == (256, 6, 6)
         assert a.layer("conv2").trainable_params == 256 * (48 * 5 * 5 + 1)  # group: 2
+
+
+def test_readme_shows_what_import_writes(torchvision):
+    """The README's folded ResNet-50 is what `cnncalc import torchvision.models:resnet50` writes (the
+    header's torch version aside)."""
+    import torch
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```yaml\n# resnet50: imported by cnncalc") + len("```yaml\n")
+    shown = readme[start:readme.index("```", start)]
+    with torch.device("meta"):
+        model = torchvision.models.resnet50(weights=None)
+    command = "cnncalc import torchvision.models:resnet50 --input 3x224x224 -o resnet50.yaml"
+    text, a = importers.to_spec(read_module(model, "torchvision.models:resnet50", Options((3, 224, 224)),
+                                            "resnet50"), command=command)
+    body = lambda t: t[t.index("\nname: "):]  # noqa: E731
+    assert body(shown) == body(text)
+    assert shown.splitlines()[:2] == text.splitlines()[:2]
+    summary = f"resnet50.yaml: {len(a.layers)} layers from PyTorch; params {a.totals['params']:,} " \
+              f"({a.totals['trainable_params']:,} trainable), MACs {a.totals['macs']:,}"
+    assert summary in readme
