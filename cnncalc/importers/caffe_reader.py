@@ -21,11 +21,15 @@ from .model import (
     Context,
     Imported,
     ImportFailure,
+    Mapped,
     Node,
     Options,
+    Unmapped,
     f32,
     missing,
+    pending,
     unique_name,
+    unpack,
     unreadable,
 )
 
@@ -84,14 +88,6 @@ def _line(text: str, name: str) -> int:
     return text.count("\n", 0, at) + 1 if at >= 0 else 0
 
 
-class Unmapped(Exception):
-    def __init__(self, reason: str, awaits: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.awaits = awaits
-
-
-Mapped = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]
 
 
 def _pair(value: Any, h: int, w: int, default: int) -> Any:
@@ -181,12 +177,6 @@ def dropout(layer: Any) -> Mapped:
     return "dropout", {"rate": f32(layer.dropout_param.dropout_ratio)}
 
 
-def pending(awaits: str) -> Callable[[Any], Mapped]:
-    def mapped(layer: Any) -> Mapped:
-        raise Unmapped("no cnncalc layer type computes it yet", awaits)
-    return mapped
-
-
 # Caffe layer type → mapping; a new layer type Caffe has is one entry here
 LAYERS: dict[str, Callable[[Any], Mapped]] = {
     "Convolution": convolution, "Deconvolution": convolution, "Pooling": pooling, "InnerProduct": inner_product,
@@ -261,8 +251,7 @@ def _map(net: Any, text: str, source: str, ctx: Context) -> Imported:
             raise ctx.fail(f"{where}: {layer.type}: {exc.reason}"
                            + (f" (awaits the layer type `{exc.awaits}`)" if exc.awaits else ""), "unknown-op") \
                 from None
-        kind, params = m[0], m[1]
-        note = m[2] if len(m) > 2 else ""  # type: ignore[misc]
+        kind, params, note = unpack(m)
         if kind == "dense" and any(spatial.get(i, i == INPUT and len(dims) > 2) for i in inputs):
             flat = Node(unique_name(f"{name}_flatten", ctx.taken), "flatten", {}, inputs, None, None,
                         f"Caffe's InnerProduct {layer.name} flattens its input", where)

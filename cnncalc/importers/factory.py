@@ -16,7 +16,21 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from .model import INPUT, MAX_NODES, Context, Imported, Node, Options, missing, unique_name
+from .model import (
+    INPUT,
+    MAX_NODES,
+    Context,
+    Imported,
+    Mapped,
+    Node,
+    Options,
+    Unmapped,
+    compact,
+    missing,
+    pending,
+    unique_name,
+    unpack,
+)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -138,20 +152,6 @@ def _trace(model: Any, source: str, ctx: Context, torch: Any, name: str = "") ->
 
 # ---- mapping -------------------------------------------------------------------------------------
 
-class Unmapped(Exception):
-    def __init__(self, reason: str, awaits: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.awaits = awaits
-
-
-Mapped = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]
-
-
-def _size(v: Any) -> Any:
-    v = list(v) if isinstance(v, list | tuple) else [v]
-    v = [int(x) for x in v]
-    return v[0] if len(set(v)) == 1 else v
 
 
 class Call:
@@ -185,7 +185,7 @@ def _padding(m: Any, nd: int) -> Any:
     p = m.padding
     if isinstance(p, str):
         return p
-    return _size(p)
+    return compact(p)
 
 
 def m_conv(c: Call) -> Mapped:
@@ -203,8 +203,8 @@ def m_conv(c: Call) -> Mapped:
     else:
         kind = "conv1d" if nd == 1 else "conv2d"
         params["filters"] = m.out_channels
-    params.update(kernel=_size(m.kernel_size), stride=_size(m.stride), padding=_padding(m, nd),
-                  dilation=_size(m.dilation))
+    params.update(kernel=compact(m.kernel_size), stride=compact(m.stride), padding=_padding(m, nd),
+                  dilation=compact(m.dilation))
     if not depthwise:
         params["groups"] = m.groups
     params["bias"] = m.bias is not None
@@ -215,9 +215,9 @@ def m_conv_transpose(c: Call) -> Mapped:
     m = c.m
     if len(m.kernel_size) != 2:
         raise Unmapped(f"{len(m.kernel_size)}-D transposed convolution")
-    return "conv_transpose2d", {"filters": m.out_channels, "kernel": _size(m.kernel_size), "stride": _size(m.stride),
-                                "padding": _size(m.padding), "output_padding": _size(m.output_padding),
-                                "dilation": _size(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+    return "conv_transpose2d", {"filters": m.out_channels, "kernel": compact(m.kernel_size), "stride": compact(m.stride),
+                                "padding": compact(m.padding), "output_padding": compact(m.output_padding),
+                                "dilation": compact(m.dilation), "groups": m.groups, "bias": m.bias is not None}
 
 
 def m_linear(c: Call) -> Mapped:
@@ -237,31 +237,31 @@ def m_batch_norm(c: Call) -> Mapped:
 def m_pool(kind: str) -> Callable[[Call], Mapped]:
     def mapped(c: Call) -> Mapped:
         m = c.m
-        params: dict[str, Any] = {"kernel": _size(m.kernel_size), "stride": _size(m.stride or m.kernel_size),
-                                  "padding": _size(m.padding)}
+        params: dict[str, Any] = {"kernel": compact(m.kernel_size), "stride": compact(m.stride or m.kernel_size),
+                                  "padding": compact(m.padding)}
         if m.ceil_mode:
             params["ceil_mode"] = True
         if kind == "max_pool2d":
             if getattr(m, "return_indices", False):
                 raise Unmapped("max pooling that also returns the indices")
-            params["dilation"] = _size(m.dilation)
+            params["dilation"] = compact(m.dilation)
         else:
             params["count_include_pad"] = m.count_include_pad
         return kind, params
     return mapped
 
 
-def _output_size(v: Any, x: tuple[int, ...]) -> Any:
+def _outputcompact(v: Any, x: tuple[int, ...]) -> Any:
     v = list(v) if isinstance(v, list | tuple) else [v, v]
-    return _size([x[2 + k] if s is None else s for k, s in enumerate(v)])
+    return compact([x[2 + k] if s is None else s for k, s in enumerate(v)])
 
 
 def m_adaptive_avg(c: Call) -> Mapped:
-    return "adaptive_avg_pool2d", {"output_size": _output_size(c.m.output_size, c.x)}
+    return "adaptive_avg_pool2d", {"output_size": _outputcompact(c.m.output_size, c.x)}
 
 
 def m_adaptive_max(c: Call) -> Mapped:
-    if _output_size(c.m.output_size, c.x) != 1:
+    if _outputcompact(c.m.output_size, c.x) != 1:
         raise Unmapped("adaptive max pooling to more than 1x1")
     return "global_max_pool2d", {"keepdims": True}
 
@@ -302,12 +302,6 @@ def m_pad(c: Call) -> Mapped:
 def m_lrn(c: Call) -> Mapped:
     m = c.m
     return "local_response_norm", {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}
-
-
-def pending(awaits: str) -> Callable[[Call], Mapped]:
-    def mapped(c: Call) -> Mapped:
-        raise Unmapped("no cnncalc layer type computes it yet", awaits)
-    return mapped
 
 
 # nn.Module class name → mapping (a subclass of a torch.nn class maps as that class)
@@ -369,16 +363,16 @@ def f_cat(c: Call) -> Mapped:
 
 
 def f_adaptive_avg(c: Call) -> Mapped:
-    return "adaptive_avg_pool2d", {"output_size": _output_size(c.arg(1, "output_size"), c.x)}
+    return "adaptive_avg_pool2d", {"output_size": _outputcompact(c.arg(1, "output_size"), c.x)}
 
 
 def f_pool(kind: str) -> Callable[[Call], Mapped]:
     def mapped(c: Call) -> Mapped:
         kernel = c.arg(1, "kernel_size")
         stride = c.arg(2, "stride") or kernel
-        params: dict[str, Any] = {"kernel": _size(kernel), "stride": _size(stride), "padding": _size(c.arg(3, "padding", 0))}
+        params: dict[str, Any] = {"kernel": compact(kernel), "stride": compact(stride), "padding": compact(c.arg(3, "padding", 0))}
         if kind == "max_pool2d":
-            params["dilation"] = _size(c.arg(4, "dilation", 1))
+            params["dilation"] = compact(c.arg(4, "dilation", 1))
             ceil = c.arg(5, "ceil_mode", False)
         else:
             ceil = c.arg(4, "ceil_mode", False)
@@ -493,7 +487,7 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
             node = ctx.unknown(where, op_text, exc.reason, name, inputs, shape[1:] if shape else None, weights,
                                exc.awaits)
         else:
-            kind, params, note = (*m, "")[:3] if len(m) == 2 else m  # type: ignore[misc]
+            kind, params, note = unpack(m)
             node = Node(name, kind, params, inputs, shape[1:] if shape else None, weights, note, where)
         data[n] = node.name
         out.append(node)

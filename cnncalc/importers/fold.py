@@ -237,12 +237,11 @@ def _all_values(node: Node) -> dict[str, Any]:
     """Every parameter of the node's type, with the defaults the node leaves out."""
     cls = lookup(node.type)
     values: dict[str, Any] = {}
-    for pname, p in (cls.params.items() if cls is not None else ()):
+    for pname, p in (cls.params.items() if cls is not None else ()):  # in the type's order
         if pname in node.params:
             values[pname] = node.params[pname]
         elif p.default is not REQUIRED:
             values[pname] = p.default
-    values.update(node.params)
     return {k: _freeze(v) for k, v in values.items()}
 
 

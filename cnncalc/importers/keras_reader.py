@@ -16,7 +16,22 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from .model import INPUT, MAX_NODES, Context, Imported, ImportFailure, Node, Options, unique_name, unreadable
+from .model import (
+    INPUT,
+    MAX_NODES,
+    Context,
+    Imported,
+    ImportFailure,
+    Mapped,
+    Node,
+    Options,
+    Unmapped,
+    compact,
+    pending,
+    unique_name,
+    unpack,
+    unreadable,
+)
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024  # config.json of the largest Keras applications is ~1 MB
 
@@ -79,23 +94,10 @@ def _h5_total(z: zipfile.ZipFile) -> int | None:
 
 # ---- mapping ------------------------------------------------------------------------------------
 
-class Unmapped(Exception):
-    def __init__(self, reason: str, awaits: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.awaits = awaits
-
-
-Mapped = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]
 ACTIVATIONS = {"linear": None, "relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh",
                "softmax": "softmax", "swish": "silu", "silu": "silu", "hard_sigmoid": "hardsigmoid",
                "hard_silu": "hardswish", "hard_swish": "hardswish", "gelu": "gelu", "elu": "elu",
                "leaky_relu": "leaky_relu"}
-
-
-def _size(v: Any) -> Any:
-    v = list(v) if isinstance(v, list | tuple) else [v]
-    return v[0] if len(set(v)) == 1 else v
 
 
 def _act_name(cfg: dict[str, Any]) -> str:
@@ -111,8 +113,8 @@ def conv(kind: str) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
         params: dict[str, Any] = {}
         if kind != "depthwise_conv2d":
             params["filters"] = c["filters"]
-        params.update(kernel=_size(c["kernel_size"]), stride=_size(c.get("strides", 1)),
-                      padding=c.get("padding", "valid"), dilation=_size(c.get("dilation_rate", 1)))
+        params.update(kernel=compact(c["kernel_size"]), stride=compact(c.get("strides", 1)),
+                      padding=c.get("padding", "valid"), dilation=compact(c.get("dilation_rate", 1)))
         if "pad" in piece and params["padding"] == "valid":
             params["padding"] = piece["pad"]
         if kind in ("conv2d", "conv1d") and c.get("groups", 1) != 1:
@@ -129,11 +131,11 @@ def conv(kind: str) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
 def conv_transpose(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     if c.get("groups", 1) != 1:
         raise Unmapped("grouped transposed convolution")
-    params = {"filters": c["filters"], "kernel": _size(c["kernel_size"]), "stride": _size(c.get("strides", 1)),
-              "padding": c.get("padding", "valid"), "dilation": _size(c.get("dilation_rate", 1)),
+    params = {"filters": c["filters"], "kernel": compact(c["kernel_size"]), "stride": compact(c.get("strides", 1)),
+              "padding": c.get("padding", "valid"), "dilation": compact(c.get("dilation_rate", 1)),
               "bias": c.get("use_bias", True)}
     if c.get("output_padding"):
-        params["output_padding"] = _size(c["output_padding"])
+        params["output_padding"] = compact(c["output_padding"])
     return "conv_transpose2d", params
 
 
@@ -154,7 +156,7 @@ def pool(kind: str) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
         kernel = c.get("pool_size", 2)
         stride = c.get("strides") or kernel
         padding: Any = c.get("padding", "valid")
-        params: dict[str, Any] = {"kernel": _size(kernel), "stride": _size(stride)}
+        params: dict[str, Any] = {"kernel": compact(kernel), "stride": compact(stride)}
         if "pad" in piece and padding == "valid":
             padding = piece["pad"]
         params["padding"] = 0 if padding == "valid" else padding
@@ -234,12 +236,6 @@ def cropping(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc exp
 
 def simple(kind: str, **params: Any) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
     return lambda c, p: (kind, dict(params))
-
-
-def pending(awaits: str) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
-    def mapped(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
-        raise Unmapped("no cnncalc layer type computes it yet", awaits)
-    return mapped
 
 
 # Keras class name → mapping; a new layer type Keras has is one entry here
@@ -361,7 +357,7 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
         except Unmapped as exc:
             node = ctx.unknown(where, cls, exc.reason, name, inputs, shape, weights, exc.awaits)
         else:
-            kind_, params, note = (*m, "")[:3] if len(m) == 2 else m  # type: ignore[misc]
+            kind_, params, note = unpack(m)
             node = Node(name, kind_, params, inputs, shape, weights, note, where)
         nodes.append(node)
         owner[lname] = node.name

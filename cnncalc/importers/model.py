@@ -8,6 +8,7 @@ spec can be checked against the source layer by layer (`check.py`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,39 @@ def missing(file: str, package: str, extra: str) -> ImportFailure:
     """The optional framework a source needs is not installed: a one-line install hint."""
     return unreadable(file, f"reading this file needs the {package} package, which is not installed; "
                             f"install it with: pip install 'cnncalc[{extra}]'")
+
+
+# what a mapping function returns: (layer type, spec parameters[, a note on what was approximated])
+Mapped = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]
+
+
+class Unmapped(Exception):
+    """Raised by a mapping function: the operation has no layer type; why, and the layer type it awaits
+    (one being added), if any."""
+
+    def __init__(self, reason: str, awaits: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.awaits = awaits
+
+
+def pending(awaits: str) -> Callable[..., Mapped]:
+    """The mapping of an operation whose layer type is being added: an error naming the type. When the
+    type lands, this entry of the source's table becomes the mapping."""
+    def mapped(*_: Any) -> Mapped:
+        raise Unmapped("no cnncalc layer type computes it yet", awaits)
+    return mapped
+
+
+def unpack(m: Mapped) -> tuple[str, dict[str, Any], str]:
+    """(type, params, note) of a mapping's result."""
+    return (m[0], m[1], m[2] if len(m) > 2 else "")  # type: ignore[misc]
+
+
+def compact(value: Any) -> Any:
+    """A size as a person writes it: 3 for (3, 3), [1, 7] otherwise."""
+    values = [int(v) for v in value] if isinstance(value, list | tuple) else [int(value)]
+    return values[0] if len(set(values)) == 1 else values
 
 
 def f32(value: float) -> float:

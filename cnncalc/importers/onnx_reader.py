@@ -22,11 +22,16 @@ from .model import (
     Context,
     Imported,
     ImportFailure,
+    Mapped,
     Node,
     Options,
+    Unmapped,
+    compact,
     f32,
     missing,
+    pending,
     unique_name,
+    unpack,
     unreadable,
 )
 
@@ -238,19 +243,13 @@ def _attrs(node: Any, onnx: Any) -> dict[str, Any]:
     return out
 
 
-def _size(values: Any) -> Any:
-    """A size parameter as a person writes it: 3 for (3, 3), [1, 7] otherwise."""
-    values = [int(v) for v in values]
-    return values[0] if len(set(values)) == 1 else values
-
-
 def _padding(pads: list[int] | None, nd: int) -> Any:
     """ONNX pads [b1, b2, e1, e2] as the spec's padding: an int, a pair, or [top, bottom, left, right]."""
     if not pads:
         return 0
     begin, end = list(pads[:nd]), list(pads[nd:])
     if begin == end:
-        return _size(begin)
+        return compact(begin)
     if nd == 1:
         return [begin[0], end[0]]
     return [v for pair in zip(begin, end, strict=True) for v in pair]
@@ -318,16 +317,6 @@ class Op:
         return len(self.node.input) > k and bool(self.node.input[k])
 
 
-class Unmapped(Exception):
-    """The node has no layer type: why, and the layer type it awaits (if one is being added)."""
-
-    def __init__(self, reason: str, awaits: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.awaits = awaits
-
-
-Mapped = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]  # (type, params[, note])
 
 
 def conv(op: Op) -> Mapped:
@@ -349,10 +338,10 @@ def conv(op: Op) -> Mapped:
     else:
         kind = "conv1d" if nd == 1 else "conv2d"
         params["filters"] = w[0]
-    params["kernel"] = _size(kernel)
-    params["stride"] = _size(stride)
+    params["kernel"] = compact(kernel)
+    params["stride"] = compact(stride)
     params["padding"] = _auto_pad(op.a("auto_pad", "NOTSET"), x[2:], kernel, stride, dilation, op.a("pads"))
-    params["dilation"] = _size(dilation)
+    params["dilation"] = compact(dilation)
     if not depthwise:
         params["groups"] = groups
     params["bias"] = op.has(2)
@@ -385,9 +374,9 @@ def conv_transpose(op: Op) -> Mapped:
         pads = begin + end
     elif mode == "VALID":
         pads = None
-    return "conv_transpose2d", {"filters": w[1] * groups, "kernel": _size(kernel), "stride": _size(stride),
-                                "padding": _padding(pads, nd), "output_padding": _size(out_pad),
-                                "dilation": _size(dilation), "groups": groups, "bias": op.has(2)}
+    return "conv_transpose2d", {"filters": w[1] * groups, "kernel": compact(kernel), "stride": compact(stride),
+                                "padding": _padding(pads, nd), "output_padding": compact(out_pad),
+                                "dilation": compact(dilation), "groups": groups, "bias": op.has(2)}
 
 
 def pool(kind: str) -> Callable[[Op], Mapped]:
@@ -401,13 +390,13 @@ def pool(kind: str) -> Callable[[Op], Mapped]:
             raise Unmapped(f"{nd}-D pooling")
         stride = list(op.a("strides", [1] * nd))
         dilation = list(op.a("dilations", [1] * nd))
-        params: dict[str, Any] = {"kernel": _size(kernel), "stride": _size(stride),
+        params: dict[str, Any] = {"kernel": compact(kernel), "stride": compact(stride),
                                   "padding": _auto_pad(op.a("auto_pad", "NOTSET"), x[2:], kernel, stride, dilation,
                                                        op.a("pads"))}
         if op.a("ceil_mode", 0):
             params["ceil_mode"] = True
         if kind == "max_pool2d":
-            params["dilation"] = _size(dilation)
+            params["dilation"] = compact(dilation)
         else:
             params["count_include_pad"] = bool(op.a("count_include_pad", 0))
         return kind, params
@@ -569,12 +558,6 @@ def lrn(op: Op) -> Mapped:
 
 def squeeze(op: Op) -> Mapped:
     return reshape(op)
-
-
-def pending(awaits: str, what: str = "") -> Callable[[Op], Mapped]:
-    def mapped(op: Op) -> Mapped:
-        raise Unmapped(what or "no cnncalc layer type computes it yet", awaits)
-    return mapped
 
 
 # op type → mapping. A new layer type that an ONNX op computes is one entry here.
@@ -777,7 +760,7 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
         except Unmapped as exc:
             node = ctx.unknown(op.where, n.op_type, exc.reason, name, inputs, shape, weights or None, exc.awaits)
         else:
-            kind, params, note = (*m, "")[:3] if len(m) == 2 else m  # type: ignore[misc]
+            kind, params, note = unpack(m)
             node = Node(name, kind, params, inputs, shape, weights, note, op.where)
         for t in n.output:
             owner[t] = node.name
