@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "size": ("cnncalc.commands.calc", "size", "The bare output size (N − F + 2P)/S + 1."),
     "solve": ("cnncalc.commands.solve", "solve", "Find the padding, stride or kernel that gives an output size."),
     "export": ("cnncalc.commands.export", "export", "Write the network as PyTorch or Keras code."),
+    "import": ("cnncalc.commands.import_", "import_",
+               "Write an ONNX, PyTorch, Keras or Caffe model as a spec (folded into blocks, checked)."),
     "verify": ("cnncalc.commands.export", "verify", "Build the network in PyTorch or Keras and compare every layer."),
     "diagram": ("cnncalc.commands.diagram", "diagram", "Draw the network as SVG (or Mermaid)."),
     "report": ("cnncalc.commands.report", "report",
