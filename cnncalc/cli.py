@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-from . import __version__
+from .version import __version__
 
 # command name → (module, attribute, one-line help shown by `cnncalc --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {

@@ -26,7 +26,7 @@ def _comment(text: str) -> str:
 
 def to_text(imp: Imported, folding: bool = True, command: str = "") -> str:
     """The spec a person would write: header comments, name, input, layout, blocks, layers."""
-    from .. import __version__
+    from ..version import __version__
 
     f = fold(imp.nodes, imp.classes, folding)
     out = [f"# {_comment(imp.name)}: imported by cnncalc {__version__} from {_comment(imp.source)} ({imp.kind})"]

@@ -13,11 +13,12 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__, conventions
+from .. import conventions
 from .. import explain as ex
 from ..expect import check as expect_check
 from ..expect import count as expect_count
 from ..render import json_doc
+from ..version import __version__
 
 if TYPE_CHECKING:
     from ..analysis import Analysis, LayerResult

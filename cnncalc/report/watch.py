@@ -50,16 +50,17 @@ def _stamp(path: str) -> tuple[int, int] | None:
 def build(file: str, compare: str | None, overrides: dict[str, Any], convention: str | None,
           memory: MemoryConfig, token: str) -> tuple[str, list[str]]:
     """(the page, its diagnostics as `file:line:col: ...` lines): the report, or the page of the errors."""
-    from .. import analyse
+    from ..analysis import analyse
     from ..errors import SpecError
+    from ..importers import load_model
     from . import error_html, read_source, report_html
 
     try:
-        a = analyse(file, overrides, convention=convention)
+        a = analyse(load_model(file, overrides), convention=convention)
         other = None
         if compare:
             try:
-                other = (analyse(compare, overrides, convention=convention), read_source(compare))
+                other = (analyse(load_model(compare, overrides), convention=convention), read_source(compare))
             except SpecError as exc:
                 return (error_html(exc.diagnostics, compare, read_source(compare), token),
                         [d.format() for d in exc.diagnostics])
