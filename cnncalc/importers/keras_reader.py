@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
+from ..layers import lookup
 from .model import (
     INPUT,
     MAX_NODES,
@@ -226,12 +227,75 @@ def per_position(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc
     return kind, {**params, "bias": "per_position"}
 
 
-def cropping(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc export: Conv2DTranspose + Cropping2D
-    if "conv" not in piece or piece["conv"][0] != "conv_transpose2d":
-        raise Unmapped("cropping", "crop")
-    (t, b), (left, r) = c["cropping"]
-    kind, params = piece["conv"][:2]
-    return kind, {**params, "padding": [t, b, left, r]}
+def cropping(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+    (t, b), (left, r) = _pairs(c["cropping"], 2)
+    if "conv" in piece and piece["conv"][0] == "conv_transpose2d":  # cnncalc export: Conv2DTranspose + Cropping2D
+        kind, params = piece["conv"][:2]
+        return kind, {**params, "padding": [t, b, left, r]}
+    return "crop2d", {"cropping": [[t, b], [left, r]]}
+
+
+def _pairs(value: Any, nd: int) -> list[list[int]]:
+    """Keras's cropping or padding: an int, one per dim, or (begin, end) per dim."""
+    if isinstance(value, int):
+        return [[value, value]] * nd
+    if nd == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return [list(value)]
+    return [[v, v] if isinstance(v, int) else list(v) for v in value]
+
+
+def _flat(value: Any) -> Any:
+    """A number, or the numbers of a (nested) list in order."""
+    if isinstance(value, list | tuple):
+        return [e for v in value for e in (_flat(v) if isinstance(v, list | tuple) else [v])]
+    return value
+
+
+def upsampling(nd: int) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
+    def mapped(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+        params: dict[str, Any] = {"size": compact(c.get("size", 2))}
+        if nd == 2:
+            params["interpolation"] = c.get("interpolation", "nearest")
+        return f"upsampling{nd}d", params
+    return mapped
+
+
+def resizing(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+    if c.get("crop_to_aspect_ratio") or c.get("pad_to_aspect_ratio"):
+        raise Unmapped("Resizing to another aspect ratio (a crop or a pad first)")
+    return "resizing", {"height": c["height"], "width": c["width"], "interpolation": c.get("interpolation", "bilinear")}
+
+
+def layer_norm(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+    if c.get("rms_scaling"):
+        raise Unmapped("RMS scaling")
+    axis = c.get("axis", -1)
+    return "layer_norm", {"axis": list(axis) if isinstance(axis, list | tuple) else [axis],
+                          "eps": c.get("epsilon", 1e-3), "center": c.get("center", True), "scale": c.get("scale", True)}
+
+
+def group_norm(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+    center, scale = c.get("center", True), c.get("scale", True)
+    if c.get("groups", 32) == -1:  # one group per channel: instance normalisation
+        if center != scale:
+            raise Unmapped("instance normalisation with only one of center and scale")
+        return "instance_norm", {"eps": c.get("epsilon", 1e-3), "affine": bool(center)}
+    return "group_norm", {"groups": c.get("groups", 32), "eps": c.get("epsilon", 1e-3), "center": center,
+                          "scale": scale}
+
+
+def normalization(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+    axis = c.get("axis", -1)
+    params: dict[str, Any] = {"axis": [] if axis is None else list(axis) if isinstance(axis, list | tuple) else [axis]}
+    if c.get("mean") is not None:
+        params.update(mean=_flat(c["mean"]), variance=_flat(c["variance"]))
+    if c.get("invert"):
+        params["invert"] = True
+    return "normalization", params
+
+
+def rescaling(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+    return "rescaling", {"scale": _flat(c["scale"]), "offset": _flat(c.get("offset", 0.0))}
 
 
 def simple(kind: str, **params: Any) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
@@ -252,12 +316,22 @@ LAYERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], Mapped]] = {
     "SpatialDropout2D": lambda c, p: ("dropout", {"rate": c.get("rate", 0.5)}), "Identity": simple("identity"),
     "ZeroPadding2D": zero_pad, "ConstantPadding2D": constant_pad, "Add": simple("add"),
     "Multiply": simple("multiply"), "Concatenate": concat, "LocalResponseNorm": lrn, "PerPositionBias": per_position,
-    "Cropping2D": cropping,
+    "Cropping2D": cropping, "Cropping1D": lambda c, p: ("crop1d", {"cropping": _pairs(c.get("cropping", 1), 1)[0]}),
+    "Cropping3D": lambda c, p: ("crop3d", {"cropping": _pairs(c.get("cropping", 1), 3)}),
+    "UpSampling1D": upsampling(1), "UpSampling2D": upsampling(2), "UpSampling3D": upsampling(3),
+    "Resizing": resizing, "LayerNormalization": layer_norm, "GroupNormalization": group_norm,
+    "Permute": lambda c, p: ("permute", {"dims": list(c["dims"])}), "Rescaling": rescaling,
+    "Normalization": normalization, "Subtract": simple("subtract"), "Maximum": simple("maximum"),
+    "Minimum": simple("minimum"), "Average": simple("average"),
+    "SpatialDropout1D": lambda c, p: ("dropout", {"rate": c.get("rate", 0.5)}),
+    "SpatialDropout3D": lambda c, p: ("dropout", {"rate": c.get("rate", 0.5)}),
+    # the layers cnncalc's export defines for what Keras lacks
+    "PixelShuffle": lambda c, p: ("pixel_unshuffle" if c.get("inverse") else "pixel_shuffle", {"factor": c["factor"]}),
+    "ChannelShuffle": lambda c, p: ("channel_shuffle", {"groups": c["groups"]}),
+    "Chunk": lambda c, p: ("chunk", {"chunks": c["chunks"], "index": c["index"]}),
+    "CropOrPad": simple("crop_or_pad"),
     # layers whose layer type is being added
-    "UpSampling2D": pending("upsample"), "Resizing": pending("upsample"), "LayerNormalization": pending("layer_norm"),
-    "GroupNormalization": pending("group_norm"), "MultiHeadAttention": pending("attention"),
-    "Conv3D": pending("conv3d"), "Permute": pending("permute"), "PReLU": pending("prelu"),
-    "Rescaling": pending("rescale"), "Normalization": pending("normalization"),
+    "MultiHeadAttention": pending("attention"), "Conv3D": pending("conv3d"), "PReLU": pending("prelu"),
 }
 
 
@@ -358,6 +432,9 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
             node = ctx.unknown(where, cls, exc.reason, name, inputs, shape, weights, exc.awaits)
         else:
             kind_, params, note = unpack(m)
+            layer_type = lookup(kind_)
+            if act not in ("linear", "") and layer_type is not None and "activation" in layer_type.params:  # one layer
+                params, act = {**params, "activation": ACTIVATIONS[act]}, "linear"
             node = Node(name, kind_, params, inputs, shape, weights, note, where)
         nodes.append(node)
         owner[lname] = node.name

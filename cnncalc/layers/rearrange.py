@@ -63,6 +63,20 @@ CHANNEL_SHUFFLE_KERAS = '''class ChannelShuffle(keras.layers.Layer):
         return {**super().get_config(), "groups": self.groups, "axis": self.axis}
 '''
 
+CHANNEL_SHUFFLE_TORCH = '''class ChannelShuffle(nn.Module):
+    """The channels in `groups` groups, then interleaved (as torchvision's ShuffleNet; unlike
+    nn.ChannelShuffle, this exports to ONNX)."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c = x.shape[:2]
+        x = x.reshape(n, self.groups, c // self.groups, *x.shape[2:]).transpose(1, 2)
+        return x.reshape(n, c, *x.shape[3:])
+'''
+
 PERMUTE_TORCH = '''class Permute(nn.Module):
     """The sample's axes in a new order: x.permute(0, *dims)."""
 
@@ -85,20 +99,21 @@ CHUNK_TORCH = '''class Chunk(nn.Module):
         return x.chunk(self.chunks, dim=1)[self.index]
 '''
 
-CHANNEL_SLICE_KERAS = '''class ChannelSlice(keras.layers.Layer):
-    """Channels start to stop along `axis` (torch's x.chunk(chunks, dim=1)[index])."""
+CHUNK_KERAS = '''class Chunk(keras.layers.Layer):
+    """torch.chunk(x, chunks, dim)[index] along the channel `axis`: pieces of ceil(C / chunks)."""
 
-    def __init__(self, start, stop, axis=-1, **kwargs):
+    def __init__(self, chunks, index, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        self.start, self.stop, self.axis = start, stop, axis
+        self.chunks, self.index, self.axis = chunks, index, axis
 
     def call(self, x):
+        size = -(-x.shape[self.axis] // self.chunks)
         index = [slice(None)] * len(x.shape)
-        index[self.axis] = slice(self.start, self.stop)
+        index[self.axis] = slice(self.index * size, (self.index + 1) * size)
         return x[tuple(index)]
 
     def get_config(self):
-        return {**super().get_config(), "start": self.start, "stop": self.stop, "axis": self.axis}
+        return {**super().get_config(), "chunks": self.chunks, "index": self.index, "axis": self.axis}
 '''
 
 
@@ -175,8 +190,9 @@ class ChannelShuffle(Layer):
     name = "channel_shuffle"
     prefix = "channel_shuffle"
     family = "rearrange"
-    doc = "interleave the channels of `groups` groups (torch.nn.ChannelShuffle; ShuffleNet)"
+    doc = "interleave the channels of `groups` groups (torch.nn.ChannelShuffle, ShuffleNet's channel_shuffle)"
     params = {"groups": Param("count", doc="channel groups; must divide the channels")}
+    torch_helpers = {"ChannelShuffle": CHANNEL_SHUFFLE_TORCH}
     keras_helpers = {"ChannelShuffle": CHANNEL_SHUFFLE_KERAS}
     counting = not_counted(*TOOLS)
 
@@ -193,7 +209,7 @@ class ChannelShuffle(Layer):
 
     @classmethod
     def torch(cls, site):
-        return Call("nn.ChannelShuffle", [pos("groups", site.values["groups"])])
+        return Call("ChannelShuffle", [pos("groups", site.values["groups"])])
 
     @classmethod
     def keras(cls, site):
@@ -296,7 +312,7 @@ class Chunk(Layer):
         "axis": Param("int", None, aliases=("dim",), doc="the channel axis (the only one accepted)"),
     }
     torch_helpers = {"Chunk": CHUNK_TORCH}
-    keras_helpers = {"ChannelSlice": CHANNEL_SLICE_KERAS}
+    keras_helpers = {"Chunk": CHUNK_KERAS}
     counting = not_counted(*TOOLS)
 
     @classmethod
@@ -326,9 +342,8 @@ class Chunk(Layer):
 
     @classmethod
     def keras(cls, site):
-        start, stop = cls.piece(site.values, site.x, site.layout)
-        return [("", Call("ChannelSlice", [pos("start", start), pos("stop", stop),
-                                           Arg("axis", 1 if site.channels_first and not site.x.flat else -1, -1)]))]
+        return [("", Call("Chunk", [pos("chunks", site.values["chunks"]), pos("index", site.values["index"]),
+                                    Arg("axis", 1 if site.channels_first and not site.x.flat else -1, -1)]))]
 
 
 LAYERS = [PixelShuffle, PixelUnshuffle, ChannelShuffle, Permute, Transpose, Chunk]
