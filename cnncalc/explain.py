@@ -42,6 +42,11 @@ def flops_line(conv: conventions.Convention, cost: conventions.LayerCost) -> str
 
 def layer_lines(layer: LayerResult, convention: str | None = None) -> list[str]:
     """Every derivation line of one layer: output size, derived sizes, parameters, operations, FLOPs."""
+    return derivation_lines(layer) + convention_lines(layer, convention)
+
+
+def derivation_lines(layer: LayerResult) -> list[str]:
+    """A layer's derivation, the same under every convention: sizes, parameters and operations."""
     r = layer.result()
     lines = [line for d in r.windows for line in d.explain]
     lines += [value.line(what) for what, value in r.sizes.items()]
@@ -53,14 +58,21 @@ def layer_lines(layer: LayerResult, convention: str | None = None) -> list[str]:
     for stage in r.then:  # a fused activation: its own operations, after the layer's
         lines += [f"{stage.layer.name}: " + stage.ops[kind].line(TERM_WORDS[kind]) for kind in OP_KINDS
                   if stage.ops.get(kind)]
+    return lines
+
+
+def convention_lines(layer: LayerResult, convention: str | None = None) -> list[str]:
+    """How `convention` adds the layer's FLOPs up (nothing when it counts none); a fused activation
+    is counted as its own layer type, then the whole."""
     conv = conventions.get(convention)
     if layer.stages:
         costs = [(layer.type, layer.cost), *((cost.type, cost) for cost in layer.stage_costs)]
-        lines += [f"{name}: {flops_line(conv, cost)}" for name, cost in costs if any(conv.count(cost))]
-        lines.append(f"FLOPs = {layer.flops:,} in all")
-    elif layer.flops or layer.macs:
-        lines.append(flops_line(conv, layer.cost))
-    return lines
+        total = sum(conv.count(cost)[1] for _, cost in costs)
+        return [f"{name}: {flops_line(conv, cost)}" for name, cost in costs if any(conv.count(cost))] + [
+            f"FLOPs = {total:,} in all"]
+    if any(conv.count(layer.cost)):
+        return [flops_line(conv, layer.cost)]
+    return []
 
 
 def header(layer: LayerResult) -> str:

@@ -113,7 +113,8 @@ CHUNK_KERAS = '''class Chunk(keras.layers.Layer):
         return x[tuple(index)]
 
     def get_config(self):
-        return {**super().get_config(), "chunks": self.chunks, "index": self.index, "axis": self.axis}
+        config = {"chunks": self.chunks, "index": self.index, "axis": self.axis}
+        return {**super().get_config(), **config}
 '''
 
 

@@ -9,7 +9,6 @@ the warnings and unmet `expect:` values, and the spec's source text.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -74,22 +73,20 @@ def explain_lines(a: Analysis, numbers: list[dict[str, Any]]) -> tuple[list[list
     base: list[list[str]] = []
     tails: dict[str, list[list[str] | None]] = {c["name"]: [] for c in numbers}
     convs = [(conventions.get(c["name"]), c["macs"], c["flops"]) for c in numbers]
-    for i, layer in enumerate(a.layers):
-        bare = dataclasses.replace(layer, macs=0, flops=0)  # no MACs or FLOPs: no convention line
-        base.append(ex.layer_lines(bare))
-        cost = layer.cost
-        for conv, macs, flops in convs:
-            tails[conv.name].append([ex.flops_line(conv, cost)] if macs[i] or flops[i] else None)
+    for layer in a.layers:
+        base.append(ex.derivation_lines(layer))
+        for conv, _, _ in convs:
+            tails[conv.name].append(ex.convention_lines(layer, conv.name) or None)
     return base, tails
 
 
 def convention_numbers(a: Analysis) -> list[dict[str, Any]]:
     """Every convention's one-line definition and per-layer MACs and FLOPs, with their totals."""
     out = []
-    costs = [layer.cost for layer in a.layers]
+    costs = [[layer.cost, *layer.stage_costs] for layer in a.layers]  # a fused activation counts as its type
     for name in conventions.names():
         conv = conventions.get(name)
-        counts = [conv.count(c) for c in costs]
+        counts = [tuple(sum(n) for n in zip(*(conv.count(c) for c in cs), strict=True)) for cs in costs]
         macs = [m for m, _ in counts]
         flops = [f for _, f in counts]
         out.append({"name": name, "summary": conv.summary, "macs": macs, "flops": flops,
