@@ -77,12 +77,13 @@ class LayerResult:
     def cost(self) -> conventions.LayerCost:
         """What a convention may look at to weigh this layer."""
         return conventions.LayerCost(self.spec.type, self.ops, tuple(self.input_tensors), self.tensor,
-                                     self.trainable_params, self.spec.params)
+                                     self.trainable_params, self.spec.params, self.layout)
 
     @property
     def stage_costs(self) -> list[conventions.LayerCost]:
         """What a convention may look at to weigh each stage (counted as its own layer type)."""
-        return [conventions.LayerCost(cls, ops, (self.tensor,), self.tensor, 0, {}) for cls, ops in self.stages]
+        return [conventions.LayerCost(cls, ops, (self.tensor,), self.tensor, 0, {}, self.layout)
+                for cls, ops in self.stages]
 
     @property
     def all_ops(self) -> dict[str, int]:
@@ -205,10 +206,11 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
             out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, "stride-not-fitting", spec.name)
         ops = {kind: int(value) for kind, value in r.ops.items()}
         trainable = int(r.params)
-        macs, flops = conv.count(conventions.LayerCost(cls, ops, tuple(inputs), r.shape, trainable, spec.params))
+        macs, flops = conv.count(conventions.LayerCost(cls, ops, tuple(inputs), r.shape, trainable, spec.params,
+                                                          layout))
         stages = tuple((stage.layer, {kind: int(value) for kind, value in stage.ops.items()}) for stage in r.then)
         for stage_type, stage_ops in stages:
-            m, f = conv.count(conventions.LayerCost(stage_type, stage_ops, (r.shape,), r.shape, 0, {}))
+            m, f = conv.count(conventions.LayerCost(stage_type, stage_ops, (r.shape,), r.shape, 0, {}, layout))
             macs, flops = macs + m, flops + f
         results.append(LayerResult(spec.name, inputs, r.shape, layout, trainable, int(r.non_trainable), macs, flops,
                                    ops, spec, r.warnings, r.rf, stages))

@@ -66,6 +66,14 @@ class Result:
 
 
 @dataclass(frozen=True, slots=True)
+class Uncounted:
+    """A counting rule (in `Layer.counting`) saying that a tool counts nothing for a layer type, and
+    why: the layer counts 0 in that convention, and `cnncalc conventions NAME` says so."""
+
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stage:
     """An elementwise layer type a layer applies to its own output, and its operation counts."""
 
