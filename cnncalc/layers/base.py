@@ -109,6 +109,8 @@ class Layer:
     keras_helpers: ClassVar[dict[str, str]] = {}
     # per-convention rules for this type that its family's rule does not give (see conventions.py)
     counting: ClassVar[dict[str, Any]] = {}
+    # the function of keras.activations this type computes, if any: Keras's activation= on other layers
+    keras_name: ClassVar[str] = ""
 
     @classmethod
     def rule(cls, values: dict[str, Any], inputs: list[Tensor], layout: str) -> Result:
