@@ -118,6 +118,13 @@ class Layer:
         raise NotImplementedError
 
     @classmethod
+    def output_warning(cls, values: dict[str, Any], inputs: list[Tensor], output: Tensor,
+                       layout: str) -> tuple[str, str] | None:
+        """(message, rule id) of a warning for when this layer makes the network's output (a dense layer
+        applied per position: a classifier missing its flatten); None when there is nothing to say."""
+        return None
+
+    @classmethod
     def torch(cls, site: Site) -> Call:
         """The PyTorch module that computes this layer (see mapping.py); Unsupported if none."""
         raise Unsupported(f"layer type {cls.name} has no PyTorch export")
