@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
-from test_conventions_oracle import TOOLS, check, need, run_tool  # noqa: E402
+from test_conventions_oracle import ARCH_DIR, SLOW, TOOLS, check, need, run_tool  # noqa: E402
 from torch import nn  # noqa: E402
 
 import cnncalc  # noqa: E402
@@ -109,3 +109,19 @@ def test_conventions_command_says_what_a_tool_does_not_count():
     assert "    mish               MACs: not counted: thop counts nothing for nn.Mish" in lines
     assert any(line.startswith("    multi_head_attention MACs: not counted") for line in lines)
     assert any(line.startswith("    prelu              MACs: out") for line in lines)
+
+
+# --------------------------------------------------------------------------- whole networks
+
+TORCHVISION = ("mobilenet_v3_large", "efficientnet_b0")  # hardswish/hardsigmoid, SiLU/sigmoid, SE blocks
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+@pytest.mark.parametrize("arch", [pytest.param(a, marks=pytest.mark.skipif(
+    not SLOW, reason="slow: set CNNCALC_SLOW_TESTS=1")) for a in TORCHVISION])
+def test_torchvision_architecture(arch, tool, torchvision):
+    """The tool on torchvision's own model (stochastic depth is the identity at inference)."""
+    need(tool)
+    model = getattr(torchvision.models, arch)(weights=None)
+    analysis = cnncalc.analyse(ARCH_DIR / f"{arch}.yaml", convention=tool)
+    check(tool, analysis, run_tool(tool, model, (3, 224, 224)))
