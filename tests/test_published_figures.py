@@ -42,3 +42,18 @@ def test_readme_table_of_shipped_architectures_is_current(archs):
     for stem, params, macs in rows:
         t = archs[stem].totals
         assert (t["trainable_params"], t["macs"]) == (int(params.replace(",", "")), int(macs.replace(",", ""))), stem
+
+
+@pytest.mark.parametrize("arch", ["mobilenet_v3_large", "efficientnet_b0"])
+def test_exported_state_dict_has_torchvisions_keys_and_shapes(arch, torchvision):
+    """The PyTorch export of a spec named by torchvision's module paths loads torchvision's weights."""
+    import torch
+
+    from cnncalc.export import export
+    from cnncalc.export.verify import load_module
+
+    e = export(cnncalc.analyse(ARCH / f"{arch}.yaml"), "pytorch")
+    with torch.device("meta"):
+        ours = getattr(load_module(e.code, arch), e.builder)()
+        theirs = getattr(torchvision.models, arch)(weights=None)
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
