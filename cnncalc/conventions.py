@@ -215,9 +215,9 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         verified="thop 0.1.1.post2209072238"),
     Convention(
         "torchinfo",
-        "MACs: torchinfo's \"Total mult-adds\": every weight and bias used once per output position, i.e. "
-        "conv/dense multiply-accumulates + bias adds, + batch norm's gamma and beta once each; nothing else; "
-        "FLOPs = 2 x MACs.",
+        "MACs: torchinfo's \"Total mult-adds\": a conv's weights and bias used once per output position, i.e. "
+        "conv multiply-accumulates + bias adds, + the parameters of dense layers, batch norm and PReLU once each "
+        "(however many positions they map); nothing else; FLOPs = 2 x MACs.",
         mac_rules={"*": {"mac": 1, "bias": 1},
               "conv_transpose": {"mac_by_output": 1, "bias": 1},  # (weights + bias) x output positions
               "batch_norm": {"params": 1}},  # a non-conv module: parameters x batch size

@@ -33,7 +33,7 @@ TOOLS = ("fvcore", "thop", "torchinfo", "ptflops", "calflops")
 def uncounted(torch_class: str, counted_by: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
     """`Layer.counting` for the tool presets that count nothing for `torch_class` (every tool but
     `counted_by`, whose rule is in conventions.py's tables or the type's own `counting`)."""
-    why = {"fvcore": "fvcore's trace counts no elementwise activation",
+    why = {"fvcore": f"fvcore counts no operation of {torch_class}",
            "thop": f"thop counts nothing for {torch_class}",
            "torchinfo": f"torchinfo counts weights used per output, and {torch_class} has none",
            "ptflops": f"ptflops neither hooks {torch_class} nor patches the function it calls",

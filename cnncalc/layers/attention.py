@@ -116,6 +116,8 @@ class MultiHeadAttention(Layer):
         "vdim": Param("count", None, doc="PyTorch: the values' features, checked (self-attention: the input's)"),
         "batch_first": Param("bool", True, doc="PyTorch: changes no count (cnncalc's shapes have no batch axis)"),
     }
+    torch_helpers = {"SelfAttention": SELF_ATTENTION_TORCH}
+    keras_helpers = {"SelfAttention": SELF_ATTENTION_KERAS}
     # The reference PyTorch module is nn.MultiheadAttention(batch_first=True) called as torchvision's
     # ViT calls it, attn(x, x, x, need_weights=False); what the tools see depends on whether torch
     # takes its fused fast path (tests/test_conventions_oracle_activations.py).
@@ -185,9 +187,6 @@ class MultiHeadAttention(Layer):
                                             Arg("dropout", values["dropout"], 0.0),
                                             Arg("use_bias", values["bias"], True),
                                             Arg("output_shape", e_out, e)]))]
-
-    torch_helpers = {"SelfAttention": SELF_ATTENTION_TORCH}
-    keras_helpers = {"SelfAttention": SELF_ATTENTION_KERAS}
 
 
 def dims(values: dict, e: int) -> tuple[int, int, int, int]:
