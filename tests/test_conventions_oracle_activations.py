@@ -20,10 +20,10 @@ from cnncalc.layers import all_types  # noqa: E402
 from cnncalc.layers.attention import SELF_ATTENTION_TORCH  # noqa: E402
 from cnncalc.layers.base import Uncounted  # noqa: E402
 from cnncalc.layers.dense import CHANNELS_LAST_LINEAR_TORCH  # noqa: E402
-from cnncalc.layers.patch_embedding import PATCH_EMBEDDING_TORCH  # noqa: E402
+from cnncalc.layers.patch_embedding import PATCH_EMBEDDING_TORCH, SELECT_TOKEN_TORCH  # noqa: E402
 
 HELPERS: dict = {"torch": torch, "nn": nn}
-for source in (SELF_ATTENTION_TORCH, CHANNELS_LAST_LINEAR_TORCH, PATCH_EMBEDDING_TORCH):
+for source in (SELF_ATTENTION_TORCH, CHANNELS_LAST_LINEAR_TORCH, PATCH_EMBEDDING_TORCH, SELECT_TOKEN_TORCH):
     exec(source, HELPERS)  # noqa: S102 - cnncalc's own export helpers
 SelfAttention, ChannelsLastLinear, PatchEmbedding = (HELPERS[n] for n in
                                                      ("SelfAttention", "ChannelsLastLinear", "PatchEmbedding"))
@@ -68,6 +68,7 @@ LAYERS = {
                   "{type: multi_head_attention, heads: 3}", CL),
     "patch_embedding": (lambda: PatchEmbedding(3, 8, 4, 9), (3, 12, 12),
                         "{type: patch_embedding, dim: 8, patch: 4}", CF),
+    "select_token": (lambda: HELPERS["SelectToken"](), (5, 8), "select_token", CF),
     "patch_embedding_vit": (lambda: PatchEmbedding(3, 8, 4, 10, class_token=True, position_embedding=True),
                             (3, 12, 13), "{type: patch_embedding, dim: 8, patch: 4, class_token: true, "
                                          "position_embedding: true}", CF),
@@ -101,7 +102,8 @@ def test_no_type_of_this_area_is_a_silent_zero(tool):
         declared = [r for r in rules if isinstance(r, Uncounted) or callable(r) or (r and any(
             term not in ("mac", "bias") for term in r))]
         weighs_own_ops = cls.family in ("conv",) or cls.name == "dense"
-        assert declared or weighs_own_ops, f"{tool}: {cls.name} falls to a default rule"
+        computes_nothing = cls.name == "select_token"  # an index: no operation in any convention
+        assert declared or weighs_own_ops or computes_nothing, f"{tool}: {cls.name} falls to a default rule"
 
 
 def test_conventions_command_says_what_a_tool_does_not_count():

@@ -15,6 +15,7 @@ from cnncalc.layers.activations import Activation
 
 MODULES = ("activations", "softmax", "dense", "attention", "patch_embedding")
 MINE = [cls for cls in all_types().values() if cls.__module__.rsplit(".", 1)[-1] in MODULES]
+NO_CLASS = ("patch_embedding", "select_token")  # ViT's code, not a class of either framework
 
 # PyTorch and Keras class names of types that are not activations (those declare theirs)
 CLASSES = {"dense": ["nn.Linear", "torch.nn.Linear", "nn.LazyLinear", "keras.layers.Dense", "Dense"],
@@ -32,7 +33,7 @@ NOT_HERE = {"relu": {"max_value", "negative_slope", "threshold"}, "relu6": {"max
             "hardtanh": {"min_value", "max_value"}}
 
 
-@pytest.mark.parametrize("cls", [c for c in MINE if c.name != "patch_embedding"], ids=lambda c: c.name)
+@pytest.mark.parametrize("cls", [c for c in MINE if c.name not in NO_CLASS], ids=lambda c: c.name)
 def test_framework_class_names_are_type_names(cls):
     names = list(CLASSES.get(cls.name, []))
     if issubclass(cls, Activation):
@@ -62,7 +63,7 @@ def _torch_and_keras_classes(cls) -> list:
     return list(dict.fromkeys(found))
 
 
-@pytest.mark.parametrize("cls", [c for c in MINE if c.name != "patch_embedding"], ids=lambda c: c.name)
+@pytest.mark.parametrize("cls", [c for c in MINE if c.name not in NO_CLASS], ids=lambda c: c.name)
 def test_the_frameworks_argument_names_are_parameters(cls):
     """Every constructor argument of the PyTorch module and the Keras layer that sets a number cnncalc
     computes (or states one) is a parameter name or alias of the type."""

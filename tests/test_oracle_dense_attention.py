@@ -260,8 +260,9 @@ def test_patch_embedding_equals_keras_in_both_layouts():
 
     for layout, dims in (("channels_last", (12, 13, 3)), ("channels_first", (3, 12, 13))):
         a = analyse("  - {type: patch_embedding, dim: 8, patch: 4, class_token: true, position_embedding: true}\n"
-                    "  - {type: mha, heads: 2}\n  - {type: dense, units: 5}\n", dims, layout)
-        assert a.layers[0].output_shape == (10, 8)
+                    "  - {type: mha, heads: 2}\n  - {type: dense, units: 5}\n  - {type: select_token, index: -1}\n"
+                    "  - {type: dense, units: 3}\n", dims, layout)
+        assert [layer.output_shape for layer in a.layers] == [(10, 8), (10, 8), (10, 5), (5,), (3,)]
         assert verify(a, "keras").mismatches == [] and verify(a, "torch").mismatches == []
 
 
@@ -270,13 +271,26 @@ def test_vit_b_16_macs_equal_torchvisions_published_gflops(torchvision):
     token: torchvision's published 17.564 GFLOPS count the attention matmuls, and so does cnncalc."""
     weights = torchvision.models.ViT_B_16_Weights.DEFAULT
     block = "  - {type: mha, heads: 12}\n  - {type: dense, units: 3072, activation: gelu}\n  - {type: dense, units: 768}\n"
-    encoder = analyse("  - {type: patch_embedding, dim: 768, patch: 16, class_token: true, position_embedding: true}\n"
-                      + block * 12, (3, 224, 224))
-    head = one("{type: dense, units: 1000}", (768,))
-    macs = encoder.totals["macs"] + head.macs
-    assert round(macs / 1e9, 3) == weights.meta["_ops"] == 17.564
+    vit_spec = analyse("  - {type: patch_embedding, dim: 768, patch: 16, class_token: true, position_embedding: true}\n"
+                       + block * 12 + "  - select_token\n  - {type: dense, units: 1000}\n", (3, 224, 224))
+    assert round(vit_spec.totals["macs"] / 1e9, 3) == weights.meta["_ops"] == 17.564
     with torch.device("meta"):
         vit = torchvision.models.vit_b_16(weights=None)
     layer_norms = sum(p.numel() for m in vit.modules() if isinstance(m, torch.nn.LayerNorm) for p in m.parameters())
-    assert encoder.totals["trainable_params"] + head.trainable_params + layer_norms == \
-        sum(p.numel() for p in vit.parameters()) == weights.meta["num_params"]
+    assert vit_spec.totals["trainable_params"] + layer_norms == sum(p.numel() for p in vit.parameters()) == \
+        weights.meta["num_params"]
+    assert vit_spec.output_shape == tuple(vit(torch.zeros(1, 3, 224, 224, device="meta")).shape[1:])
+
+
+@pytest.mark.parametrize("dims,layer,message,value", [
+    ((4, 5, 6), "{type: select_token}", "select_token needs a sequence (tokens x features), got 4x5x6", "select"),
+    ((5, 6), "{type: select_token, index: 5}", "index 5 is not one of the 5 tokens", "5}"),
+])
+def test_select_token_refusals_are_located(dims, layer, message, value):
+    text = f"input: {list(dims)}\nlayers:\n  - {layer}\n"
+    with pytest.raises(cnncalc.SpecError) as info:
+        cnncalc.analyse(cnncalc.loads(text, "s.yaml"))
+    d = info.value.first
+    assert message in d.message and d.loc.line == 3
+    if value != "select":
+        assert d.loc.col == text.splitlines()[2].index(value) + 1

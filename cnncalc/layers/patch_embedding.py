@@ -1,5 +1,5 @@
 """Patch embedding (ViT): an image cut into p x p patches, each projected to `dim` features, as a
-token sequence.
+token sequence; and the selection of one token (ViT's class token) as the vector a head reads.
 
 torchvision's VisionTransformer: `conv_proj` (a convolution with kernel = stride = p), the grid
 flattened to L = (H/p)·(W/p) tokens of `dim` features, an optional learned class token in front
@@ -9,6 +9,7 @@ in the spec's layout, so that `dense`, `multi_head_attention` and a layer norm a
 
 from __future__ import annotations
 
+from ..errors import LayerError
 from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
 from .count import count, plus, times, volume
 from .geometry import windows
@@ -139,4 +140,63 @@ class PatchEmbedding(Layer):
             *site.data_format()]))]
 
 
-LAYERS = [PatchEmbedding]
+SELECT_TOKEN_TORCH = '''class SelectToken(nn.Module):
+    """One token of a sequence as a vector: x[:, index] (ViT's class token)."""
+
+    def __init__(self, index: int = 0, features_last: bool = True):
+        super().__init__()
+        # False: (N, features, tokens), a channels-last spec's tensor in PyTorch's layout
+        self.index, self.features_last = index, features_last
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.index] if self.features_last else x[:, :, self.index]
+'''
+SELECT_TOKEN_KERAS = '''class SelectToken(keras.layers.Layer):
+    """One token of a sequence as a vector: x[:, index] (ViT's class token)."""
+
+    def __init__(self, index=0, name=None):
+        super().__init__(name=name)
+        self.index = index
+
+    def call(self, x):
+        return x[:, self.index]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+'''
+
+
+class SelectToken(Layer):
+    group = "attention"
+    name = "select_token"
+    aliases = ("class_token_output",)
+    prefix = "token"
+    doc = "one token of a tokens x features sequence as a vector, x[:, index] (ViT's class token)"
+    params = {"index": Param("int", 0, doc="the token, from 0 (negative: from the end)")}
+    torch_helpers = {"SelectToken": SELECT_TOKEN_TORCH}
+    keras_helpers = {"SelectToken": SELECT_TOKEN_KERAS}
+
+    @classmethod
+    def rule(cls, values, inputs, layout):
+        x = inputs[0]
+        dims = x.dims(layout)
+        if len(dims) != 2:
+            raise LayerError(f"select_token needs a sequence (tokens x features), got {x.text(layout)}",
+                             "shape-mismatch")
+        tokens, features = dims
+        if not -tokens <= values["index"] < tokens:
+            raise LayerError(f"index {values['index']} is not one of the {tokens} tokens", "invalid-value",
+                             key="index")
+        return Result(Tensor(features), rf=ReceptiveStep.unknown())
+
+    @classmethod
+    def torch(cls, site):
+        return Call("SelectToken", [Arg("index", site.values["index"], 0),
+                                    Arg("features_last", site.channels_first, True)])
+
+    @classmethod
+    def keras(cls, site):
+        return [("", Call("SelectToken", [Arg("index", site.values["index"], 0)]))]
+
+
+LAYERS = [PatchEmbedding, SelectToken]
