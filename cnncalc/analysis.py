@@ -77,12 +77,13 @@ class LayerResult:
     def cost(self) -> conventions.LayerCost:
         """What a convention may look at to weigh this layer."""
         return conventions.LayerCost(self.spec.type, self.ops, tuple(self.input_tensors), self.tensor,
-                                     self.trainable_params, self.spec.params)
+                                     self.trainable_params, self.spec.params, self.layout)
 
     @property
     def stage_costs(self) -> list[conventions.LayerCost]:
         """What a convention may look at to weigh each stage (counted as its own layer type)."""
-        return [conventions.LayerCost(cls, ops, (self.tensor,), self.tensor, 0, {}) for cls, ops in self.stages]
+        return [conventions.LayerCost(cls, ops, (self.tensor,), self.tensor, 0, {}, self.layout)
+                for cls, ops in self.stages]
 
     @property
     def all_ops(self) -> dict[str, int]:
@@ -172,6 +173,20 @@ def _arity(cls: type[Layer]) -> str:
     return f"{cls.min_inputs} to {cls.max_inputs}"
 
 
+def _output_warnings(results: list[LayerResult], output: str, out: Collector) -> None:
+    """The warning of the layer that makes the network's output, looking through the elementwise
+    layers after it (activations, dropout: one input, shape kept)."""
+    by_name = {r.name: r for r in results}
+    layer = by_name.get(output)
+    while layer is not None:
+        found = layer.layer_type.output_warning(layer.spec.params, layer.input_tensors, layer.tensor, layer.layout)
+        if found:
+            out.warning(f"{layer.name}: {found[0]}{_context(layer.spec)}", layer.spec.loc, found[1], layer.name)
+            return
+        elementwise = layer.rf is None and len(layer.inputs) == 1 and layer.input_tensors[0] == layer.tensor
+        layer = by_name.get(layer.inputs[0]) if elementwise else None
+
+
 def analyse(net: Network, convention: str | None = None) -> Analysis:
     """Propagate shapes through `net`; raises SpecError listing every shape error."""
     conv = conventions.get(convention)
@@ -205,14 +220,16 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
             out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, cls.warning_rule, spec.name)
         ops = {kind: int(value) for kind, value in r.ops.items()}
         trainable = int(r.params)
-        macs, flops = conv.count(conventions.LayerCost(cls, ops, tuple(inputs), r.shape, trainable, spec.params))
+        macs, flops = conv.count(conventions.LayerCost(cls, ops, tuple(inputs), r.shape, trainable, spec.params,
+                                                          layout))
         stages = tuple((stage.layer, {kind: int(value) for kind, value in stage.ops.items()}) for stage in r.then)
         for stage_type, stage_ops in stages:
-            m, f = conv.count(conventions.LayerCost(stage_type, stage_ops, (r.shape,), r.shape, 0, {}))
+            m, f = conv.count(conventions.LayerCost(stage_type, stage_ops, (r.shape,), r.shape, 0, {}, layout))
             macs, flops = macs + m, flops + f
         results.append(LayerResult(spec.name, inputs, r.shape, layout, trainable, int(r.non_trainable), macs, flops,
                                    ops, spec, r.warnings, r.rf, stages))
     out.raise_if_errors()
+    _output_warnings(results, net.output, out)
     for spec in net.layers:
         if spec.name not in consumed and spec.name != net.output:
             out.warning(f"{spec.name}: output is never used (only the last layer, {net.output}, is the network "

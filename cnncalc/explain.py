@@ -29,6 +29,8 @@ def flops_line(conv: conventions.Convention, cost: conventions.LayerCost) -> str
     rule = conv.rule("flops", cost.layer)
     if rule is None:
         return f"FLOPs = 2·{macs:,} MACs = {flops:,} (convention {conv.name})"
+    if isinstance(rule, conventions.Uncounted):
+        return f"FLOPs = 0 ({conv.name} does not count {cost.type}: {rule.why})"
     if callable(rule):
         return f"FLOPs = {flops:,} ({conv.name}'s special rule for {cost.type}; see docs/flops.md)"
     terms = []

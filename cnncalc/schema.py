@@ -71,6 +71,8 @@ def param_schema(p: Param, ndim: int) -> dict[str, Any]:
         s = _any({"enum": list(p.choices)})
     elif k == "shape":
         s = _any({"type": "array", "minItems": 1, "items": {"anyOf": [_int(-1, MAX_DIM), EXPR]}})
+    elif k == "axes":
+        s = _any({"type": "array", "uniqueItems": True, "items": {"anyOf": [_int(1, MAX_DIM), EXPR]}})
     else:  # pragma: no cover - a new kind must be added here; test_schema checks every registered kind
         raise AssertionError(f"no schema for param kind {k!r}")
     doc = p.doc or k

@@ -66,6 +66,14 @@ class Result:
 
 
 @dataclass(frozen=True, slots=True)
+class Uncounted:
+    """A counting rule (in `Layer.counting`) saying that a tool counts nothing for a layer type, and
+    why: the layer counts 0 in that convention, and `cnncalc conventions NAME` says so."""
+
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stage:
     """An elementwise layer type a layer applies to its own output, and its operation counts."""
 
@@ -103,11 +111,20 @@ class Layer:
     counting: ClassVar[dict[str, Any]] = {}
     # the rule id of the warnings its rule returns
     warning_rule: ClassVar[str] = "stride-not-fitting"
+    # the function of keras.activations this type computes, if any: Keras's activation= on other layers
+    keras_name: ClassVar[str] = ""
 
     @classmethod
     def rule(cls, values: dict[str, Any], inputs: list[Tensor], layout: str) -> Result:
         """The output and counts for `inputs` with the checked parameter `values`; raises LayerError."""
         raise NotImplementedError
+
+    @classmethod
+    def output_warning(cls, values: dict[str, Any], inputs: list[Tensor], output: Tensor,
+                       layout: str) -> tuple[str, str] | None:
+        """(message, rule id) of a warning for when this layer makes the network's output (a dense layer
+        applied per position: a classifier missing its flatten); None when there is nothing to say."""
+        return None
 
     @classmethod
     def torch(cls, site: Site) -> Call:

@@ -127,6 +127,13 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
         if any(v == 0 or v < -1 for v in value) or list(value).count(-1) > 1:
             raise LayerError(f"{name} takes positive sizes and at most one -1, got {value!r}", "invalid-value")
         return tuple(value)
+    if k == "axes":  # Keras-style axis numbers, the batch axis being 0; [] is a list of none
+        if not isinstance(value, (list, tuple)) or not all(_is_int(v) and v >= 1 for v in value):
+            raise LayerError(f"{name} must be a list of axis numbers ≥ 1 (the batch axis is 0), got {value!r}",
+                             "invalid-value")
+        if len(set(value)) != len(value):
+            raise LayerError(f"{name} names an axis twice: {value!r}", "invalid-value")
+        return tuple(sorted(value))
     raise AssertionError(f"unknown param kind {k}")  # pragma: no cover - registry bug
 
 
