@@ -7,7 +7,8 @@ in any case, with `_`/`-` anywhere and a framework's module prefix (`nn.MaxPool2
 `keras.layers.Conv2D`, as `layers.lookup` reads it), every parameter alias, every `layout` spelling,
 and refuses what the parser refuses. Where static checking cannot follow it is looser: `$expr`
 strings are accepted wherever a value goes, and references, block params, shapes, integer limits
-inside `227x227x3` strings and JSON's 3.0 (the same number as 3) are left to `cnncalc lint`.
+inside `227x227x3` strings, how many -1 a reshape target holds (draft-07 cannot count) and JSON's
+3.0 (the same number as 3) are left to `cnncalc lint`.
 """
 
 from __future__ import annotations
