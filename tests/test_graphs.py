@@ -161,6 +161,9 @@ def test_a_shared_layer_is_counted_once_in_params_and_every_time_in_macs():
 def test_a_shared_layer_shows_in_every_format(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(SHARED)
+    explained = run("show", str(path), "--explain").output
+    assert "params = 0 here: the weights are those of conv, counted there" in explained
+    assert "params = 4 · (3·3·3 + 1) = 112" in explained  # at the layer that owns them
     table = run("show", str(path)).output
     row = next(line for line in table.splitlines() if "conv_b" in line)
     assert "shared" in row and "Shared weights (params counted once, MACs at every call): conv_b → conv" in table
