@@ -119,7 +119,7 @@ class Network:
 _OPPOSITES = frozenset(frozenset(pair) for pair in (
     ("in", "out"), ("input", "output"), ("inputs", "outputs"), ("min", "max"), ("begin", "end"),
     ("start", "end"), ("first", "last"), ("left", "right"), ("top", "bottom"), ("height", "width"),
-    ("pre", "post"), ("encoder", "decoder"), ("trainable", "non"), ("upper", "lower"), ("up", "down")))
+    ("pre", "post"), ("encoder", "decoder"), ("upper", "lower"), ("up", "down")))
 _WORDS = re.compile(r"[_\-.\s]+")
 
 

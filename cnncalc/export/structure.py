@@ -156,10 +156,10 @@ def _lifts(a: Analysis, units: dict[str, str]) -> set[str]:
         if not owner:
             continue
         name = layer.name
-        unit = next((u for u in units if name.startswith(u + ".")), None)
+        a_parts, b_parts = name.split("."), owner.split(".")
+        unit = next((u for u in (".".join(a_parts[:d]) for d in range(1, len(a_parts))) if u in units), None)
         if unit is not None and owner.startswith(units[unit] + "."):
             continue  # inside a shared block use that stays whole
-        a_parts, b_parts = name.split("."), owner.split(".")
         common = 0
         while common < min(len(a_parts), len(b_parts)) - 1 and a_parts[common] == b_parts[common]:
             common += 1

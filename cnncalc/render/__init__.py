@@ -36,7 +36,8 @@ def shared_text(a: Analysis) -> str:
     uses = a.network.shared_uses
     parts = [f"{use} → {owner}" for use, owner in uses.items()]
     for layer in a.layers:
-        if layer.shares and not any(layer.name.startswith(use + ".") for use in uses):
+        parts_of = layer.name.split(".")
+        if layer.shares and not any(".".join(parts_of[:d]) in uses for d in range(1, len(parts_of))):
             parts.append(f"{layer.name} → {layer.shares}")
     return ", ".join(parts)
 
