@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Unsupported
 from ..layers import all_types
 from ..layers.mapping import Arg, Call, Code, pos
-from . import Errors, Exported, header, site
+from . import Errors, Exported, doc_text, header, site
 from .code import WIDTH, Classes, funcs, lit, render
 from .structure import Item, build, ident, plan
 
@@ -246,8 +246,8 @@ def generate(a: Analysis, source: str) -> Exported:
     in_shape, out_shape = in_shapes[0], outputs[0]
     tup = lambda s: ", ".join(map(str, s))  # noqa: E731
     if named or net.named_outputs:
-        ins = ", ".join(f"{n} (N, {tup(s)})" for n, s in zip(net.input_names, in_shapes, strict=True))
-        outs = ", ".join(f"{n} (N, {tup(s)})" for n, s in zip(net.outputs, outputs, strict=True))
+        ins = ", ".join(f"{doc_text(n)} (N, {tup(s)})" for n, s in zip(net.input_names, in_shapes, strict=True))
+        outs = ", ".join(f"{doc_text(n)} (N, {tup(s)})" for n, s in zip(net.outputs, outputs, strict=True))
         io = f"\nInputs: {ins}, {a.layout};\noutputs: {outs}.\n"
     else:
         io = f"\nInput: (N, {tup(in_shape)}) {a.layout}; output: (N, {tup(out_shape)}).\n"

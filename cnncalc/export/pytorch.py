@@ -141,8 +141,8 @@ def generate(a: Analysis, source: str) -> Exported:
     paths = ("Module paths are the spec's layer names." if same else
              "Module paths follow the spec's layer names where Python allows (cnncalc verify shows each).")
     if several or len(outputs) > 1 or net.named_inputs or net.named_outputs:
-        ins = ", ".join(f"{n} (N, {tup(s)})" for n, s in zip(net.input_names, in_shapes, strict=True))
-        outs = ", ".join(f"{n} (N, {tup(s)})" for n, s in zip(net.outputs, outputs, strict=True))
+        ins = ", ".join(f"{doc_text(n)} (N, {tup(s)})" for n, s in zip(net.input_names, in_shapes, strict=True))
+        outs = ", ".join(f"{doc_text(n)} (N, {tup(s)})" for n, s in zip(net.outputs, outputs, strict=True))
         io = (f"\nInputs: {ins}, channels first;\noutputs{' (a tuple)' if len(outputs) > 1 else ''}: {outs}.\n"
               f"{paths}\n")
         doc = (f"{a.name}: inputs {', '.join(f'N x {dims(s)}' for s in in_shapes)}; outputs "
