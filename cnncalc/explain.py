@@ -47,7 +47,9 @@ def layer_lines(layer: LayerResult, convention: str | None = None) -> list[str]:
     r = layer.result()
     lines = [line for d in r.windows for line in d.explain]
     lines += [value.line(what) for what, value in r.sizes.items()]
-    if r.non_trainable:
+    if layer.shares and (r.params or r.non_trainable):  # `share:`: the weights are counted where they are
+        lines.append(f"params = 0 here: the weights are those of {layer.shares}, counted there")
+    elif r.non_trainable:
         lines += [r.params.line("trainable"), r.non_trainable.line("non-trainable")]
     elif r.params:
         lines.append(r.params.line("params"))

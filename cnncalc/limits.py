@@ -10,3 +10,4 @@ MAX_BLOCK_DEPTH = 16  # blocks used inside blocks
 MAX_ERRORS = 1000  # per file, counting repeats of the same error
 MAX_DIM = 1 << 24  # no real tensor has a side of 16M; refusing it keeps the arithmetic sane
 MAX_VERIFY_BYTES = 2 * 10**9  # weights + activations `verify` may allocate in the framework (float32, batch 1)
+MAX_SWEEP = 1000  # values of one `show --sweep` (each is a full analysis)

@@ -38,7 +38,7 @@ def test_every_layer_type_and_param_is_in_the_schema():
     defs = build()["definitions"]
     for name, cls in all_types().items():
         props = defs[f"layer_{name}"]["properties"]
-        assert set(props["type"]["enum"]) == {name, *cls.aliases}
+        assert set(props["type"]["examples"]) == {name, *cls.aliases}
         for pname, p in cls.params.items():
             for key in (pname, *p.aliases):
                 assert key in props, (name, key)

@@ -99,13 +99,16 @@ def _print(analysis, report, show_all: bool) -> None:  # type: ignore[no-untyped
     if table.row_count:
         out.print(table)
     rows = report.rows
-    tot = (sum(r.trainable for r in rows), sum(r.non_trainable for r in rows))
-    got = (sum(r.got_trainable for r in rows), sum(r.got_non_trainable for r in rows))
+    tot = report.expected
+    got = report.totals or (sum(r.got_trainable for r in rows), sum(r.got_non_trainable for r in rows))
     mismatches = report.mismatches
     out.print(f"Params: cnncalc {tot[0]:,} trainable + {tot[1]:,} non-trainable; {fw} {got[0]:,} + {got[1]:,}",
               highlight=False)
     if mismatches:
         out.print(f"[red]{len(mismatches)} of {len(rows)} layers differ[/red] (first: {mismatches[0].name})",
+                  highlight=False)
+    elif not report.ok:
+        out.print(f"[red]the model's parameter total differs[/red] ({fw} counts each shared weight once)",
                   highlight=False)
     else:
         out.print(f"[green]{len(rows)}/{len(rows)} layers agree[/green] with {fw}", highlight=False)

@@ -21,7 +21,7 @@ def render(a: Analysis) -> str:
     for b in blocks(a):
         what = b.caption + ("" if not b.folded else " + " + ", ".join(b.folded))
         shape = "x".join(map(str, b.shape))
-        lines = ["input", shape] if b.kind == "input" else [b.name, what, shape]
+        lines = [b.name, shape] if b.kind == "input" else [b.name, what, shape]
         out.append(f'    n{b.id}["{_label(*lines)}"]')
     for b in blocks(a):
         out += [f"    n{src} --> n{b.id}" for src in b.inputs]

@@ -190,4 +190,8 @@ def _edge(s: Block, t: Block, geo: dict, centre: dict, arc: float | None, src_fr
 
 def _totals(a: Analysis) -> str:
     t = a.totals
-    return f"{t['params']:,} params · {t['macs']:,} MACs · input {'x'.join(map(str, a.input_shape))}"
+    if a.network.named_inputs:
+        inputs = "inputs " + ", ".join(f"{n} {'x'.join(map(str, s))}" for n, s in a.inputs)
+    else:
+        inputs = f"input {'x'.join(map(str, a.input_shape))}"
+    return f"{t['params']:,} params · {t['macs']:,} MACs · {inputs}"

@@ -27,6 +27,7 @@ class Exported:
     names: dict[str, str]  # spec layer name → module path (torch) or layer name (keras)
     builder: str  # the function or class that builds the model
     input_shape: tuple[int, ...]  # one sample, in the framework's layout
+    input_shapes: list[tuple[int, ...]] | None = None  # every input, in order (None: input_shape only)
 
 
 def export(a: Analysis, target: str, source: str | None = None) -> Exported:
@@ -57,7 +58,7 @@ class Errors:
 
 
 def tensors(a: Analysis) -> dict[str, Tensor]:
-    out: dict[str, Tensor] = {"input": a.network.input}
+    out: dict[str, Tensor] = {name: t for name, t, _ in a.network.inputs}
     for layer in a.layers:
         out[layer.name] = layer.tensor
     return out
