@@ -271,7 +271,7 @@ def describe(conv: Convention) -> list[str]:
     def show(rule: Rule) -> str:
         if callable(rule):
             return (rule.__doc__ or rule.__name__).split("\n")[0].strip()
-        return " + ".join(f"{w}·{t}" if w != 1 else t for t, w in rule.items()) or "0"
+        return " + ".join(f"{w}·{t}" if w != 1 else t for t, w in rule.items()) or "not counted"
 
     lines = [f"{conv.name}: {conv.summary}"]
     if conv.verified:
@@ -283,4 +283,18 @@ def describe(conv: Convention) -> list[str]:
         lines.append(f"  {title} per layer (first match: type, family, *):")
         for key, rule in table.items():
             lines.append(f"    {key:<18} {show(rule)}")
+    from .layers import all_types
+
+    # the layer types' own rules, which come before the tables
+    own = {name: {what: show(rule) for what, rule in cls.counting[conv.name].items()}
+           for name, cls in all_types().items() if conv.name in cls.counting}
+    uncounted = sorted(name for name, shown in own.items() if set(shown.values()) == {"not counted"})
+    for name, shown in own.items():
+        if name not in uncounted:
+            lines += [f"  {name} {what}: {text}" for what, text in shown.items()]
+    if uncounted:
+        import textwrap
+
+        lines += textwrap.wrap(f"not counted (0, the tool does not see an operation): {', '.join(uncounted)}",
+                               100, initial_indent="  ", subsequent_indent="    ")
     return lines

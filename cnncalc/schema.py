@@ -52,11 +52,17 @@ def param_schema(p: Param, ndim: int) -> dict[str, Any]:
         s = _any(_int(None, MAX_DIM))
     elif k in ("size", "size0"):
         s = _any(*_ints_or_text(1 if k == "size" else 0, ndim, ndim))
-    elif k in ("padding", "tpadding"):
-        words = {"type": "string", "pattern": "^(?:[sS][aA][mM][eE]|[vV][aA][lL][iI][dD])$",
-                 "examples": ["same", "valid"]}
+    elif k in ("padding", "tpadding", "sides"):
         ints = _ints_or_text(0, ndim, 2 * ndim)[:2]
-        s = _any(*ints, words)
+        pair = {"type": "array", "items": {"anyOf": [_int(0, MAX_DIM), EXPR]}, "minItems": 2, "maxItems": 2}
+        pairs = {"type": "array", "items": {"anyOf": [pair, EXPR]}, "minItems": ndim, "maxItems": ndim}
+        if k == "sides":
+            s = _any(*ints, pairs)
+        else:
+            options = ["same", "valid", *p.choices]
+            pattern = "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in word) for word in options)
+            words = {"type": "string", "pattern": f"^(?:{pattern})$", "examples": options}
+            s = _any(*ints, pairs, words)
     elif k == "bias":
         s = _any({"type": "boolean"}, {"enum": ["per_position", "per-position"]})
     elif k == "bool":
@@ -143,8 +149,9 @@ def build() -> dict[str, Any]:
         "properties": {
             "name": {"type": "string"},
             "description": {"type": "string"},
-            "input": {"description": "input shape in layout order, no batch: [H, W, C], [C, H, W], [L, C] or [F]",
-                      "anyOf": [{"type": "array", "items": _int(1, MAX_DIM), "minItems": 1, "maxItems": 3},
+            "input": {"description": "input shape in layout order, no batch: [H, W, C], [C, H, W], [L, C], "
+                                     "[D, H, W, C], [C, D, H, W] or [F]",
+                      "anyOf": [{"type": "array", "items": _int(1, MAX_DIM), "minItems": 1, "maxItems": 4},
                                 {"type": "string", "pattern": SIZE_TEXT}]},
             "layout": {"enum": [*LAYOUTS, "NHWC", "HWC", "NCHW", "CHW"], "default": "channels_last"},
             "params": {"type": "object", "additionalProperties": scalar, "description": "global $params"},

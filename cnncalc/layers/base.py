@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from .mapping import Call, Site
 
 
+# A layer type's rule for a convention whose tool does not count it (`Layer.counting`): zero, said so
+# by `cnncalc conventions NAME` rather than left to a table that does not name the type.
+NOT_COUNTED: dict[str, dict[str, int]] = {"macs": {}, "flops": {}}
+
+
 @dataclass(frozen=True, slots=True)
 class ReceptiveStep:
     """A layer's receptive-field step along each spatial dim: kernel extent, stride, padding at start."""
