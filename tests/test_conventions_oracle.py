@@ -53,6 +53,10 @@ def need(tool: str) -> None:
         pytest.skip(f"{tool} is not installed (pip install .[conventions])")
     if _normal(version) != _normal(PINNED[tool]):
         pytest.skip(f"the {tool} convention was measured on {tool}=={PINNED[tool]}, found {version}")
+    if tool == "ptflops":  # it imports torchvision.ops: beside CPU torch, only as conftest imports it
+        from conftest import import_torchvision
+
+        import_torchvision()
     try:
         with quiet():
             __import__(tool)
