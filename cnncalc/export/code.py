@@ -55,7 +55,7 @@ def render(call: Call, params: dict[int, str], indent: int = 0, lead: int = 0) -
         if id(a) in params:
             text = params[id(a)]
         elif isinstance(a.value, Call):
-            text = render(a.value, params, indent + 4)
+            text = render(a.value, params, indent + 4, 1)  # split, it is one line of its own and a comma
         elif a.default is not NO_DEFAULT and _same(a.value, a.default):
             continue
         else:
