@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import Diagnostic, Loc, SpecError
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["load", "loads", "analyse", "SpecError", "Diagnostic", "Loc", "__version__"]
 
 if TYPE_CHECKING:
@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 
 
 def load(path: Any, overrides: dict[str, Any] | None = None) -> Network:
-    """Parse a spec file into a Network (raises SpecError)."""
-    from .spec import load as _load
+    """Parse a spec file, or import a model file (.onnx, .keras, .prototxt, ...), into a Network
+    (raises SpecError)."""
+    from .importers import load_model
 
-    return _load(path, overrides)
+    return load_model(path, overrides)
 
 
 def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = None) -> Network:
@@ -39,7 +40,7 @@ def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = 
 
 
 def analyse(source: Any, overrides: dict[str, Any] | None = None, convention: str | None = None) -> Analysis:
-    """Analyse a parsed Network, or a spec file (a path) loaded first; raises SpecError."""
+    """Analyse a parsed Network, or a spec or model file (a path) loaded first; raises SpecError."""
     from .analysis import analyse as _analyse
     from .spec import Network
 

@@ -202,7 +202,7 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
             continue
         tensors[spec.name] = r.shape
         for w in r.warnings:
-            out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, "stride-not-fitting", spec.name)
+            out.warning(f"{spec.name}: {w}{_context(spec)}", spec.loc, cls.warning_rule, spec.name)
         ops = {kind: int(value) for kind, value in r.ops.items()}
         trainable = int(r.params)
         macs, flops = conv.count(conventions.LayerCost(cls, ops, tuple(inputs), r.shape, trainable, spec.params))

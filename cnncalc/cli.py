@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-from . import __version__
+from .version import __version__
 
 # command name → (module, attribute, one-line help shown by `cnncalc --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -24,8 +24,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "size": ("cnncalc.commands.calc", "size", "The bare output size (N − F + 2P)/S + 1."),
     "solve": ("cnncalc.commands.solve", "solve", "Find the padding, stride or kernel that gives an output size."),
     "export": ("cnncalc.commands.export", "export", "Write the network as PyTorch or Keras code."),
+    "import": ("cnncalc.commands.import_", "import_",
+               "Write an ONNX, PyTorch, Keras or Caffe model as a spec (folded into blocks, checked)."),
     "verify": ("cnncalc.commands.export", "verify", "Build the network in PyTorch or Keras and compare every layer."),
     "diagram": ("cnncalc.commands.diagram", "diagram", "Draw the network as SVG (or Mermaid)."),
+    "report": ("cnncalc.commands.report", "report",
+               "Write an interactive HTML page: graph, table, charts, explanations (--compare, --watch)."),
+    "diff": ("cnncalc.commands.diff", "diff", "Layer-by-layer and total differences between two specs."),
     "check": ("cnncalc.commands.check", "check", "Verify the `expect:` assertions of spec files."),
     "lint": ("cnncalc.commands.lint", "lint", "Check spec files for CI: every problem, file:line:col, exit 1."),
     "schema": ("cnncalc.commands.schema", "schema", "Print the JSON Schema of the spec format (for editors)."),

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from .analysis import analyse
 from .errors import Diagnostic, Loc, SpecError
 from .expect import check as check_expectations
-from .spec import load, loads
+from .importers import load_model
+from .spec import loads
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -38,7 +39,7 @@ def check_text(text: str, file: str) -> list[Diagnostic]:
 def check_file(path: str | os.PathLike[str]) -> list[Diagnostic]:
     """Every problem in one spec file; unreadable files give one `unreadable` diagnostic."""
     try:
-        net = load(path)
+        net = load_model(path)
     except SpecError as err:
         return _with_partial(err)
     return _check_network(net)

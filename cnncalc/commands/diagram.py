@@ -18,8 +18,9 @@ from .common import fail, parse_sets, print_diagnostics, write_output
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec param (repeatable).")
 def diagram(file: str, output: str | None, fmt: str, width: int, sets: tuple[str, ...]) -> None:
     """Draw FILE: each layer a block sized by its H, W and channels, branches side by side."""
-    from .. import analyse, load
+    from .. import analyse
     from ..errors import SpecError
+    from ..importers import load_model as load
 
     try:
         analysis = analyse(load(file, parse_sets(sets)))

@@ -19,9 +19,10 @@ TARGETS = ("pytorch", "torch", "keras")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec param (repeatable).")
 def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) -> None:
     """Write FILE as a PyTorch nn.Module or a Keras 3 functional model (see docs/export.md)."""
-    from .. import analyse, load
+    from .. import analyse
     from ..errors import SpecError
     from ..export import export as generate
+    from ..importers import load_model as load
 
     try:
         analysis = analyse(load(file, parse_sets(sets)))
@@ -42,10 +43,11 @@ def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) ->
 def verify(file: str, framework: str, sets: tuple[str, ...], show_all: bool) -> None:
     """Build FILE in PyTorch or Keras, run zeros through it and compare every layer's output shape and
     parameter counts with cnncalc's. Exit 1 on any difference, 2 if the framework is not installed."""
-    from .. import analyse, load
+    from .. import analyse
     from ..errors import SpecError
     from ..export.verify import MissingFramework
     from ..export.verify import verify as run
+    from ..importers import load_model as load
 
     try:
         analysis = analyse(load(file, parse_sets(sets)))

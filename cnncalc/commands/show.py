@@ -51,10 +51,11 @@ def show(file: str, fmt: str, sets: tuple[str, ...], columns: tuple[str, ...], w
                                  param_hint="--explain")
     from .. import analyse
     from ..errors import SpecError
+    from ..importers import load_model
 
     overrides = parse_sets(sets)
     try:
-        analysis = analyse(file, overrides, convention=convention)
+        analysis = analyse(load_model(file, overrides), convention=convention)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(failure_status(exc))

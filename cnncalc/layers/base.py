@@ -106,6 +106,8 @@ class Layer:
     keras_helpers: ClassVar[dict[str, str]] = {}
     # per-convention rules for this type that its family's rule does not give (see conventions.py)
     counting: ClassVar[dict[str, Any]] = {}
+    # the rule id of the warnings its rule returns
+    warning_rule: ClassVar[str] = "stride-not-fitting"
 
     @classmethod
     def rule(cls, values: dict[str, Any], inputs: list[Tensor], layout: str) -> Result:

@@ -1,0 +1,421 @@
+"""`cnncalc diff A B`: what changed between two analysed networks, layer by layer and in total.
+
+Layers are matched by name first; the layers left over are matched by their position in the graph:
+a layer of B whose inputs are the counterparts of an unmatched layer of A's inputs (and of the same
+type, or the only candidate on both sides) is that layer renamed; the same walks backwards from
+matched consumers. What remains is added (only in B) or removed (only in A). A matched pair is
+`changed` when its type, output shape, params, MACs, FLOPs or receptive field differ.
+
+Every number is the one `cnncalc show --format json` gives for A and for B (under one convention).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import conventions
+from .errors import Diagnostic, Loc
+from .render import human, json_doc, shape_text
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+    from .memory import MemoryConfig
+
+INPUT = "input"
+TOTALS = ("params", "trainable_params", "non_trainable_params", "macs", "flops", "activation_elements")
+FIELDS = ("type", "output_shape", "params", "trainable_params", "non_trainable_params", "macs", "flops",
+          "receptive_field")
+STATUSES = ("changed", "added", "removed", "renamed", "unchanged")
+
+
+def _layers(a: Analysis, convention: str | None, memory: MemoryConfig | None, layout: str) -> list[dict[str, Any]]:
+    """`show --format json --convention NAME` layers of `a` (MACs and FLOPs re-weighed by the convention),
+    output shapes in `layout` (A's, so that two specs written in different layouts compare)."""
+    doc = json_doc(a, memory)
+    conv = conventions.get(convention)
+    for layer, d in zip(a.layers, doc["layers"], strict=True):
+        d["macs"], d["flops"] = conv.count(layer.cost)
+        d["output_shape"] = list(layer.tensor.dims(layout))
+        d["receptive_field"] = "global" if d["receptive_field_kind"] == "global" else d["receptive_field"]
+    return doc["layers"]
+
+
+def match(la: list[dict[str, Any]], lb: list[dict[str, Any]]) -> tuple[dict[int, int], set[int]]:
+    """Pairs (index in A → index in B), by name, then by position in the graph (the same matched inputs,
+    or the same place among a matched layer's inputs, and the same type), finally by aligning the
+    types of the layers still unmatched between two matched ones; and the B indices matched by position."""
+    ia = {d["name"]: i for i, d in enumerate(la)}
+    ib = {d["name"]: i for i, d in enumerate(lb)}
+    a2b: dict[int, int] = {ia[n]: ib[n] for n in ia if n in ib}
+    b2a = {j: i for i, j in a2b.items()}
+    by_position: set[int] = set()
+
+    def inputs_a(i: int) -> list[Any]:
+        return [INPUT if s == INPUT else a2b.get(ia[s], ("a", ia[s])) if s in ia else s for s in la[i]["inputs"]]
+
+    def inputs_b(j: int) -> list[Any]:
+        return [INPUT if s == INPUT else ib.get(s, s) for s in lb[j]["inputs"]]
+
+    def pair(i: int, j: int) -> None:
+        a2b[i] = j
+        b2a[j] = i
+        by_position.add(j)
+
+    consumers_a: dict[Any, list[int]] = {}
+    consumers_b: dict[Any, list[int]] = {}
+    for i, d in enumerate(la):
+        for s in d["inputs"]:
+            consumers_a.setdefault(ia.get(s, INPUT), []).append(i)
+    for j, d in enumerate(lb):
+        for s in d["inputs"]:
+            consumers_b.setdefault(ib.get(s, INPUT), []).append(j)
+    changed = True
+    while changed:
+        changed = False
+        # forwards: same (matched) inputs
+        free_a: dict[tuple[str, ...], list[int]] = {}
+        free_b: dict[tuple[str, ...], list[int]] = {}
+        for i in range(len(la)):
+            if i not in a2b:
+                free_a.setdefault(tuple(map(str, inputs_a(i))), []).append(i)
+        for j in range(len(lb)):
+            if j not in b2a:
+                free_b.setdefault(tuple(map(str, inputs_b(j))), []).append(j)
+        for key, js in free_b.items():
+            for j in js:
+                if j in b2a:
+                    continue
+                cands = [i for i in free_a.get(key, []) if i not in a2b]
+                rivals = [k for k in js if k != j and k not in b2a]
+                same = [i for i in cands if la[i]["type"] == lb[j]["type"]]
+                if len(same) == 1 and not [k for k in rivals if lb[k]["type"] == lb[j]["type"]]:
+                    pair(same[0], j)
+                    changed = True
+        # backwards: the unmatched input, at the same place, of matched consumers
+        for j in range(len(lb) - 1, -1, -1):
+            if j in b2a:
+                continue
+            for c in consumers_b.get(j, []):
+                if c not in b2a:
+                    continue
+                pos = [k for k, s in enumerate(lb[c]["inputs"]) if ib.get(s) == j]
+                ins_a = la[b2a[c]]["inputs"]
+                for k in pos:
+                    if k < len(ins_a) and ins_a[k] in ia:
+                        i = ia[ins_a[k]]
+                        if i not in a2b and la[i]["type"] == lb[j]["type"]:
+                            pair(i, j)
+                            changed = True
+                            break
+                if j in b2a:
+                    break
+        if not changed:
+            # last: between consecutive matched layers (in graph order on both sides), align the types of
+            # the layers still unmatched
+            import difflib
+
+            anchors = [(-1, -1)]
+            for j in range(len(lb)):
+                if j in b2a and b2a[j] > anchors[-1][0]:
+                    anchors.append((b2a[j], j))
+            anchors.append((len(la), len(lb)))
+            for (pa, pb), (na, nb) in zip(anchors, anchors[1:], strict=False):
+                run_a = [i for i in range(pa + 1, na) if i not in a2b]
+                run_b = [j for j in range(pb + 1, nb) if j not in b2a]
+                if not run_a or not run_b:
+                    continue
+                sm = difflib.SequenceMatcher(None, [la[i]["type"] for i in run_a], [lb[j]["type"] for j in run_b],
+                                             autojunk=False)
+                for block in sm.get_matching_blocks():
+                    for k in range(block.size):
+                        pair(run_a[block.a + k], run_b[block.b + k])
+                        changed = True
+    return a2b, by_position
+
+
+def _value(d: dict[str, Any] | None, key: str) -> Any:
+    return None if d is None else d[key]
+
+
+def _entry(da: dict[str, Any] | None, db: dict[str, Any] | None, by_position: bool) -> dict[str, Any]:
+    e: dict[str, Any] = {"a": _value(da, "name"), "b": _value(db, "name")}
+    for key in FIELDS:
+        e[key] = [_value(da, key), _value(db, key)]
+    if da is None:
+        e["status"], e["changed"] = "added", list(FIELDS)
+    elif db is None:
+        e["status"], e["changed"] = "removed", list(FIELDS)
+    else:
+        e["changed"] = [k for k in FIELDS if e[k][0] != e[k][1]]
+        e["status"] = "changed" if e["changed"] else "renamed" if da["name"] != db["name"] else "unchanged"
+    e["matched_by"] = None if da is None or db is None else "position" if by_position else "name"
+    return e
+
+
+def relative(a: int, b: int) -> float | None:
+    """(b − a) / a; None when a is 0."""
+    return None if a == 0 else (b - a) / a
+
+
+def relative_text(a: int, b: int) -> str:
+    r = relative(a, b)
+    if r is None:
+        return "0.00%" if b == 0 else "new"
+    return f"{r * 100:+.2f}%"
+
+
+def diff(a: Analysis, b: Analysis, convention: str | None = None, memory: MemoryConfig | None = None) -> dict[str, Any]:
+    """The `cnncalc diff --format json` document: every layer pair (unchanged ones too), the totals, a summary."""
+    la, lb = _layers(a, convention, memory, a.layout), _layers(b, convention, memory, a.layout)
+    a2b, by_position = match(la, lb)
+    b2a = {j: i for i, j in a2b.items()}
+    keyed: list[tuple[tuple[float, int], dict[str, Any]]] = []
+    for j, db in enumerate(lb):
+        i = b2a.get(j)
+        keyed.append(((j, 0), _entry(la[i] if i is not None else None, db, j in by_position)))
+    last_b = -1
+    for i, da in enumerate(la):
+        if i in a2b:
+            last_b = a2b[i]
+        else:
+            keyed.append(((last_b + 0.5, i), _entry(da, None, False)))
+    layers = [e for _, e in sorted(keyed, key=lambda t: t[0])]
+    ta = _totals(a, convention, la)
+    tb = _totals(b, convention, lb)
+    totals = {k: {"a": ta[k], "b": tb[k], "change": tb[k] - ta[k], "relative": relative(ta[k], tb[k]),
+                  "relative_text": relative_text(ta[k], tb[k])} for k in TOTALS}
+    summary = {s: sum(1 for e in layers if e["status"] == s) for s in STATUSES}
+    return {"a": _side(a), "b": _side(b), "convention": conventions.get(convention).name, "layout": a.layout,
+            "summary": summary, "totals": totals, "layers": layers}
+
+
+def _totals(a: Analysis, convention: str | None, layers: list[dict[str, Any]]) -> dict[str, int]:
+    t = dict(a.totals)
+    t["macs"] = sum(d["macs"] for d in layers)
+    t["flops"] = sum(d["flops"] for d in layers)
+    t["activation_elements"] = sum(d["activation_elements"] for d in layers)
+    return t
+
+
+def _side(a: Analysis) -> dict[str, Any]:
+    return {"name": a.name, "file": a.file, "layers": len(a.layers), "input_shape": list(a.input_shape),
+            "output_shape": list(a.output_shape)}
+
+
+# ---- thresholds for CI: --fail-on 'params>+5%' ------------------------------------------------
+
+_THRESHOLD = re.compile(r"^\s*([a-z_]+)\s*(>=|<=|>|<)\s*([+-]?)\s*(\d+(?:\.\d+)?)\s*(%|[kKmMgGtT])?\s*$")
+_SUFFIX = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """`METRIC OP VALUE`: fail when the change of METRIC (absolute, or relative with %) is OP VALUE."""
+
+    text: str
+    metric: str
+    op: str
+    value: float
+    percent: bool
+
+    @staticmethod
+    def parse(text: str) -> Threshold:
+        """'params>+5%', 'macs>0', 'flops<-10%', 'params>=+1M'; raises ValueError with the reason."""
+        m = _THRESHOLD.match(text)
+        if not m:
+            raise ValueError(f"{text!r} is not METRIC OP CHANGE, e.g. 'params>+5%', 'macs>0' or 'flops<-10%'")
+        metric, op, sign, digits, unit = m.groups()
+        if metric not in TOTALS:
+            raise ValueError(f"{text!r}: unknown metric {metric!r}; choose from {', '.join(TOTALS)}")
+        value = float(digits) * (_SUFFIX[unit.lower()] if unit and unit != "%" else 1)
+        return Threshold(text.strip(), metric, op, -value if sign == "-" else value, unit == "%")
+
+    def crossed(self, total: dict[str, Any]) -> bool:
+        if self.percent:
+            r = total["relative"]
+            change = (float("inf") if total["b"] > 0 else 0.0) if r is None else r * 100
+        else:
+            change = total["change"]
+        return {">": change > self.value, ">=": change >= self.value, "<": change < self.value,
+                "<=": change <= self.value}[self.op]
+
+
+def check(d: dict[str, Any], thresholds: list[Threshold], a: Analysis, b: Analysis) -> list[Diagnostic]:
+    """One located error per crossed threshold, at the layer (in B, or in A if removed) whose change of
+    the metric is the largest in the direction of the threshold."""
+    out = []
+    by_name_a = {layer.name: layer for layer in a.layers}
+    by_name_b = {layer.name: layer for layer in b.layers}
+    for t in thresholds:
+        total = d["totals"][t.metric]
+        if not t.crossed(total):
+            continue
+        sign = 1 if t.op.startswith(">") else -1
+        key = "output_shape" if t.metric == "activation_elements" else t.metric
+        best, best_change = None, 0
+        for e in d["layers"]:
+            if e["status"] in ("unchanged", "renamed") or key not in e["changed"]:
+                continue
+            if key == "output_shape":
+                va = _numel(e[key][0])
+                vb = _numel(e[key][1])
+            else:
+                va, vb = e[key][0] or 0, e[key][1] or 0
+            change = (vb - va) * sign
+            if change > best_change:
+                best, best_change = e, change
+        loc, where = _loc(best, by_name_a, by_name_b, b)
+        tot = total
+        detail = f"{t.metric} changed by {tot['relative_text']} ({tot['a']:,} → {tot['b']:,}, {_signed(tot['change'])})"
+        out.append(Diagnostic("error", f"{detail}: --fail-on '{t.text}'{where}", loc, "fail-on",
+                              best["b"] or best["a"] if best else None))
+    return out
+
+
+def _numel(shape: list[int] | None) -> int:
+    n = 1
+    for s in shape or [0]:
+        n *= s
+    return n
+
+
+def _signed(n: int) -> str:
+    return f"+{n:,}" if n > 0 else f"{n:,}"
+
+
+def _loc(e: dict[str, Any] | None, by_a: dict[str, Any], by_b: dict[str, Any], b: Analysis) -> tuple[Loc, str]:
+    if e is not None:
+        layer = by_b.get(e["b"]) if e["b"] is not None else by_a.get(e["a"])
+        if layer is not None:
+            return layer.spec.loc, f"; the largest change is at {layer.name}"
+    first = b.layers[0].spec.loc if b.layers else Loc(b.file)
+    return first, ""
+
+
+# ---- text formats -----------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md(text: str) -> str:
+    """Markdown-inert text (a pull-request comment shows names and file names as written)."""
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ").replace("\r", " ")
+
+
+def _cell(e: dict[str, Any], key: str) -> str:
+    a, b = e[key]
+    fmt = _fmt(key)
+    if a is None:
+        return fmt(b)
+    if b is None:
+        return fmt(a)
+    return f"{fmt(a)} → {fmt(b)}" if key in e["changed"] else fmt(b)
+
+
+def _fmt(key: str) -> Any:
+    if key == "output_shape":
+        return lambda v: shape_text(v)
+    if key == "receptive_field":
+        return _rf_text
+    if key == "type":
+        return str
+    return lambda v: f"{v:,}"
+
+
+def _rf_text(v: Any) -> str:
+    if v == "global":
+        return "global"
+    if not v:
+        return "-"
+    return str(v[0]) if len(set(v)) == 1 else "x".join(map(str, v))
+
+
+def _name(e: dict[str, Any]) -> str:
+    if e["a"] is not None and e["b"] is not None and e["a"] != e["b"]:
+        return f"{e['a']} → {e['b']}"
+    return e["b"] if e["b"] is not None else e["a"]
+
+
+MARK = {"changed": "~", "added": "+", "removed": "-", "renamed": "=", "unchanged": ""}
+COLUMNS = (("type", "type"), ("output_shape", "output shape"), ("params", "params"), ("macs", "MACs"),
+           ("flops", "FLOPs"), ("receptive_field", "RF"))
+
+
+def summary_line(d: dict[str, Any]) -> str:
+    s = d["summary"]
+    return (f"{s['changed']} changed, {s['added']} added, {s['removed']} removed, {s['renamed']} renamed, "
+            f"{s['unchanged']} unchanged (convention {d['convention']})")
+
+
+def to_markdown(d: dict[str, Any], all_layers: bool = False) -> str:
+    """For a pull-request comment: the totals, then each layer that differs (changed values in bold)."""
+    a, b = d["a"], d["b"]
+    lines = [f"### cnncalc diff: {md(a['name'])} → {md(b['name'])}", "",
+             f"{md(a['file'])} → {md(b['file'])}", "",
+             "| | A | B | change | relative |", "|---|---:|---:|---:|---:|"]
+    for key in TOTALS:
+        t = d["totals"][key]
+        bold = "**" if t["change"] else ""
+        lines.append(f"| {key} | {t['a']:,} | {t['b']:,} | {bold}{_signed(t['change']) if t['change'] else '0'}{bold} | "
+                     f"{bold}{t['relative_text']}{bold} |")
+    s = d["summary"]
+    lines += ["", f"**{s['changed']} changed, {s['added']} added, {s['removed']} removed**, {s['renamed']} renamed, "
+              f"{s['unchanged']} unchanged (convention `{d['convention']}`)"]
+    rows = [e for e in d["layers"] if all_layers or e["status"] != "unchanged"]
+    if rows:
+        lines += ["", "| | layer | " + " | ".join(h for _, h in COLUMNS) + " |",
+                  "|---|---|---|---|---:|---:|---:|---:|"]
+        for e in rows:
+            cells = []
+            for key, _ in COLUMNS:
+                text = md(_cell(e, key))
+                cells.append(f"**{text}**" if e["status"] == "changed" and key in e["changed"] else text)
+            lines.append(f"| {MARK[e['status']] or ' '} | {md(_name(e))} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_table(d: dict[str, Any], console: Any, all_layers: bool = False) -> None:
+    """The rich table: changed cells as 'old → new' in yellow, added rows green, removed rows red."""
+    from rich.table import Table
+    from rich.text import Text
+
+    a, b = d["a"], d["b"]
+    console.print(Text(f"A {a['file']} ({a['name']}, {a['layers']} layers)  →  B {b['file']} ({b['name']}, "
+                       f"{b['layers']} layers)"))
+    tot = Table(box=None, pad_edge=False, header_style="bold")
+    for h, just in (("", "left"), ("A", "right"), ("B", "right"), ("change", "right"), ("relative", "right")):
+        tot.add_column(h, justify=just)  # type: ignore[arg-type]
+    for key in TOTALS:
+        t = d["totals"][key]
+        style = "yellow" if t["change"] else ""
+        tot.add_row(key, f"{t['a']:,}", f"{t['b']:,}", Text(_signed(t["change"]) if t["change"] else "0", style),
+                    Text(t["relative_text"], style))
+    console.print(tot)
+    console.print(Text(summary_line(d)))
+    rows = [e for e in d["layers"] if all_layers or e["status"] != "unchanged"]
+    if not rows:
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("")
+    table.add_column("layer")
+    for key, head in COLUMNS:
+        table.add_column(head, justify="left" if key in ("type", "output_shape") else "right")
+    row_style = {"added": "green", "removed": "red"}
+    for e in rows:
+        cells = []
+        for key, _ in COLUMNS:
+            text = _cell(e, key)
+            marked = e["status"] in ("changed", "renamed") and key in e["changed"]
+            cells.append(Text(text, "bold yellow" if marked else row_style.get(e["status"], "")))
+        name = Text(_name(e), "yellow" if e["status"] == "renamed" else row_style.get(e["status"], ""))
+        table.add_row(Text(MARK[e["status"]], row_style.get(e["status"], "yellow")), name, *cells)
+    console.print(table)
+
+
+def totals_text(d: dict[str, Any]) -> str:
+    """One line: params and MACs before and after (for logs)."""
+    p, m = d["totals"]["params"], d["totals"]["macs"]
+    return (f"params {human(p['a'])} → {human(p['b'])} ({p['relative_text']}), "
+            f"MACs {human(m['a'])} → {human(m['b'])} ({m['relative_text']})")

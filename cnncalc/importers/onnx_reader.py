@@ -1,0 +1,845 @@
+"""ONNX files: the graph and the initializers' shapes, never their data.
+
+protobuf reads a message whole, and an ONNX file is mostly weights, so `skim` splits the file (read by
+position, a window at a time) at the field boundaries of the model, the graph and each initializer, and hands every
+piece except the weight data to onnx's own message classes. Memory then grows with the graph, not
+with the weights; each size is checked against the file before it is used, and the number of
+operations is bounded, so a hostile file is refused with one line. Shapes come from onnx's shape
+inference; each operation maps to a layer through the table `OPS` (op type → function).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+from .model import (
+    INPUT,
+    MAX_NODES,
+    MAX_SOURCE_BYTES,
+    Context,
+    Imported,
+    ImportFailure,
+    Mapped,
+    Node,
+    Options,
+    Unmapped,
+    compact,
+    f32,
+    missing,
+    pending,
+    unique_name,
+    unpack,
+    unreadable,
+)
+
+SMALL_TENSOR = 4096  # bytes of initializer data kept: shape constants (Reshape, Pad, Resize need their values)
+TENSOR_META = (1, 2, 8, 13, 14)  # TensorProto: dims, data_type, name, external_data, data_location
+MODEL_GRAPH, GRAPH_INITIALIZER = 7, 5
+MODEL_DROPPED = (20,)  # training_info: the training algorithm's own graphs and weights
+
+
+# ---- reading the file ----------------------------------------------------------------------------
+
+def _varint(buf: Any, i: int, end: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if i >= end or shift > 63:
+            raise ValueError("a varint runs past its message")
+        b = buf[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, i
+        shift += 7
+
+
+def _fields(buf: Any, start: int, end: int) -> Any:
+    """(field number, start of the field's bytes, start of its value, end) of one message's fields."""
+    i = start
+    while i < end:
+        first = i
+        tag, i = _varint(buf, i, end)
+        number, wire = tag >> 3, tag & 7
+        if wire == 0:
+            _, j = _varint(buf, i, end)
+        elif wire == 1:
+            j = i + 8
+        elif wire == 5:
+            j = i + 4
+        elif wire == 2:
+            length, i = _varint(buf, i, end)
+            j = i + length
+        else:
+            raise ValueError(f"wire type {wire} (groups) does not occur in ONNX")
+        if j > end or number == 0:
+            raise ValueError("a field runs past the end of its message")
+        yield number, first, i, j
+        i = j
+
+
+class _Window:
+    """A file read by position, a window of WINDOW bytes at a time: scanning the fields touches a few
+    bytes at each field's start, and the weights between are never read (a memory map would count
+    the pages around every touched byte as the process's memory)."""
+
+    WINDOW = 1 << 16
+
+    def __init__(self, fh: Any):
+        self.fh = fh
+        self.start = 0
+        self.data = b""
+
+    def _load(self, i: int) -> None:
+        self.fh.seek(i)
+        self.start, self.data = i, self.fh.read(self.WINDOW)
+
+    def __getitem__(self, key: int | slice) -> Any:
+        if isinstance(key, slice):
+            a, b = key.start, key.stop
+            if not (self.start <= a and b <= self.start + len(self.data)):
+                if b - a > self.WINDOW:
+                    self.fh.seek(a)
+                    return self.fh.read(b - a)
+                self._load(a)
+            return self.data[a - self.start:b - self.start]
+        if not self.start <= key < self.start + len(self.data):
+            self._load(key)
+            if not self.data:
+                raise ValueError("the file ends inside a field")
+        return self.data[key - self.start]
+
+
+def skim(path: str, onnx: Any) -> Any:
+    """The ModelProto of `path` with each initializer's dims, type and name but not its data (data up to
+    SMALL_TENSOR bytes is kept: those are shape constants)."""
+    try:
+        size = os.path.getsize(path)
+        fh = open(path, "rb")  # noqa: SIM115 - closed below, after the mapping
+    except OSError as exc:
+        raise unreadable(path, f"cannot read file: {exc.strerror or exc}") from None
+    if size == 0:
+        fh.close()
+        raise unreadable(path, "the file is empty, not an ONNX model")
+    if size > MAX_SOURCE_BYTES:
+        fh.close()
+        raise unreadable(path, f"{size:,} bytes is more than an ONNX file can be ({MAX_SOURCE_BYTES:,})")
+    with fh:
+        buf = _Window(fh)
+        try:
+            return _split(buf, size, onnx, path)
+        except ImportFailure:
+            raise
+        except (ValueError, RecursionError) as exc:
+            raise unreadable(path, f"not an ONNX model, or a truncated one ({exc})") from None
+        except Exception as exc:  # protobuf's DecodeError and its kin: the bytes are no ONNX message
+            raise unreadable(path, f"not an ONNX model, or a truncated one ({type(exc).__name__}: "
+                                   f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'cannot parse'})"
+                             ) from None
+
+
+def _split(buf: Any, size: int, onnx: Any, path: str) -> Any:
+    model_rest = bytearray()
+    graph: tuple[int, int] | None = None
+    for number, first, start, end in _fields(buf, 0, size):
+        if number == MODEL_GRAPH:
+            graph = (start, end)
+        elif number not in MODEL_DROPPED:
+            model_rest += buf[first:end]
+    model = onnx.ModelProto.FromString(bytes(model_rest))
+    if graph is None:
+        raise ValueError("no graph in the file")
+    graph_rest = bytearray()
+    tensors = []
+    count = 0
+    for number, first, start, end in _fields(buf, *graph):
+        count += 1
+        if count > 4 * MAX_NODES:
+            raise ImportFailure(path, f"the graph has more than {4 * MAX_NODES:,} entries (nodes, tensors, "
+                                      "names); cnncalc imports smaller graphs", "too-large")
+        if number == GRAPH_INITIALIZER:
+            keep = bytearray()
+            data = 0
+            for n2, f2, _, e2 in _fields(buf, start, end):
+                if n2 in TENSOR_META:
+                    keep += buf[f2:e2]
+                else:
+                    data += e2 - f2
+            small = end - start <= SMALL_TENSOR + 512
+            tensors.append(onnx.TensorProto.FromString(bytes(buf[start:end]) if small else bytes(keep)))
+        else:
+            graph_rest += buf[first:end]
+    model.graph.ParseFromString(bytes(graph_rest))
+    model.graph.initializer.extend(tensors)
+    return model
+
+
+# ---- the graph -----------------------------------------------------------------------------------
+
+class Graph:
+    """The model's tensors and nodes as the mapping functions see them."""
+
+    def __init__(self, model: Any, onnx: Any, ctx: Context):
+        self.onnx = onnx
+        self.ctx = ctx
+        g = model.graph
+        self.init: dict[str, tuple[int, ...]] = {t.name: tuple(t.dims) for t in g.initializer}
+        self.tensors = {t.name: t for t in g.initializer}
+        self.consts: dict[str, Any] = {}  # name → numpy value, for small constants
+        self.shapes: dict[str, tuple[int, ...] | None] = {}
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
+        for vi in list(g.input) + list(g.value_info) + list(g.output):
+            self.shapes[vi.name] = _dims(vi)
+
+    def const(self, name: str) -> Any:
+        """The value of a constant input (initializer, Constant, Identity of one), or None."""
+        if name in self.consts:
+            return self.consts[name]
+        t = self.tensors.get(name)
+        if t is not None and (t.raw_data or t.int64_data or t.float_data or t.int32_data or t.double_data):
+            from onnx import numpy_helper
+
+            return numpy_helper.to_array(t)
+        return None
+
+    def numel(self, name: str) -> int | None:
+        if name in self.init:
+            return math.prod(self.init[name])
+        v = self.consts.get(name)
+        return int(v.size) if v is not None else None
+
+    def shape(self, name: str) -> tuple[int, ...] | None:
+        if name in self.init:
+            return self.init[name]
+        return self.shapes.get(name)
+
+
+def _dims(vi: Any) -> tuple[int, ...] | None:
+    t = vi.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    dims = []
+    for d in t.shape.dim:
+        if not d.HasField("dim_value"):
+            dims.append(-1)
+        else:
+            dims.append(d.dim_value)
+    return tuple(dims)
+
+
+# ---- mapping helpers -----------------------------------------------------------------------------
+
+def _attrs(node: Any, onnx: Any) -> dict[str, Any]:
+    out = {}
+    for a in node.attribute:
+        v = onnx.helper.get_attribute_value(a)
+        if isinstance(v, bytes):
+            v = v.decode(errors="replace")
+        elif isinstance(v, float):  # a float32 attribute, written as its shortest decimal (1e-05)
+            v = f32(v)
+        out[a.name] = v
+    return out
+
+
+def _padding(pads: list[int] | None, nd: int) -> Any:
+    """ONNX pads [b1, b2, e1, e2] as the spec's padding: an int, a pair, or [top, bottom, left, right]."""
+    if not pads:
+        return 0
+    begin, end = list(pads[:nd]), list(pads[nd:])
+    if begin == end:
+        return compact(begin)
+    if nd == 1:
+        return [begin[0], end[0]]
+    return [v for pair in zip(begin, end, strict=True) for v in pair]
+
+
+def _auto_pad(mode: str, sizes: tuple[int, ...], kernel: list[int], stride: list[int], dilation: list[int],
+              pads: list[int] | None) -> Any:
+    nd = len(kernel)
+    if mode in ("", "NOTSET"):
+        return _padding(pads, nd)
+    if mode == "VALID":
+        return 0
+    if mode == "SAME_UPPER":
+        return "same"
+    begin, end = [], []  # SAME_LOWER: the extra pixel at the top/left
+    for i, k, s, d in zip(sizes, kernel, stride, dilation, strict=True):
+        total = max((-(-i // s) - 1) * s + d * (k - 1) + 1 - i, 0)
+        begin.append(total - total // 2)
+        end.append(total // 2)
+    return _padding(begin + end, nd)
+
+
+class Op:
+    """One ONNX node being mapped: its attributes, tensors and shapes."""
+
+    def __init__(self, g: Graph, node: Any, index: int, data: list[str]):
+        self.g = g
+        self.node = node
+        self.type = node.op_type
+        self.attrs = _attrs(node, g.onnx)
+        self.index = index
+        self.data = data  # the inputs that carry data (not constants)
+        self.where = f"node {index} ({node.op_type} {node.name!r})" if node.name else f"node {index} ({node.op_type})"
+
+    def a(self, key: str, default: Any = None) -> Any:
+        return self.attrs.get(key, default)
+
+    @property
+    def x(self) -> tuple[int, ...]:
+        s = self.g.shape(self.node.input[0])
+        if s is None or any(d < 0 for d in s[1:]):
+            raise self.g.ctx.fail(f"{self.where}: the shape of its input {self.node.input[0]!r} is not known; "
+                                  "give the input size with --input")
+        return s
+
+    def out(self, k: int = 0) -> tuple[int, ...] | None:
+        s = self.g.shape(self.node.output[k])
+        return None if s is None or any(d < 0 for d in s[1:]) else s
+
+    def const_in(self, k: int) -> Any:
+        if len(self.node.input) <= k or not self.node.input[k]:
+            return None
+        return self.g.const(self.node.input[k])
+
+    def weight(self, k: int) -> tuple[int, ...]:
+        name = self.node.input[k] if len(self.node.input) > k else ""
+        shape = self.g.init.get(name)
+        if shape is None and name in self.g.consts:
+            shape = tuple(self.g.consts[name].shape)
+        if shape is None:
+            raise Unmapped("its weights are computed, not stored in the file", "")
+        return shape
+
+    def has(self, k: int) -> bool:
+        return len(self.node.input) > k and bool(self.node.input[k])
+
+
+
+
+def conv(op: Op) -> Mapped:
+    w = op.weight(1)
+    x = op.x
+    nd = len(w) - 2
+    if nd not in (1, 2):
+        raise Unmapped(f"{nd}-D convolution", "conv3d" if nd == 3 else "")
+    kernel = list(w[2:])
+    stride = list(op.a("strides", [1] * nd))
+    dilation = list(op.a("dilations", [1] * nd))
+    groups = op.a("group", 1)
+    params: dict[str, Any] = {}
+    depthwise = nd == 2 and groups == x[1] and groups > 1 and w[0] % groups == 0
+    if depthwise:
+        kind = "depthwise_conv2d"
+        if w[0] != groups:
+            params["depth_multiplier"] = w[0] // groups
+    else:
+        kind = "conv1d" if nd == 1 else "conv2d"
+        params["filters"] = w[0]
+    params["kernel"] = compact(kernel)
+    params["stride"] = compact(stride)
+    params["padding"] = _auto_pad(op.a("auto_pad", "NOTSET"), x[2:], kernel, stride, dilation, op.a("pads"))
+    params["dilation"] = compact(dilation)
+    if not depthwise:
+        params["groups"] = groups
+    params["bias"] = op.has(2)
+    return kind, params
+
+
+def conv_transpose(op: Op) -> Mapped:
+    w = op.weight(1)
+    x = op.x
+    nd = len(w) - 2
+    if nd != 2:
+        raise Unmapped(f"{nd}-D transposed convolution")
+    groups = op.a("group", 1)
+    kernel = list(w[2:])
+    stride = list(op.a("strides", [1] * nd))
+    dilation = list(op.a("dilations", [1] * nd))
+    out_pad = list(op.a("output_padding", [0] * nd))
+    pads = op.a("pads")
+    target = op.a("output_shape")
+    mode = op.a("auto_pad", "NOTSET")
+    if target or mode in ("SAME_UPPER", "SAME_LOWER"):
+        goal = list(target)[-nd:] if target else [i * s for i, s in zip(x[2:], stride, strict=True)]
+        begin, end = [], []
+        for i, k, s, d, o, t in zip(x[2:], kernel, stride, dilation, out_pad, goal, strict=True):
+            total = s * (i - 1) + o + (k - 1) * d + 1 - t
+            small = total // 2
+            big = total - small
+            begin.append(big if mode == "SAME_LOWER" else small)
+            end.append(small if mode == "SAME_LOWER" else big)
+        pads = begin + end
+    elif mode == "VALID":
+        pads = None
+    return "conv_transpose2d", {"filters": w[1] * groups, "kernel": compact(kernel), "stride": compact(stride),
+                                "padding": _padding(pads, nd), "output_padding": compact(out_pad),
+                                "dilation": compact(dilation), "groups": groups, "bias": op.has(2)}
+
+
+def pool(kind: str) -> Callable[[Op], Mapped]:
+    def mapped(op: Op) -> Mapped:
+        if len(op.node.output) > 1 and op.node.output[1]:
+            raise Unmapped("max pooling that also returns the indices")
+        x = op.x
+        kernel = list(op.a("kernel_shape"))
+        nd = len(kernel)
+        if nd != 2:
+            raise Unmapped(f"{nd}-D pooling")
+        stride = list(op.a("strides", [1] * nd))
+        dilation = list(op.a("dilations", [1] * nd))
+        params: dict[str, Any] = {"kernel": compact(kernel), "stride": compact(stride),
+                                  "padding": _auto_pad(op.a("auto_pad", "NOTSET"), x[2:], kernel, stride, dilation,
+                                                       op.a("pads"))}
+        if op.a("ceil_mode", 0):
+            params["ceil_mode"] = True
+        if kind == "max_pool2d":
+            params["dilation"] = compact(dilation)
+        else:
+            params["count_include_pad"] = bool(op.a("count_include_pad", 0))
+        return kind, params
+    return mapped
+
+
+def global_pool(kind: str) -> Callable[[Op], Mapped]:
+    def mapped(op: Op) -> Mapped:
+        if len(op.x) != 4:
+            raise Unmapped("global pooling of a tensor that is not an image")
+        return kind, {"keepdims": True}
+    return mapped
+
+
+def reduce(kind: str) -> Callable[[Op], Mapped]:
+    def mapped(op: Op) -> Mapped:
+        axes = op.a("axes")
+        if axes is None and op.has(1):
+            c = op.const_in(1)
+            axes = None if c is None else [int(v) for v in c.reshape(-1)]
+        rank = len(op.x)
+        if rank != 4 or sorted(a % rank for a in (axes or [])) != [2, 3]:
+            raise Unmapped(f"{op.type} over axes {axes} (only the spatial axes of an image are a global pooling)")
+        return kind, {"keepdims": bool(op.a("keepdims", 1))}
+    return mapped
+
+
+def gemm(op: Op) -> Mapped:
+    if op.a("transA", 0) or len(op.x) != 2:
+        raise Unmapped("Gemm with a transposed or non-matrix first input")
+    w = op.weight(1)
+    units = w[0] if op.a("transB", 0) else w[1]
+    return "dense", {"units": units, "bias": op.has(2)}
+
+
+def matmul(op: Op) -> Mapped:
+    if len(op.x) != 2 or op.node.input[1] not in op.g.init and op.const_in(1) is None:
+        raise Unmapped("a matrix product of tensors of more than 2 dimensions, or of two computed tensors",
+                       "matmul")
+    w = op.weight(1)
+    if len(w) != 2:
+        raise Unmapped("a matrix product with a weight of more than 2 dimensions", "matmul")
+    return "dense", {"units": w[1], "bias": False}
+
+
+def batch_norm(op: Op) -> Mapped:
+    return "batch_norm", {"eps": float(op.a("epsilon", 1e-5)), "momentum": round(1 - op.a("momentum", 0.9), 10)}
+
+
+def simple(kind: str, **params: Any) -> Callable[[Op], Mapped]:
+    return lambda op: (kind, dict(params))
+
+
+def leaky_relu(op: Op) -> Mapped:
+    return "leaky_relu", {"negative_slope": float(op.a("alpha", 0.01))}
+
+
+def elu(op: Op) -> Mapped:
+    return "elu", {"alpha": float(op.a("alpha", 1.0))}
+
+
+def hard_sigmoid(op: Op) -> Mapped:
+    alpha, beta = op.a("alpha", 0.2), op.a("beta", 0.5)
+    note = "" if abs(alpha - 1 / 6) < 1e-6 and beta == 0.5 else \
+        f"HardSigmoid alpha {alpha:g}, beta {beta:g}: counted as hardsigmoid (same shape and counts)"
+    return "hardsigmoid", {}, note
+
+
+def gelu(op: Op) -> Mapped:
+    approx = op.a("approximate", "none")
+    return "gelu", {}, "" if approx == "none" else f"Gelu approximate={approx}: counted as gelu (same counts)"
+
+
+def softmax(op: Op) -> Mapped:
+    axis = op.a("axis", -1 if op.g.opset >= 13 else 1)
+    rank = len(op.x)
+    if op.g.opset < 13 and axis % rank != rank - 1:
+        raise Unmapped(f"Softmax of opset {op.g.opset} over the flattened axes from {axis}")
+    return "softmax", {"axis": axis if axis < 0 else axis}
+
+
+def clip(op: Op) -> Mapped:
+    lo, hi = op.a("min"), op.a("max")
+    if op.has(1):
+        c = op.const_in(1)
+        lo = None if c is None else float(c)
+    if op.has(2):
+        c = op.const_in(2)
+        hi = None if c is None else float(c)
+    if lo == 0 and hi == 6:
+        return "relu6", {}
+    if lo == 0 and hi is None:
+        return "relu", {}
+    raise Unmapped(f"Clip to [{lo}, {hi}] (only [0, 6] is relu6 and [0, ∞) relu)")
+
+
+def dropout(op: Op) -> Mapped:
+    rate = op.a("ratio", 0.5)
+    c = op.const_in(1)
+    if c is not None:
+        rate = float(c)
+    return "dropout", {"rate": float(rate)}
+
+
+def flatten(op: Op) -> Mapped:
+    if op.a("axis", 1) != 1:
+        raise Unmapped(f"Flatten from axis {op.a('axis')} (only from axis 1: the batch stays)")
+    return "flatten", {}
+
+
+def reshape(op: Op) -> Mapped:
+    out = op.out()
+    if out is None:
+        raise Unmapped("a reshape whose output shape is not known")
+    if len(out) == 2 and len(op.x) > 2:
+        return "flatten", {}
+    if len(out) < 2:
+        raise Unmapped("a reshape that merges the batch")
+    return "reshape", {"shape": list(out[1:])}
+
+
+def concat(op: Op) -> Mapped:
+    axis = op.a("axis", 1)
+    rank = len(op.x)
+    if axis % rank != 1:
+        raise Unmapped(f"concatenation along axis {axis} (cnncalc concatenates channels, axis 1)")
+    return "concat", {}
+
+
+def merge(kind: str) -> Callable[[Op], Mapped]:
+    def mapped(op: Op) -> Mapped:
+        if len(op.data) != len(op.node.input) or len(op.data) < 2:
+            raise Unmapped(f"{op.type} with a constant (only tensors computed by the network are merged)")
+        return kind, {}
+    return mapped
+
+
+def pad(op: Op) -> Mapped:
+    mode = op.a("mode", "constant")
+    pads = op.a("pads")
+    if pads is None:
+        c = op.const_in(1)
+        pads = None if c is None else [int(v) for v in c.reshape(-1)]
+    value = op.const_in(2)
+    if pads is None or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)) or any(p < 0 for p in pads):
+        raise Unmapped(f"Pad {pads} (only non-negative padding of height and width)")
+    note = ""
+    if mode != "constant":
+        note = f"{mode} padding: counted as zero padding (same shape, no operations)"
+    elif value is not None and float(value) != 0:
+        note = f"padding with {float(value):g}: counted as zero padding (same shape, no operations)"
+    return "zero_pad2d", {"padding": [pads[2], pads[6], pads[3], pads[7]]}, note
+
+
+def lrn(op: Op) -> Mapped:
+    return "local_response_norm", {"size": op.a("size"), "alpha": float(op.a("alpha", 1e-4)),
+                                   "beta": float(op.a("beta", 0.75)), "k": float(op.a("bias", 1.0))}
+
+
+def squeeze(op: Op) -> Mapped:
+    return reshape(op)
+
+
+# op type → mapping. A new layer type that an ONNX op computes is one entry here.
+OPS: dict[str, Callable[[Op], Mapped]] = {
+    "Conv": conv, "ConvTranspose": conv_transpose,
+    "MaxPool": pool("max_pool2d"), "AveragePool": pool("avg_pool2d"),
+    "GlobalAveragePool": global_pool("global_avg_pool2d"), "GlobalMaxPool": global_pool("global_max_pool2d"),
+    "ReduceMean": reduce("global_avg_pool2d"), "ReduceMax": reduce("global_max_pool2d"),
+    "Gemm": gemm, "MatMul": matmul, "BatchNormalization": batch_norm, "LRN": lrn,
+    "Relu": simple("relu"), "LeakyRelu": leaky_relu, "Elu": elu, "Sigmoid": simple("sigmoid"),
+    "Tanh": simple("tanh"), "HardSigmoid": hard_sigmoid, "HardSwish": simple("hardswish"), "Gelu": gelu,
+    "Softmax": softmax, "Clip": clip, "Dropout": dropout, "Identity": simple("identity"),
+    "Flatten": flatten, "Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": squeeze,
+    "Concat": concat, "Add": merge("add"), "Sum": merge("add"), "Mul": merge("multiply"), "Pad": pad,
+    # operators whose layer type is being added
+    "Resize": pending("upsample"), "Upsample": pending("upsample"),
+    "LayerNormalization": pending("layer_norm"), "GroupNormalization": pending("group_norm"),
+    "InstanceNormalization": pending("group_norm"), "DepthToSpace": pending("pixel_shuffle"),
+    "SpaceToDepth": pending("pixel_unshuffle"), "Transpose": pending("permute"),
+    "PRelu": pending("prelu"), "Einsum": pending("matmul"),
+}
+
+# the inputs of an op that carry data; the others are sizes, axes or constants
+DATA_INPUTS = {"Reshape": 1, "Resize": 1, "Upsample": 1, "Pad": 1, "Slice": 1, "Expand": 1, "Tile": 1,
+               "Squeeze": 1, "Unsqueeze": 1, "Clip": 1, "Dropout": 1, "ReduceMean": 1, "ReduceMax": 1,
+               "ReduceSum": 1, "TopK": 1, "Split": 1}
+NO_DATA = frozenset(("Shape", "Size", "Constant", "ConstantOfShape", "EyeLike", "RandomNormal", "RandomUniform"))
+# ops whose weights are their inputs after the first
+WEIGHTED = frozenset(("Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "PRelu",
+                      "LayerNormalization", "GroupNormalization", "InstanceNormalization"))
+
+
+# ---- the import ----------------------------------------------------------------------------------
+
+def read(source: str, options: Options) -> Imported:
+    try:
+        import onnx
+    except ImportError:
+        raise missing(source, "onnx", "onnx") from None
+    ctx = Context(source, options)
+    model = skim(source, onnx)
+    g0 = model.graph
+    if len(g0.node) > MAX_NODES:
+        raise ctx.fail(f"the graph has {len(g0.node):,} nodes, more than the {MAX_NODES:,} cnncalc imports")
+    inits = {t.name for t in g0.initializer}
+    real = [vi for vi in g0.input if vi.name not in inits]
+    if len(real) != 1:
+        raise ctx.fail(f"the graph has {len(real)} inputs ({', '.join(vi.name for vi in real[:5])}); "
+                       "cnncalc imports networks of one input")
+    inp = real[0]
+    dims = _dims(inp)
+    if dims is None or len(dims) < 2:
+        raise ctx.fail(f"input {inp.name!r} has no declared shape; give it with --input")
+    if options.input_shape is not None:
+        if len(options.input_shape) != len(dims) - 1:
+            raise ctx.fail(f"--input has {len(options.input_shape)} dims, the model's input {inp.name!r} "
+                           f"has {len(dims) - 1} besides the batch")
+        dims = (1, *options.input_shape)
+    if any(d < 1 for d in dims[1:]):
+        raise ctx.fail(f"input {inp.name!r} has the shape {list(dims)}, with sizes not fixed in the file; "
+                       "give them with --input (e.g. --input 3x224x224)")
+    shape = inp.type.tensor_type.shape
+    for k, d in enumerate(dims):
+        shape.dim[k].Clear()
+        shape.dim[k].dim_value = d if k else 1
+    try:
+        model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ctx.fail(f"onnx shape inference failed: {msg[:300]}") from None
+    g = Graph(model, onnx, ctx)
+    nodes = _map(g, model.graph, inp.name, ctx)
+    producer = f"{model.producer_name} {model.producer_version}".strip()
+    ctx.notes.insert(0, f"ONNX opset {g.opset}" + (f", written by {producer}" if producer else "")
+                     + f"; {len(model.graph.node):,} nodes, {len(inits):,} initializers")
+    name = model.graph.name
+    if name in ("", "main_graph", "torch_jit", "torch-jit-export"):  # the exporters' placeholders
+        name = os.path.splitext(os.path.basename(source))[0]
+    return Imported(name, "channels_first", tuple(dims[1:]), nodes, source, "ONNX", ctx.notes, ctx.warnings)
+
+
+def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
+    from onnx import numpy_helper
+
+    data: set[str] = {input_name}
+    producer: dict[str, int] = {}
+    consumers: dict[str, list[int]] = {}
+    for k, n in enumerate(graph.node):
+        for t in n.input:
+            consumers.setdefault(t, []).append(k)
+        for t in n.output:
+            producer[t] = k
+    is_data: list[list[str]] = []
+    skipped = 0
+    for n in graph.node:
+        if n.op_type == "Constant":
+            for a in n.attribute:
+                if a.name == "value" and a.t.ByteSize() <= SMALL_TENSOR + 512:
+                    g.consts[n.output[0]] = numpy_helper.to_array(a.t)
+        limit = DATA_INPUTS.get(n.op_type, len(n.input))
+        ins = [t for t in n.input[:limit] if t in data] if n.op_type not in NO_DATA else []
+        is_data.append(ins)
+        if ins:
+            data.update(t for t in n.output if t)
+        else:
+            skipped += 1
+            if n.op_type == "Identity" and n.input and n.input[0] in g.init:
+                g.init[n.output[0]] = g.init[n.input[0]]
+            elif n.op_type == "Identity" and n.input and n.input[0] in g.consts:
+                g.consts[n.output[0]] = g.consts[n.input[0]]
+    # fusions: a chain of nodes of one source module that is one layer (a Linear as MatMul + Add, SiLU as
+    # Sigmoid + Mul, a padded convolution as Pad + Conv): each absorbs its nodes into the node that ends it
+    nodes = graph.node
+    paths = {k: _scope(n)[0] for k, n in enumerate(nodes) if is_data[k]}
+    inside: dict[str, int] = {}
+    for path in paths.values():
+        segs = path.split(".") if path else []
+        for j in range(1, len(segs) + 1):
+            inside[".".join(segs[:j])] = inside.get(".".join(segs[:j]), 0) + 1
+    absorbed: dict[int, int] = {}  # node → the node it is part of
+    mapped: dict[int, Mapped] = {}
+    outputs = {o.name for o in graph.output}
+    single = lambda t: len(consumers.get(t, ())) == 1 and t not in outputs  # noqa: E731
+
+    def module(*ks: int) -> str:
+        """The source module that holds exactly these nodes, or ''."""
+        common = _common([paths[j] for j in ks])
+        return common if common and inside.get(common) == len(ks) else ""
+
+    for k, n in enumerate(nodes):
+        if not is_data[k]:
+            continue
+        op = n.op_type
+        if op == "Mul" and len(n.input) == 2:  # x · sigmoid(x) = SiLU
+            for a, b in ((0, 1), (1, 0)):
+                s = producer.get(n.input[b])
+                if s is not None and nodes[s].op_type == "Sigmoid" and nodes[s].input[0] == n.input[a] \
+                        and single(n.input[b]) and module(s, k):
+                    absorbed[s] = k
+                    mapped[k] = ("silu", {})
+                    break
+        if op in ("Mul", "Add") and k not in mapped and len(is_data[k]) == len(n.input) >= 2:
+            for t in n.input:  # cnncalc's Multiply reshapes a [C] scale to broadcast it
+                src = producer.get(t)
+                if src is not None and nodes[src].op_type in ("Reshape", "Unsqueeze") and single(t):
+                    absorbed[src] = k
+            if not module(k, *(j for j, t in absorbed.items() if t == k)):
+                for j in [j for j, t in absorbed.items() if t == k]:
+                    del absorbed[j]
+        elif op == "Add" and len(is_data[k]) == 1 and len(n.input) == 2:  # MatMul + bias, conv + per-position bias
+            c = next(t for t in n.input if t not in data)
+            src = producer.get(is_data[k][0])
+            if src is not None and c in g.init and single(is_data[k][0]) and module(src, k):
+                p = nodes[src]
+                out = g.shape(n.output[0])
+                if p.op_type == "MatMul" and len(g.init[c]) == 1:
+                    absorbed[src] = k
+                elif p.op_type == "Conv" and len(p.input) == 2 and out is not None \
+                        and tuple(g.init[c]) in (tuple(out), tuple(out[1:])):
+                    absorbed[src] = k
+        elif op in ("Flatten", "Reshape", "Squeeze") and is_data[k]:
+            src = producer.get(is_data[k][0])
+            out = g.shape(n.output[0])
+            if src is not None and nodes[src].op_type == "GlobalAveragePool" and single(is_data[k][0]) \
+                    and out is not None and len(out) == 2 and module(src, k):
+                absorbed[src] = k
+                mapped[k] = ("global_avg_pool2d", {})
+        elif op in ("Conv", "MaxPool", "AveragePool") and is_data[k]:  # explicit padding before
+            src = producer.get(is_data[k][0])
+            if src is not None and nodes[src].op_type == "Pad" and single(is_data[k][0]) and module(src, k):
+                absorbed[src] = k
+    out_nodes: list[Node] = []
+    owner: dict[str, str] = {input_name: INPUT}
+
+    def resolve(t: str) -> str:
+        """The tensor a fused chain really reads for its input `t`."""
+        while producer.get(t) in absorbed:
+            t = is_data[producer[t]][0]
+        return t
+
+    names = _names(graph, is_data, absorbed)
+    for k in set(absorbed.values()):
+        names[k] = module(k, *(j for j, t in absorbed.items() if t == k))
+    for k, n in enumerate(nodes):
+        if not is_data[k] or k in absorbed:
+            continue
+        parts = sorted([j for j, t in absorbed.items() if t == k]) + [k]
+        op = Op(g, n, k, is_data[k])
+        name = unique_name(names[k], ctx.taken)
+        inputs = list(dict.fromkeys(owner[resolve(t)] for t in is_data[k]))
+        weights = sum(g.numel(t) or 0 for j in parts for t in nodes[j].input
+                      if t and t not in data and (nodes[j].op_type in WEIGHTED or nodes[j].op_type == "Add"))
+        out = op.out()
+        shape = out[1:] if out is not None else None
+        try:
+            m = mapped.get(k) or _fused(g, nodes, parts, k) or OPS[n.op_type](op) if n.op_type in OPS or k in mapped \
+                or len(parts) > 1 else None
+            if m is None:
+                raise Unmapped("no cnncalc layer type computes it")
+        except Unmapped as exc:
+            node = ctx.unknown(op.where, n.op_type, exc.reason, name, inputs, shape, weights or None, exc.awaits)
+        else:
+            kind, params, note = unpack(m)
+            node = Node(name, kind, params, inputs, shape, weights, note, op.where)
+        for t in n.output:
+            owner[t] = node.name
+        out_nodes.append(node)
+    if skipped:
+        ctx.notes.append(f"{skipped} nodes compute sizes or constants, not data (Shape, Constant, Identity of "
+                         "weights, ...): they are no layers")
+    return out_nodes
+
+
+def _fused(g: Graph, nodes: Any, parts: list[int], k: int) -> Mapped | None:
+    """The layer of a fused chain (parts, ending with node k), or None for a single node."""
+    if len(parts) == 1:
+        return None
+    first = Op(g, nodes[parts[0]], parts[0], [])
+    last = nodes[k]
+    if first.type == "MatMul":
+        kind, params = matmul(first)[:2]
+        return kind, {**params, "bias": True}
+    if first.type == "Conv" and last.op_type == "Add":
+        kind, params = conv(first)[:2]
+        return kind, {**params, "bias": "per_position"}
+    if first.type == "Pad":
+        _, pp, note = pad(first)  # type: ignore[misc]
+        top, bottom, left, right = pp["padding"]
+        kind, params, *rest = OPS[last.op_type](Op(g, last, k, [last.input[0]]))
+        if params.get("padding") not in (0, None) or note and "zero" in note and last.op_type == "AveragePool":
+            raise Unmapped("padding before a layer that pads as well")
+        params["padding"] = _padding([top, left, bottom, right], 2)
+        return kind, params
+    return None
+
+
+def _scope(n: Any) -> tuple[str, str]:
+    """(module path, op) of a node. PyTorch's exporter names a node `/layer1/layer1.0/conv1/Conv`, each
+    scope the module's name within the one before (`downsample.0` within `layer1.0`)."""
+    if "/" not in n.name:
+        return "", n.name
+    segs = n.name.strip("/").split("/")
+    path: list[str] = []
+    for s in segs[:-1]:
+        if path and s.startswith(path[-1] + "."):
+            path[-1] = s
+        elif s:
+            path.append(s)
+    return ".".join(path), segs[-1]
+
+
+def _common(paths: list[str]) -> str:
+    split = [p.split(".") if p else [] for p in paths]
+    out = []
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) != 1:
+            break
+        out.append(parts[0])
+    return ".".join(out)
+
+
+def _names(graph: Any, is_data: list[list[str]], absorbed: dict[int, int]) -> dict[int, str]:
+    """Layer names from node names: a node alone in its module takes the module's path, the others
+    `<module>.<op>` (`layer1.0.add`); nodes without scopes keep their names."""
+    scope: dict[int, tuple[str, str]] = {}
+    direct: dict[str, int] = {}
+    parents: set[str] = set()
+    for k, n in enumerate(graph.node):
+        if not is_data[k] or k in absorbed:
+            continue
+        full, op = _scope(n)
+        scope[k] = (full, op or f"{n.op_type.lower()}_{k}")
+        direct[full] = direct.get(full, 0) + 1
+        parts = full.split(".") if full else []
+        for j in range(1, len(parts)):
+            parents.add(".".join(parts[:j]))
+    out = {}
+    for k, (full, op) in scope.items():
+        if full and direct.get(full) == 1 and full not in parents:
+            out[k] = full
+        elif full:
+            out[k] = f"{full}.{op.lower()}"
+        else:
+            out[k] = op.lower() if "/" in graph.node[k].name else op
+    return out
