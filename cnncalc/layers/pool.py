@@ -22,8 +22,8 @@ WINDOW = {
     "ceil_mode": Param("bool", False, doc="PyTorch ceil_mode: round the output size up"),
 }
 
-CONSTANT_PADDING_KERAS = '''class ConstantPadding(keras.layers.Layer):
-    """Pads the spatial dims with `value` (-inf: max pooling ignores the padding, as in PyTorch)."""
+CONSTANT_PADDING_KERAS = '''class ConstantPadding2D(keras.layers.Layer):
+    """Pads 1 to 3 spatial dims with `value` (-inf: max pooling ignores it, as in PyTorch)."""
 
     def __init__(self, padding, value=0.0, data_format="channels_last", **kwargs):
         super().__init__(**kwargs)
@@ -119,8 +119,8 @@ def _keras(site: Site, is_max: bool) -> list[tuple[str, Call]]:
                           "averages)")
     if any(b or e for b, e in pads):
         if is_max:  # PyTorch's max pooling never picks the padding: pad with -inf
-            out.append(("pad", Call("ConstantPadding", [pos("padding", tuple(pads)), Arg("value", float("-inf")),
-                                                        *site.data_format()])))
+            out.append(("pad", Call("ConstantPadding2D", [pos("padding", tuple(pads)), Arg("value", float("-inf")),
+                                                          *site.data_format()])))
         elif values["count_include_pad"]:
             out.append(keras_pad(site, pads))
         else:
@@ -137,7 +137,7 @@ class MaxPool2d(Layer):
     family = "max_pool"
     doc = "max pooling (Keras MaxPooling2D, torch.nn.MaxPool2d)"
     params = {**WINDOW, "dilation": Param("size", 1, doc="PyTorch's dilation (Keras has none)")}
-    keras_helpers = {"ConstantPadding": CONSTANT_PADDING_KERAS}
+    keras_helpers = {"ConstantPadding2D": CONSTANT_PADDING_KERAS}
     counting = MAX_NOT_COUNTED
 
     @classmethod
