@@ -107,3 +107,21 @@ def test_pad_layer_sides_are_exported_last_dim_first():
     assert "nn.ReflectionPad2d((1, 2, 3, 4))" in code
     x = torch.randn(1, 2, 5, 6, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(model(x), torch.nn.functional.pad(x, (1, 2, 3, 4), mode="reflect"))
+
+
+def test_imported_pad_layers_keep_pytorchs_sides(tmp_path):
+    """nn.ZeroPad2d((1, 2, 3, 4)) pads left 1, right 2, top 3, bottom 4: `cnncalc import` writes the
+    sides as pairs, which read one way only, and the spec has torch's shape."""
+    torch = pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    from cnncalc.cli import main
+
+    (tmp_path / "nets.py").write_text("from torch import nn\n\n\ndef make():\n"
+                                      "    return nn.Sequential(nn.ZeroPad2d((1, 2, 3, 4)), nn.Conv2d(3, 4, 3))\n")
+    out = tmp_path / "net.yaml"
+    r = CliRunner().invoke(main, ["import", f"{tmp_path / 'nets.py'}:make", "--input", "3x10x12", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "padding: [[3, 4], [1, 2]]" in out.read_text()
+    want = torch.nn.ZeroPad2d((1, 2, 3, 4))(torch.zeros(1, 3, 10, 12)).shape[1:]
+    assert cnncalc.analyse(out).layers[0].output_shape == tuple(want)
