@@ -275,10 +275,10 @@ def describe(conv: Convention) -> list[str]:
     """The rule table of a convention as text lines (for `cnncalc conventions NAME`)."""
     def show(rule: Rule) -> str:
         if isinstance(rule, Uncounted):
-            return f"not counted: {rule.why}"
+            return "not counted"
         if callable(rule):
             return (rule.__doc__ or rule.__name__).split("\n")[0].strip()
-        return " + ".join(f"{w}·{t}" if w != 1 else t for t, w in rule.items()) or "0"
+        return " + ".join(f"{w}·{t}" if w != 1 else t for t, w in rule.items()) or "not counted"
 
     lines = [f"{conv.name}: {conv.summary}"]
     if conv.verified:
@@ -292,10 +292,16 @@ def describe(conv: Convention) -> list[str]:
             lines.append(f"    {key:<18} {show(rule)}")
     from .layers import all_types
 
-    own = [(cls.name, what, rule) for cls in all_types().values()
-           for what, rule in cls.counting.get(conv.name, {}).items()]
-    if own:
-        lines.append("  Layer types with their own rule (before the tables above):")
-        for name, what, rule in own:
-            lines.append(f"    {name:<18} {'MACs' if what == 'macs' else 'FLOPs'}: {show(rule)}")
+    # the layer types' own rules, which come before the tables
+    own = {name: {what: show(rule) for what, rule in cls.counting[conv.name].items()}
+           for name, cls in all_types().items() if conv.name in cls.counting}
+    uncounted = sorted(name for name, shown in own.items() if set(shown.values()) == {"not counted"})
+    for name, shown in own.items():
+        if name not in uncounted:
+            lines += [f"  {name} {what}: {text}" for what, text in shown.items()]
+    if uncounted:
+        import textwrap
+
+        lines += textwrap.wrap(f"not counted (0, the tool does not see an operation): {', '.join(uncounted)}",
+                               100, initial_indent="  ", subsequent_indent="    ")
     return lines

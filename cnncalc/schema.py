@@ -127,10 +127,17 @@ def param_schema(p: Param, ndim: int) -> dict[str, Any]:
     elif k in ("size", "size0"):
         low = 1 if k == "size" else 0
         s = _any(_int(low, MAX_DIM), *_lists(low, (1, ndim)), _text(low, (1, ndim)))
-    elif k in ("padding", "tpadding"):
-        words = {"type": "string", "pattern": f"^{NO_NEWLINE}(?:{_ci('same')}|{_ci('valid')})$",
-                 "examples": ["same", "valid"]}
-        s = _any(_int(0, MAX_DIM), *_lists(0, (1, ndim, 2 * ndim)), words)
+    elif k in ("padding", "tpadding", "sides"):
+        pair = {"type": "array", "items": {"anyOf": [_int(0, MAX_DIM), EXPR]}, "minItems": 2, "maxItems": 2}
+        pairs = {"type": "array", "items": {"anyOf": [pair, EXPR]}, "minItems": ndim, "maxItems": ndim}
+        numbers = [_int(0, MAX_DIM), *_lists(0, (1, ndim, 2 * ndim)), pairs]
+        if k == "sides":
+            s = _any(*numbers)
+        else:
+            options = ["same", "valid", *p.choices]
+            words = {"type": "string", "pattern": f"^{NO_NEWLINE}(?:{'|'.join(_ci(w) for w in options)})$",
+                     "examples": options}
+            s = _any(*numbers, words)
     elif k == "bias":
         s = _any({"type": "boolean"}, {"enum": ["per_position", "per-position"]})
     elif k == "bool":
@@ -216,11 +223,11 @@ def _expect() -> dict[str, Any]:
 
 
 def _shape() -> dict[str, Any]:
-    """An input shape: 1 to 3 sizes in `layout` order (`$` expressions allowed), or text like 227x227x3."""
+    """An input shape: 1 to 4 sizes in `layout` order (`$` expressions allowed), or text like 227x227x3."""
     from .limits import MAX_DIM
 
     item = {"anyOf": [_int(1, MAX_DIM), EXPR]}
-    return {"anyOf": [{"type": "array", "items": item, "minItems": 1, "maxItems": 3}, _text(1, (1, 2, 3)),
+    return {"anyOf": [{"type": "array", "items": item, "minItems": 1, "maxItems": 4}, _text(1, (1, 2, 3, 4)),
                       {"type": "string", "pattern": r"\$", "description": "with $param / ${expr} pieces"}]}
 
 
@@ -256,8 +263,8 @@ def build() -> dict[str, Any]:
         "properties": {
             "name": {"type": "string"},
             "description": {"type": "string"},
-            "input": _shape() | {"description": "input shape in layout order, no batch: [H, W, C], [C, H, W], [L, C] "
-                                                "or [F]"},
+            "input": _shape() | {"description": "input shape in layout order, no batch: [H, W, C], [C, H, W], [L, C], "
+                                                "[D, H, W, C], [C, D, H, W] or [F]"},
             "inputs": {"type": "object", "minProperties": 1, "propertyNames": names, "additionalProperties": _shape(),
                        "description": "named network inputs and their shapes: {image: 224x224x3, mask: 224x224x1}"},
             "outputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1,

@@ -349,10 +349,10 @@ class _Parser:
             self.err(exc.message, node.loc, exc.rule)
             return Tensor(1, (1, 1)), node.loc
         what = "input" if iname == INPUT else f"input {iname!r}"
-        ok = isinstance(value, list) and 1 <= len(value) <= 3 and all(
+        ok = isinstance(value, list) and 1 <= len(value) <= 4 and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value)
         if not ok:
-            self.err(f"{what} must be a list of 1 to 3 positive integers in {layout} order "
+            self.err(f"{what} must be a list of 1 to 4 positive integers in {layout} order "
                      f"(e.g. [32, 32, 3]), got {node.plain()!r}", node.loc, "invalid-value")
             return Tensor(1, (1, 1)), node.loc
         if any(v < 1 or v > MAX_DIM for v in value):

@@ -55,7 +55,7 @@ def test_accepts(validator, text):
 
 
 @pytest.mark.parametrize("text", [
-    "input: [32, 32, 3]\nlayers:\n  - {type: conv3d, filters: 10, kernel: 5}\n",       # unknown type
+    "input: [32, 32, 3]\nlayers:\n  - {type: conv4d, filters: 10, kernel: 5}\n",       # unknown type
     "input: [32, 32, 3]\nlayers:\n  - {type: conv2d, filters: 10, kernal: 5}\n",       # unknown param
     "input: [32, 32, 3]\nlayers:\n  - {type: conv2d, filters: 10}\n",                  # missing kernel
     "input: [32, 32, 3]\nlayers:\n  - {type: conv2d, filters: 10, kernel: 2.5}\n",     # float kernel

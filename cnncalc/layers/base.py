@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .mapping import Call, Site
 
 
+
+
 @dataclass(frozen=True, slots=True)
 class ReceptiveStep:
     """A layer's receptive-field step along each spatial dim: kernel extent, stride, padding at start."""
@@ -71,6 +73,13 @@ class Uncounted:
     why: the layer counts 0 in that convention, and `cnncalc conventions NAME` says so."""
 
     why: str
+
+
+# A layer type's rule for a convention whose tool counts none of its operations (`Layer.counting`):
+# zero MACs and FLOPs, said so by `cnncalc conventions NAME` rather than left to a table that does
+# not name the type.
+NOT_COUNTED = {"macs": Uncounted("the tool counts no operation of this layer"),
+               "flops": Uncounted("the tool counts no operation of this layer")}
 
 
 @dataclass(frozen=True, slots=True)

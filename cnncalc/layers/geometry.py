@@ -4,7 +4,8 @@ The slides' (N − F + 2P)/S + 1, in the frameworks' exact forms:
 - explicit padding (PyTorch, Keras VALID): floor((I + Pb + Pe − D·(F − 1) − 1)/S) + 1;
 - PyTorch pooling with ceil_mode: the same rounded up, minus one if the last window would start
   beyond the input plus the begin padding;
-- TensorFlow/Keras SAME: ⌈I/S⌉, the total padding split with the extra pixel at the end.
+- TensorFlow/Keras SAME: ⌈I/S⌉, the total padding split with the extra pixel at the end;
+- Keras causal (1-D): D·(F − 1) zeros before the sequence, none after, so no output sees the future.
 
 A `Dim` holds the numbers; its `formula` and `explain` text are written from them on demand, for
 --explain and for the warning when a stride does not fit.
@@ -12,13 +13,13 @@ A `Dim` holds the numbers; its `formula` and `explain` text are written from the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import LayerError
 
 DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 ROWS = {"H": "row", "W": "column", "L": "position", "D": "slice"}
-_BEGIN_END = {"H": ("top", "bottom"), "W": ("left", "right")}
+_BEGIN_END = {"H": ("top", "bottom"), "W": ("left", "right"), "D": ("front", "back")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class Dim:
     out: int
     pad_begin: int
     pad_end: int
-    mode: str  # "floor", "ceil" (PyTorch ceil_mode) or "same" (TensorFlow)
+    mode: str  # "floor", "ceil" (PyTorch ceil_mode), "same" (TensorFlow) or "causal" (Keras, floored)
     unread: int  # real input rows no window reads (at the end)
 
     @property
@@ -70,6 +71,9 @@ class Dim:
     def explain(self) -> list[str]:
         """The derivation lines of this dimension (SAME adds how its padding is split)."""
         lines = []
+        if self.mode == "causal":
+            kt = f"({self.kernel} − 1)" if self.dilation == 1 else f"{self.dilation}·({self.kernel} − 1)"
+            lines.append(f"causal ({self.name}): pad {kt} = {self.pad_begin} at the start, 0 at the end")
         if self.mode == "same":
             kt = str(self.kernel) if self.dilation == 1 else f"{self.dilation}·({self.kernel}−1)+1"
             begin, end = _BEGIN_END.get(self.name, ("begin", "end"))
@@ -136,6 +140,10 @@ def windows(
 ) -> tuple[tuple[Dim, ...], tuple[str, ...]]:
     """Every spatial dim at once, and the warnings for dims whose windows stop short of the input."""
     names = DIM_NAMES[len(sizes)]
+    if padding == "causal":  # all the padding at the start: an explicit padding, shown as causal
+        pads = tuple((d * (k - 1), 0) for k, d in zip(kernel, dilation, strict=True))
+        dims = tuple(replace(d, mode="causal") for d in windows(sizes, kernel, stride, dilation, pads)[0])
+        return dims, unread_warnings(dims)
     same = padding == "same"
     dims = tuple(window_dim(name, sizes[i], kernel[i], stride[i], dilation[i],
                             "same" if same else padding[i], ceil_mode, pooling)  # type: ignore[arg-type]

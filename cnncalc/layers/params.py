@@ -89,7 +89,11 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
     if k == "size0":
         return _ints(value, ndim, name, 0)
     if k == "padding":
+        if isinstance(value, str) and value.lower() in p.choices:  # a word only some types take (causal)
+            return value.lower()
         return parse_padding(value, ndim, name)
+    if k == "sides":
+        return parse_sides(value, ndim, name)
     if k == "tpadding":  # transposed conv: 'valid' keeps its Keras meaning, which differs from 0
         if isinstance(value, str) and value.lower() == "valid":
             return "valid"
@@ -138,7 +142,8 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
 
 
 def parse_padding(value: Any, ndim: int, name: str = "padding") -> Any:
-    """'same', or per-dim (begin, end) pairs. Accepts int, [p]*ndim, [b, e]*ndim sides, 'valid'."""
+    """'same', or per-dim (begin, end) pairs. Accepts int, [p]*ndim, [b, e]*ndim sides, one [b, e] pair
+    per dim, 'valid'."""
     if isinstance(value, str):
         low = value.lower()
         if low == "same":
@@ -156,9 +161,32 @@ def parse_padding(value: Any, ndim: int, name: str = "padding") -> Any:
             return tuple((v, v) for v in value)
         if len(value) == 2 * ndim:
             return tuple((value[2 * i], value[2 * i + 1]) for i in range(ndim))
-    sides = "[top, bottom, left, right]" if ndim == 2 else "[begin, end]"
+    if (isinstance(value, (list, tuple)) and len(value) == ndim and all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2 and all(_is_int(v) for v in pair) for pair in value)):
+        if any(v < 0 for pair in value for v in pair):
+            raise LayerError(f"{name} must be ≥ 0, got {value!r}", "invalid-value")
+        return tuple((pair[0], pair[1]) for pair in value)
+    sides = {2: "[top, bottom, left, right]", 3: "[front, back, top, bottom, left, right]"}.get(ndim, "[begin, end]")
     raise LayerError(
-        f"{name} must be an integer, a list of {ndim} integers, {sides}, 'same' or 'valid'; got {value!r}",
-        "invalid-value")
+        f"{name} must be an integer, a list of {ndim} integers, {sides}, a [begin, end] pair per dimension, "
+        f"'same' or 'valid'; got {value!r}", "invalid-value")
 
 
+def parse_sides(value: Any, ndim: int, name: str = "padding") -> tuple[tuple[int, int], ...]:
+    """A padding layer's (begin, end) pairs. PyTorch's pad layers take a flat list last dimension first
+    (left, right, top, bottom), Keras's and cnncalc's go first dimension first: a flat list of both
+    sides of two or more dims whose readings differ is refused, and pairs per dim are asked for."""
+    if isinstance(value, str):
+        raise LayerError(f"{name} of a padding layer must be sizes, not {value!r}", "invalid-value")
+    if ndim > 1 and isinstance(value, (list, tuple)) and len(value) == 2 * ndim and all(_is_int(v) for v in value):
+        pairs = [[value[2 * i], value[2 * i + 1]] for i in range(ndim)]
+        if pairs != pairs[::-1]:
+            raise LayerError(
+                f"{name} {list(value)} reads two ways: PyTorch's pad layers take the last dimension first "
+                f"({_SIDES[ndim][1]}), Keras's and cnncalc's the first ({_SIDES[ndim][0]}); write one [begin, end] "
+                f"pair per dimension: {pairs} as Keras reads it, or {pairs[::-1]} as PyTorch does", "invalid-value")
+    return parse_padding(value, ndim, name)
+
+
+_SIDES = {2: ("top, bottom, left, right", "left, right, top, bottom"),
+          3: ("front, back, top, bottom, left, right", "left, right, top, bottom, front, back")}
