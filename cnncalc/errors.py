@@ -5,6 +5,29 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, NamedTuple
 
+MAX_MESSAGE = 500  # characters of a message printed: a 1 MB string value quoted in "got '…'" is cut
+
+
+def short_message(message: str) -> str:
+    """`message`, cut to MAX_MESSAGE characters with a note of its full length."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return message[:MAX_MESSAGE] + f"… ({len(message)} characters)"
+
+
+def visible(text: str) -> str:
+    """`text` as it should reach a terminal, a log, a CI runner or a file: every character that would
+    act rather than be shown is written as its Python escape. Control characters (ESC starts terminal
+    sequences, a newline starts a new `::error` line), format characters (bidi overrides, zero-width
+    spaces), line and paragraph separators and lone surrogates become `\\x1b`, `\\n`, `\\u202e`, ...;
+    all other text, any script, is returned unchanged.
+
+    Applied at every text boundary (diagnostics, tables, markdown, SVG, Mermaid, CI annotations):
+    spec names and file names are untrusted. JSON keeps the exact text (`json` escapes it)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
 
 class Loc(NamedTuple):
     """A position in a spec file: 1-based line and column."""
@@ -31,7 +54,9 @@ class Diagnostic:
         return dataclasses.replace(self, **changes)
 
     def format(self) -> str:
-        return f"{self.loc}: {self.severity}: {self.message} [{self.rule}]"
+        """One line, `file:line:col: severity: message [rule]`, with the file name and message made
+        visible: a file named `a\\n::error::x.yaml` cannot start a second line."""
+        return visible(f"{self.loc}: {self.severity}: {short_message(self.message)} [{self.rule}]")
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .analysis import analyse
-from .errors import Diagnostic, Loc, SpecError
+from .errors import Diagnostic, Loc, SpecError, short_message, visible
 from .expect import check as check_expectations
 from .spec import load, loads
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "github")
 SUFFIXES = (".yaml", ".yml")
 JSON_VERSION = 1
-MAX_MESSAGE = 500
 
 
 def check_text(text: str, file: str) -> list[Diagnostic]:
@@ -140,9 +139,8 @@ def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = Fals
             key = (d.loc, d.severity, d.message, d.rule)
             if key not in seen:
                 seen.add(key)
-                if len(d.message) > MAX_MESSAGE:  # a 1 MB string value quoted in "got '…'"
-                    d = d.replace(message=d.message[:MAX_MESSAGE] + f"… ({len(d.message)} characters)")
-                diags.append(d)
+                short = short_message(d.message)  # a 1 MB string value quoted in "got '…'"
+                diags.append(d if short is d.message else d.replace(message=short))
     if strict:
         diags = [d.replace(severity="error") if d.severity == "warning" else d for d in diags]
     diags.sort(key=lambda d: (d.loc.file, d.loc.line, d.loc.col, d.severity != "error", d.rule, d.message))
@@ -168,11 +166,25 @@ def to_json(r: Report, quiet: bool = False) -> str:
     shown = [d for d in r.diagnostics if not (quiet and d.severity != "error")]
     doc = {"version": JSON_VERSION, "files": len(r.files), "errors": r.errors, "warnings": r.warnings,
            "exit_code": r.exit_code, "diagnostics": [d.to_dict() for d in shown]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return _json_visible(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _json_visible(text: str) -> str:
+    """JSON text whose strings hold no character a terminal would act on: `json` escapes the C0
+    controls, this the rest (DEL, C1 controls such as CSI, bidi overrides, U+2028, ...) as `\\uXXXX`
+    escapes, so the decoded values are unchanged. Outside its strings JSON text is printable."""
+    import json
+
+    if text.replace("\n", "").isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\n" else json.dumps(ch)[1:-1] for ch in text)
 
 
 def _gh_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow-command value, made visible: no line break can start a forged `::` command and no
+    escape sequence reaches the log. `%` is GitHub's escape character; its other escapes (`%0A`,
+    `%0D`) are for line breaks, which visible text no longer has."""
+    return visible(s).replace("%", "%25")
 
 
 def _gh_prop(s: str) -> str:

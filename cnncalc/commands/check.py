@@ -17,7 +17,7 @@ def check(files: tuple[str, ...], quiet: bool) -> None:
     Exit status: 0 all expectations met, 1 a mismatch or an invalid spec, 2 a file could not be read.
     """
     from .. import analyse, expect
-    from ..errors import SpecError
+    from ..errors import SpecError, visible
     from ..lint import expand
     from .common import failure_status, print_diagnostics
 
@@ -35,6 +35,6 @@ def check(files: tuple[str, ...], quiet: bool) -> None:
         if problems:
             status = max(status, 1)
         elif not quiet:
-            click.echo(f"{f}: {n} expectation{'' if n == 1 else 's'} met" if n else f"{f}: no expectations")
+            click.echo(visible(f"{f}: {n} expectation{'' if n == 1 else 's'} met" if n else f"{f}: no expectations"))
     sys.exit(status)
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from ..errors import visible
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -183,14 +185,14 @@ def fail_calc(err: SpecError, layer_name: str = "") -> NoReturn:
         msg = d.message
         if layer_name and msg.startswith(layer_name + ": "):
             msg = msg[len(layer_name) + 2:]
-        click.echo(f"error: {msg} [{d.rule}]", err=True)
+        click.echo(visible(f"error: {msg} [{d.rule}]"), err=True)
     sys.exit(1)
 
 
 class _OneLineUsageError(click.UsageError):
     def show(self, file: Any = None) -> None:
         name = self.ctx.command_path if self.ctx else "cnncalc"
-        click.echo(f"error: {self.format_message()} (see `{name} --help`)", err=True)
+        click.echo(visible(f"error: {self.format_message()} (see `{name} --help`)"), err=True)
 
 
 class CalcCommand(click.Command):

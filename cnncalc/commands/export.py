@@ -56,9 +56,11 @@ def verify(file: str, framework: str, sets: tuple[str, ...], show_all: bool) -> 
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except Exception as exc:  # the framework refused the generated model: report it on one line
+        from ..errors import visible
+
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        click.echo(f"error: {framework} could not build or run the exported model: {type(exc).__name__}: {first}",
-                   err=True)
+        click.echo(visible(f"error: {framework} could not build or run the exported model: {type(exc).__name__}: "
+                           f"{first}"), err=True)
         sys.exit(1)
     print_diagnostics(analysis.warnings)
     _print(analysis, report, show_all)
@@ -68,12 +70,15 @@ def verify(file: str, framework: str, sets: tuple[str, ...], show_all: bool) -> 
 def _print(analysis, report, show_all: bool) -> None:  # type: ignore[no-untyped-def]
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
+    from ..errors import visible
     from ..render import shape_text
 
     out = console()
     fw = {"torch": "PyTorch", "keras": "Keras"}[report.framework]
-    table = Table(title=f"{analysis.name}: cnncalc vs {fw} {report.version}", box=box.SIMPLE_HEAD,
+    # names are Text, never markup: `[link=…]` or `[/bold]` in a spec is shown as written
+    table = Table(title=Text(visible(f"{analysis.name}: cnncalc vs {fw} {report.version}")), box=box.SIMPLE_HEAD,
                   title_justify="left")
     table.add_column("", width=1)
     table.add_column("Layer", style="bold")
@@ -91,8 +96,8 @@ def _print(analysis, report, show_all: bool) -> None:  # type: ignore[no-untyped
             continue
         bad = "[red]" if not r.ok else ""
         got_shape = shape_text(r.got_shape) if r.got_shape is not None else "(no output)"
-        table.add_row("[green]✓[/green]" if r.ok else "[red]✗[/red]", r.name, r.target, shape_text(r.shape),
-                      f"{bad}{got_shape}", params(r.trainable, r.non_trainable),
+        table.add_row("[green]✓[/green]" if r.ok else "[red]✗[/red]", Text(visible(r.name)), Text(visible(r.target)),
+                      shape_text(r.shape), f"{bad}{got_shape}", params(r.trainable, r.non_trainable),
                       f"{bad}{params(r.got_trainable, r.got_non_trainable)}")
     if table.row_count:
         out.print(table)
@@ -103,7 +108,7 @@ def _print(analysis, report, show_all: bool) -> None:  # type: ignore[no-untyped
     out.print(f"Params: cnncalc {tot[0]:,} trainable + {tot[1]:,} non-trainable; {fw} {got[0]:,} + {got[1]:,}",
               highlight=False)
     if mismatches:
-        out.print(f"[red]{len(mismatches)} of {len(rows)} layers differ[/red] (first: {mismatches[0].name})",
-                  highlight=False)
+        out.print(Text.assemble((f"{len(mismatches)} of {len(rows)} layers differ", "red"),
+                                f" (first: {visible(mismatches[0].name)})"), highlight=False)
     else:
         out.print(f"[green]{len(rows)}/{len(rows)} layers agree[/green] with {fw}", highlight=False)

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+
+from ..errors import visible
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
     from ..memory import MemoryConfig
 
 FORMATS = ("table", "json", "markdown", "csv")
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+
+
+def markdown_text(text: str) -> str:
+    """Untrusted text (a network name, a file name in a warning) as markdown that shows exactly that
+    text: visible (one line), `<`, `>` and `&` as HTML entities (no tag, comment or entity can open)
+    and markdown's code, emphasis, link and table-cell characters escaped with a backslash."""
+    import html
+
+    return _MARKDOWN.sub(r"\\\1", html.escape(visible(text), quote=False))
 
 
 def shape_text(shape: tuple[int, ...] | list[int]) -> str:
@@ -41,7 +56,7 @@ ROW_HEAD = ("layer", "type", "output_shape", "params", "trainable_params", "non_
 
 
 def rows(a: Analysis) -> list[tuple[str, ...]]:
-    return [(layer.name, layer.type, shape_text(layer.output_shape), str(layer.params), str(layer.trainable_params),
+    return [(visible(layer.name), layer.type, shape_text(layer.output_shape), str(layer.params), str(layer.trainable_params),
              str(layer.non_trainable_params), str(layer.macs), str(layer.flops)) for layer in a.layers]
 
 
@@ -78,12 +93,12 @@ def to_markdown(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig
     def extra(cells) -> str:  # the --columns cells, appended to a row
         return "".join(f" {c} |" for c in cells) if x else ""
 
-    lines = [f"### {a.name}", "",
+    lines = [f"### {markdown_text(a.name)}", "",
              f"Input {shape_text(a.input_shape)} ({a.layout}), output {shape_text(a.output_shape)}.", "",
              "| # | layer | type | output shape | params | MACs | FLOPs |" + extra(COLUMNS[c][0] for c in columns),
              "|---:|---|---|---|---:|---:|---:|" + "---:|" * len(columns)]
     for i, layer in enumerate(a.layers, 1):
-        lines.append(f"| {i} | {layer.name} | {layer.type} | {shape_text(layer.output_shape)} | {layer.params:,} | "
+        lines.append(f"| {i} | {visible(layer.name)} | {layer.type} | {shape_text(layer.output_shape)} | {layer.params:,} | "
                      f"{layer.macs:,} | {layer.flops:,} |" + extra(x.cell(layer, c) for c in columns if x))
     lines.append(f"| | **total** | | **{shape_text(a.output_shape)}** | **{t['params']:,}** | **{t['macs']:,}** | "
                  f"**{t['flops']:,}** |" + extra(x.footer(c) and f"**{x.footer(c)}**" for c in columns if x))
@@ -93,5 +108,5 @@ def to_markdown(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig
     if x and MEMORY_COLUMNS & set(columns):
         lines += ["", x.summary().replace("\n", "\n\n")]
     for w in a.warnings:
-        lines.append(f"\n> warning: {w.format()}")
+        lines.append(f"\n> warning: {markdown_text(w.format())}")
     return "\n".join(lines) + "\n"

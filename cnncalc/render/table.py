@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import visible
 from . import human, shape_text
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def columns_of(a: Analysis, extra: tuple[str, ...] = (), x: Extra | None = None)
     layers = a.layers
     cols = [
         Column("#", "#", "", [str(i) for i in range(1, len(layers) + 1)], style="dim"),
-        Column("layer", "Layer", "Total", [layer.name for layer in layers], right=False, style="bold", fold=True),
+        Column("layer", "Layer", "Total", [visible(layer.name) for layer in layers], right=False, style="bold", fold=True),
         Column("type", "Type", "", [layer.type for layer in layers], right=False, style="cyan", fold=True),
         Column("shape", "Output shape", shape_text(a.output_shape), [shape_text(layer.output_shape) for layer in layers],
                right=False),
@@ -120,7 +121,8 @@ def build(a: Analysis, shown: list[Column], widths: list[int]) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    title = Text.assemble(f"{a.name}  ", (f"input {shape_text(a.input_shape)} ({a.layout})", "dim"),
+    # Text, not markup: a name like `[link=https://…]x[/link]` is shown as written
+    title = Text.assemble(f"{visible(a.name)}  ", (f"input {shape_text(a.input_shape)} ({a.layout})", "dim"),
                           style="table.title")
     table = Table(title=title, box=box.SIMPLE_HEAD, show_footer=True, title_justify="left")
     for c, w in zip(shown, widths, strict=True):
