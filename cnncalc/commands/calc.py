@@ -118,21 +118,30 @@ def _print_worked(out: CalcOutput, w: Worked, title: str) -> None:
 def _matrix(value: str, hint: str) -> list[Matrix]:
     """--values / --kernel-values: a file name, '-' for stdin, or the numbers inline ("1 2; 3 4").
 
-    Returns one matrix per channel (channels are separated by blank lines or `|`)."""
+    Returns one matrix per channel (channels are separated by blank lines or `|`). At most
+    MAX_VALUES_BYTES are read: a worked example is a small matrix, and /dev/zero never ends."""
     import os
     import re
     import sys
 
+    from ..errors import visible
+    from ..limits import MAX_VALUES_BYTES
     from ..worked import MatrixError, parse_channels
 
+    too_long = f"more than {MAX_VALUES_BYTES:,} bytes of values; a worked example is a small matrix"
     if value == "-":
-        text = sys.stdin.read()
-    elif os.path.isfile(value):
+        text = sys.stdin.read(MAX_VALUES_BYTES + 1)
+        if len(text) > MAX_VALUES_BYTES:
+            raise click.BadParameter(f"standard input has {too_long}", param_hint=hint)
+    elif os.path.isfile(value):  # a regular file (through symlinks); not a pipe or a device
         try:
             with open(value, encoding="utf-8") as fh:
-                text = fh.read()
+                text = fh.read(MAX_VALUES_BYTES + 1)
         except (OSError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"cannot read {value}: {exc}", param_hint=hint) from None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise click.BadParameter(visible(f"cannot read {value}: {reason}"), param_hint=hint) from None
+        if len(text) > MAX_VALUES_BYTES:
+            raise click.BadParameter(visible(f"{value} has {too_long}"), param_hint=hint)
     elif re.fullmatch(r"[\s\d.,;|+\-eE\[\]]*", value):
         text = value
     else:
@@ -140,7 +149,7 @@ def _matrix(value: str, hint: str) -> list[Matrix]:
     try:
         return parse_channels(text)
     except MatrixError as exc:
-        raise click.BadParameter(str(exc), param_hint=hint) from None
+        raise click.BadParameter(visible(str(exc)), param_hint=hint) from None
 
 
 def _worked(out: CalcOutput, fn: Any, title: str, *args: Any, **kwargs: Any) -> None:
