@@ -211,15 +211,68 @@ class CalcCommand(click.Command):
             raise _OneLineUsageError(exc.format_message(), exc.ctx or ctx) from None
 
 
+def refuse_overwrite(output: str | None, source: str) -> None:
+    """Exit 2, before any work, when `output` is the spec `source` that is read (also through a
+    symlink or a hard link): `export a.yaml -o a.yaml` would replace the spec with code."""
+    import os
+
+    if not output:
+        return
+    try:
+        same = os.path.samefile(output, source)
+    except OSError:  # either does not exist (the spec's own error is reported later)
+        return
+    if same:
+        click.echo(visible(f"{output}: error: this is the spec being read ({source}); write the output to "
+                           "another file"), err=True)
+        sys.exit(2)
+
+
 def write_output(text: str, output: str | None) -> None:
-    """Write to `output` (one-line error and exit 1 if that fails), or to stdout when None."""
+    """Write to `output`, or to stdout when None. A regular file is written whole or not at all: the
+    text goes to a temporary file in the same directory, which then replaces the target (a full disk
+    or an interrupt leaves the old file as it was). A device or pipe (`-o /dev/null`) is written
+    directly. One-line error and exit 1 if the file cannot be written."""
     if not output:
         click.echo(text, nl=False)
         return
+    import contextlib
+    import os
+    import stat
+    import tempfile
+
     try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        click.echo(f"{output}: error: cannot write: {exc.strerror or exc}", err=True)
+        target = os.path.realpath(output)  # through a symlink: the link stays, the file it names changes
+        try:
+            mode: int | None = os.stat(target).st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
+                                       dir=os.path.dirname(target))
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                # the permissions the file had, or those a new file gets (mkstemp makes it private)
+                os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        click.echo(visible(f"{output}: error: cannot write: {reason}"), err=True)
         sys.exit(1)
-    click.echo(f"wrote {output}", err=True)
+    click.echo(visible(f"wrote {output}"), err=True)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import console, fail, parse_sets, print_diagnostics, write_output
+from .common import console, fail, parse_sets, print_diagnostics, refuse_overwrite, write_output
 
 TARGETS = ("pytorch", "torch", "keras")
 
@@ -19,6 +19,7 @@ TARGETS = ("pytorch", "torch", "keras")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec param (repeatable).")
 def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) -> None:
     """Write FILE as a PyTorch nn.Module or a Keras 3 functional model (see docs/export.md)."""
+    refuse_overwrite(output, file)
     from .. import analyse, load
     from ..errors import SpecError
     from ..export import export as generate
