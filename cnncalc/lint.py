@@ -63,31 +63,50 @@ def _check_network(net: Any) -> list[Diagnostic]:
     return list(analysis.warnings) + check_expectations(analysis)
 
 
-def expand(paths: Iterable[str]) -> list[str]:
+def expand(paths: Iterable[str], problems: list[Diagnostic] | None = None) -> list[str]:
     """Files to lint: named files as given, directories walked for *.yaml/*.yml.
 
     Hidden files and directories (.git, .github, .pre-commit-config.yaml) are skipped while
-    walking; a named file is always checked. Missing paths are kept so they are reported.
+    walking; a named file is always checked. Missing paths are kept so they are reported. What the
+    walk cannot read or will not follow is added to `problems`: a directory that cannot be listed
+    (`unreadable`), a symlink to a file outside the directory named (`symlink-outside`).
     """
     out: list[str] = []
     for p in paths:
         if os.path.isdir(p):
-            out.extend(sorted(_walk(p)))
+            out.extend(sorted(_walk(p, [] if problems is None else problems)))
         else:
             out.append(str(Path(p)))
     return list(dict.fromkeys(out))  # a file named twice is checked once
 
 
-def _walk(directory: str) -> list[str]:
+def _walk(directory: str, problems: list[Diagnostic]) -> list[str]:
     """The *.yaml/*.yml files below `directory`, named as `directory` was given (normalised). Hidden
-    directories are not entered (a .git tree can be huge), nor are symlinked ones."""
+    directories are not entered (a .git tree can be huge), nor are symlinked ones; a symlinked file
+    is read only if it lies inside `directory` (a spec in a pull request must not make CI read
+    ~/.ssh/id_rsa and quote it in an error)."""
+    def cannot_list(exc: OSError) -> None:
+        where = str(Path(exc.filename)) if exc.filename else str(Path(directory))
+        problems.append(Diagnostic("error", f"cannot read directory: {exc.strerror or exc}", Loc(where),
+                                   "unreadable"))
+
     found = []
-    for root, dirs, files in os.walk(Path(directory)):
+    root_real: str | None = None
+    for root, dirs, files in os.walk(Path(directory), onerror=cannot_list):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             path = Path(root, name)
-            if not name.startswith(".") and path.suffix.lower() in SUFFIXES and path.is_file():
-                found.append(str(path))
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES or not path.is_file():
+                continue
+            if path.is_symlink():
+                root_real = root_real or os.path.realpath(directory)
+                target = os.path.realpath(path)
+                if os.path.commonpath([root_real, target]) != root_real:
+                    problems.append(Diagnostic(
+                        "warning", f"is a symlink to a file outside {Path(directory)}; not read (name the file to "
+                        "lint it)", Loc(str(path)), "symlink-outside"))
+                    continue
+            found.append(str(path))
     return found
 
 
@@ -118,13 +137,15 @@ class Report:
 def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = False) -> Report:
     """Lint files and directories; `strict` turns warnings into errors; `skip_non_specs` ignores
     YAML files that are not cnncalc specs (no `input`/`layers`), for hooks that see every *.yaml."""
-    paths = list(paths)
-    files = expand(paths)
     diags: list[Diagnostic] = []
-    checked = []
-    for p in paths:  # a CI job pointed at the wrong directory must not pass by checking nothing
-        if os.path.isdir(p) and not expand([p]):
+    files: list[str] = []
+    for p in paths:
+        listed = expand([p], diags)
+        if not listed and os.path.isdir(p):  # a CI job pointed at the wrong directory must not pass
             diags.append(Diagnostic("error", "no *.yaml or *.yml files in this directory", Loc(p), "no-files"))
+        files += listed
+    files = list(dict.fromkeys(files))
+    checked = []
     for f in files:
         try:
             found = check_file(f)

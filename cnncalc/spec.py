@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -102,15 +103,40 @@ def display_name(path: str | os.PathLike[str]) -> str:
 def load(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> Network:
     """Read and parse a spec file. Raises SpecError listing every problem found."""
     file = display_name(path)
-    try:
-        with open(file, "rb") as f:
-            data = f.read(MAX_BYTES + 1)  # never more: /dev/zero or a 50 GB file must not be read whole
-    except IsADirectoryError:
-        raise SpecError(Diagnostic("error", "is a directory, not a spec file", Loc(file), "unreadable")) from None
-    except OSError as exc:
-        raise SpecError(Diagnostic("error", f"cannot read file: {exc.strerror or exc}", Loc(file),
-                                   "unreadable")) from None
+    data = read_spec_bytes(file)
     return loads(decode(data, file), file, overrides)
+
+
+_NOT_FILES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+              (stat.S_ISBLK, "a block device"))
+
+
+def read_spec_bytes(file: str) -> bytes:
+    """A spec file's bytes, never more than MAX_BYTES + 1 (/dev/zero or a 50 GB file is not read
+    whole), and never waiting: the file is opened without blocking (a named pipe nobody writes to
+    blocks `open`), pipes, sockets and directories are refused, and a terminal (`/dev/stdin`) that
+    has nothing to read is an error rather than a wait. Raises SpecError (rule `unreadable`)."""
+    def unreadable(why: str) -> SpecError:
+        return SpecError(Diagnostic("error", why, Loc(file), "unreadable"))
+
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError:
+        raise unreadable("is a directory, not a spec file") from None
+    except OSError as exc:
+        raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        for test, what in _NOT_FILES:
+            if test(mode):
+                raise unreadable(f"is {what}, not a spec file; save the spec to a file")
+        try:
+            data = f.read(MAX_BYTES + 1)
+        except BlockingIOError:
+            raise unreadable("nothing to read without waiting (a terminal?); save the spec to a file") from None
+        except OSError as exc:
+            raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
+    return data or b""
 
 
 def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = None) -> Network:

@@ -22,7 +22,12 @@ def check(files: tuple[str, ...], quiet: bool) -> None:
     from .common import failure_status, print_diagnostics
 
     status = 0
-    for f in expand(files):
+    problems: list = []
+    found = expand(files, problems)
+    print_diagnostics(problems)  # a directory that cannot be read, a symlink not followed
+    if any(d.rule == "unreadable" for d in problems):
+        status = 2
+    for f in found:
         try:
             analysis = analyse(f)
         except SpecError as exc:
