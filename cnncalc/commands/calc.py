@@ -19,6 +19,7 @@ from .common import (
     calculator_options,
     fail_calc,
     image_shape,
+    size_range,
 )
 
 if TYPE_CHECKING:
@@ -280,10 +281,10 @@ def dense(out: CalcOutput, in_features: int, out_features: int, no_bias: bool) -
 
 # ignore_unknown_options: `size 7 3 -1` should say "S must be ≥ 1", not "no such option -1"
 @click.command(cls=CalcCommand, context_settings={"ignore_unknown_options": True})
-@click.argument("n", type=click.IntRange(min=1))
-@click.argument("f", type=click.IntRange(min=1))
-@click.argument("s", type=click.IntRange(min=1), default=1)
-@click.argument("p", type=click.IntRange(min=0), default=0)
+@click.argument("n", type=size_range(1))
+@click.argument("f", type=size_range(1))
+@click.argument("s", type=size_range(1), default=1)
+@click.argument("p", type=size_range(0), default=0)
 @calculator_options
 def size(out: CalcOutput, n: int, f: int, s: int, p: int) -> None:
     """The output size (N − F + 2P)/S + 1 of input N, filter F, stride S, padding P.
@@ -325,8 +326,6 @@ def size(out: CalcOutput, n: int, f: int, s: int, p: int) -> None:
     if not exact:
         unread = (f"; the last {d.unread} input row{'s are' if d.unread > 1 else ' is'} never read"
                   if d.unread else "")
-        from ..layers.geometry import ratio_text
-
-        formula = d.formula.split(" = ")[0]
-        click.echo(f"warning: stride does not fit: {ratio_text(d.ratio)} = {formula}"
+        formula, ratio = d.formula.split(" = ")[:2]
+        click.echo(f"warning: stride does not fit: {ratio.split(' → ')[0]} = {formula}"
                    f" is not an integer; frameworks round down to {d.out}{unread}", err=True)

@@ -113,6 +113,47 @@ def calculator_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def sizes(parts: list[str], value: Any, kind: click.ParamType, param: click.Parameter | None,
+          ctx: click.Context | None) -> tuple[int, ...]:
+    """The integers of an option value, each at most MAX_DIM (the limit specs have: larger sizes mean
+    nothing for a network, and refusing them keeps every number exact and every answer quick)."""
+    from ..limits import MAX_DIM
+
+    if any(len(p.lstrip("+-")) > 18 for p in parts) or any(abs(int(p)) > MAX_DIM for p in parts):
+        kind.fail(f"{_short(str(value))} is too large (sizes are at most {MAX_DIM:,})", param, ctx)
+    return tuple(int(p) for p in parts)
+
+
+class SizeRange(click.ParamType):
+    """An integer from `minimum` to MAX_DIM (a size, stride, padding or dilation of `size`, `solve`)."""
+
+    name = "INTEGER"
+
+    def __init__(self, minimum: int):
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?\d+", text):
+            self.fail(f"{_short(text)} is not an integer", param, ctx)
+        from ..limits import MAX_DIM
+
+        if len(text.lstrip("+-")) > 18 or not self.minimum <= int(text) <= MAX_DIM:
+            self.fail(f"{_short(text)} is not in the range {self.minimum}<=x<={MAX_DIM}", param, ctx)
+        return int(text)
+
+
+def size_range(minimum: int) -> SizeRange:
+    """An integer option or argument from `minimum` to MAX_DIM."""
+    return SizeRange(minimum)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}… ({len(text)} characters)"
+
+
 class SizeType(click.ParamType):
     """An integer or an HxW pair ('3', '3x5', '3,5'), each at least `minimum`."""
 
@@ -127,7 +168,7 @@ class SizeType(click.ParamType):
         parts = re.split(r"\s*[xX×,]\s*", str(value).strip())
         if len(parts) not in (1, 2) or not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
             self.fail(f"{value!r} is not an integer or an HxW pair like 3x5", param, ctx)
-        ints = tuple(int(p) for p in parts)
+        ints = sizes(parts, value, self, param, ctx)
         if any(v < self.minimum for v in ints):
             self.fail(f"must be ≥ {self.minimum}, got {value}", param, ctx)
         return ints[0] if len(ints) == 1 else ints
@@ -147,7 +188,7 @@ class PaddingType(click.ParamType):
         parts = re.split(r"\s*[xX×,]\s*", text)
         if len(parts) not in (1, 2, 4) or not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
             self.fail(f"{value!r} is not INT, H,W, TOP,BOTTOM,LEFT,RIGHT, same or valid", param, ctx)
-        ints = [int(p) for p in parts]
+        ints = list(sizes(parts, value, self, param, ctx))
         if any(v < 0 for v in ints):
             self.fail(f"padding must be ≥ 0, got {value}", param, ctx)
         return ints[0] if len(ints) == 1 else ints
@@ -164,7 +205,7 @@ class ShapeType(click.ParamType):
         parts = re.split(r"\s*[xX×,]\s*", str(value).strip())
         if not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
             self.fail(f"{value!r} is not a shape like 32x32x3", param, ctx)
-        dims = tuple(int(p) for p in parts)
+        dims = sizes(parts, value, self, param, ctx)
         if any(d < 1 for d in dims):
             self.fail(f"sizes must be ≥ 1, got {value}", param, ctx)
         return dims
