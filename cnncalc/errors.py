@@ -75,7 +75,8 @@ def _position(d: Diagnostic) -> tuple[str, int, int]:
 
 
 class SpecError(Exception):
-    """One or more errors in a spec. `diagnostics` holds them all, in file order.
+    """One or more errors in a spec. `diagnostics` holds them all, in file order, with the warnings
+    found before the analysis stopped (a warning upstream often explains the error).
 
     `partial`: the spec.Network of the layers before the first parse error, if the parser got that
     far, so that `lint` can report their shape errors as well.
@@ -86,24 +87,28 @@ class SpecError(Exception):
             diagnostics = [diagnostics]
         self.diagnostics = sorted(diagnostics, key=_position)
         self.partial = partial
-        super().__init__(self.diagnostics[0].format() if self.diagnostics else "spec error")
+        super().__init__(self.first.format() if self.diagnostics else "spec error")
 
     @property
     def first(self) -> Diagnostic:
-        return self.diagnostics[0]
+        """The first error in file order (or the first diagnostic, when all are warnings)."""
+        return next((d for d in self.diagnostics if d.severity == "error"), self.diagnostics[0])
 
 
 class LayerError(Exception):
     """Raised by a layer's rules; the analysis attaches the location and layer name.
 
-    `key` names the parameter at fault so the location can point at its value.
+    `key` names the parameter at fault so the location can point at its value; `inputs` the
+    positions of the inputs that disagree, so that the analysis can name the layers they come from.
     """
 
-    def __init__(self, message: str, rule: str = "shape-mismatch", key: str | None = None):
+    def __init__(self, message: str, rule: str = "shape-mismatch", key: str | None = None,
+                 inputs: tuple[int, ...] = ()):
         super().__init__(message)
         self.message = message
         self.rule = rule
         self.key = key
+        self.inputs = inputs
 
 
 class Unsupported(Exception):
@@ -133,5 +138,6 @@ class Collector:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
     def raise_if_errors(self) -> None:
+        """Raise SpecError with every diagnostic (the warnings too) if there is an error."""
         if self.errors:
-            raise SpecError(self.errors)
+            raise SpecError(self.diagnostics)

@@ -58,8 +58,11 @@ def _check_network(net: Any) -> list[Diagnostic]:
     try:
         analysis = analyse(net)
     except SpecError as err:
-        # shape errors stop the analysis; the parser's warnings still hold
-        return list(err.diagnostics) + list(net.warnings)
+        # shape errors stop the analysis; the parser's warnings still hold (an error from the
+        # analysis carries them, with its own warnings, already)
+        found = list(err.diagnostics)
+        carried = {id(d) for d in found}
+        return found + [w for w in net.warnings if id(w) not in carried]
     return list(analysis.warnings) + check_expectations(analysis)
 
 
