@@ -26,7 +26,7 @@ def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) ->
 
     try:
         analysis = analyse(load(file, parse_sets(sets)))
-        code = generate(analysis, "pytorch" if target == "torch" else target, file).code
+        code = generate(analysis, "pytorch" if target == "torch" else target).code  # names the spec as given
     except SpecError as err:
         fail(err)
     print_diagnostics(analysis.warnings)
