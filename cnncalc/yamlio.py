@@ -37,6 +37,7 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
 }
 _MAP_TAG = "tag:yaml.org,2002:map"
+_STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"  # the key `<<`
 _VALUE_TAG = "tag:yaml.org,2002:value"  # the key `=`, read as the string it is
 _SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -317,6 +318,10 @@ class _Converter:
         return Node(self.scalar(node, loc), loc)
 
     def scalar(self, node: Any, loc: Loc) -> Any:
+        if node.tag == _STR_TAG:  # most scalars (names, keys): the text is the value, as SafeConstructor makes it
+            if node.style == '"' and _SURROGATE.search(node.value):  # PyYAML's own parser reads `\ud800` as one
+                raise _fail(_ESCAPE, loc)
+            return node.value
         try:
             value = self.constructor.construct_object(node)
         except (self.yaml.YAMLError, ValueError, OverflowError):
@@ -324,8 +329,6 @@ class _Converter:
         if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
             # also keeps 0xfff… (no digit limit in hex) from failing later when printed in a message
             raise _fail(f"number {_short(node.value)} is too large (limit 2**63)", loc, "too-large")
-        if node.style == '"' and _SURROGATE.search(value):  # PyYAML's own parser reads `\ud800` as one
-            raise _fail(_ESCAPE, loc)
         return value
 
 
