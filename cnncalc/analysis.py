@@ -173,15 +173,15 @@ def _arity(cls: type[Layer]) -> str:
 
 
 def _which_inputs(positions: tuple[int, ...], spec: LayerSpec, inputs: list[Tensor], layout: str, net: Network,
-                  warnings: list[Diagnostic], search: bool, budget: int = 2000) -> str:
-    """` (b1 is 7x7x16, b2 is 6x6x16; …)`: the layers behind the inputs at `positions`, and (`search`)
-    the stride-not-fitting warning upstream of only one of them, the usual cause of the mismatch,
-    looked for within `budget` layers of each input."""
+                  warnings: list[Diagnostic], budget: int = 2000) -> str:
+    """` (b1 is 7x7x16, b2 is 6x6x16; …)`: the layers behind the inputs at `positions`, and the
+    stride-not-fitting warning (of `warnings`) upstream of only one of them, the usual cause of the
+    mismatch, looked for within `budget` layers of each input."""
     from collections import deque
 
     names = [spec.inputs[i] for i in positions]
     text = ", ".join(f"{name} is {inputs[i].text(layout)}" for name, i in zip(names, positions, strict=True))
-    rounded = {d.layer: d for d in warnings if d.rule == "stride-not-fitting" and d.layer} if search else {}
+    rounded = {d.layer: d for d in warnings if d.rule == "stride-not-fitting" and d.layer}
     if rounded:
         specs = {s.name: s for s in net.layers}
         upstream = []  # per input: its ancestors, nearest first
@@ -232,7 +232,7 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
         except LayerError as exc:
             which = ""
             if exc.inputs:  # which layers disagree, and (for the first few) which warning explains it
-                which = _which_inputs(exc.inputs, spec, inputs, layout, net, out.warnings, searches < 20)
+                which = _which_inputs(exc.inputs, spec, inputs, layout, net, out.warnings if searches < 20 else [])
                 searches += 1
             out.error(f"{spec.name}: {exc.message}{which}{_context(spec)}", spec.where(exc.key), exc.rule, spec.name)
             failed.add(spec.name)
