@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, Layer, Tensor, all_types, lookup
 from .layers.params import check_value, shape_text
 from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_COPIES, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
-from .yamlio import MAX_BYTES, Node, decode, load_yaml
+from .yamlio import Node, decode, load_yaml, read_bytes
 
 TOP_KEYS = ("name", "input", "layout", "params", "blocks", "layers", "expect", "description")
 LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
@@ -103,40 +102,7 @@ def display_name(path: str | os.PathLike[str]) -> str:
 def load(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> Network:
     """Read and parse a spec file. Raises SpecError listing every problem found."""
     file = display_name(path)
-    data = read_spec_bytes(file)
-    return loads(decode(data, file), file, overrides)
-
-
-_NOT_FILES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
-              (stat.S_ISBLK, "a block device"))
-
-
-def read_spec_bytes(file: str) -> bytes:
-    """A spec file's bytes, never more than MAX_BYTES + 1 (/dev/zero or a 50 GB file is not read
-    whole), and never waiting: the file is opened without blocking (a named pipe nobody writes to
-    blocks `open`), pipes, sockets and directories are refused, and a terminal (`/dev/stdin`) that
-    has nothing to read is an error rather than a wait. Raises SpecError (rule `unreadable`)."""
-    def unreadable(why: str) -> SpecError:
-        return SpecError(Diagnostic("error", why, Loc(file), "unreadable"))
-
-    try:
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except IsADirectoryError:
-        raise unreadable("is a directory, not a spec file") from None
-    except OSError as exc:
-        raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
-        for test, what in _NOT_FILES:
-            if test(mode):
-                raise unreadable(f"is {what}, not a spec file; save the spec to a file")
-        try:
-            data = f.read(MAX_BYTES + 1)
-        except BlockingIOError:
-            raise unreadable("nothing to read without waiting (a terminal?); save the spec to a file") from None
-        except OSError as exc:
-            raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
-    return data or b""
+    return loads(decode(read_bytes(file), file), file, overrides)
 
 
 def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = None) -> Network:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +75,39 @@ class Node:
         if isinstance(self.value, list):
             return [v.plain() for v in self.value]
         return self.value
+
+
+_NOT_FILES = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISBLK, "a block device"))
+
+
+def read_bytes(file: str) -> bytes:
+    """A spec file's bytes, never more than MAX_BYTES + 1 (/dev/zero or a 50 GB file is not read
+    whole), and never waiting: the file is opened without blocking (a named pipe nobody writes to
+    blocks `open`), pipes, sockets and directories are refused, and a terminal (`/dev/stdin`) that
+    has nothing to read is an error rather than a wait. Raises SpecError (rule `unreadable`)."""
+    def unreadable(why: str) -> SpecError:
+        return SpecError(Diagnostic("error", why, Loc(file), "unreadable"))
+
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError:
+        raise unreadable("is a directory, not a spec file") from None
+    except OSError as exc:
+        raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise unreadable("is a directory, not a spec file")
+        for test, what in _NOT_FILES:
+            if test(mode):
+                raise unreadable(f"is {what}, not a spec file; save the spec to a file")
+        try:
+            data = f.read(MAX_BYTES + 1)
+        except BlockingIOError:
+            raise unreadable("nothing to read without waiting (a terminal?); save the spec to a file") from None
+        except OSError as exc:
+            raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
+    return data or b""
 
 
 def _fail(message: str, loc: Loc, rule: str = "invalid-yaml") -> SpecError:
