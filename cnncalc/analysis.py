@@ -205,6 +205,38 @@ def _output_warnings(results: list[LayerResult], output: str, out: Collector) ->
         layer = by_name.get(layer.inputs[0]) if elementwise else None
 
 
+def _which_inputs(positions: tuple[int, ...], spec: LayerSpec, inputs: list[Tensor], layout: str, net: Network,
+                  warnings: list[Diagnostic], budget: int = 2000) -> str:
+    """` (b1 is 7x7x16, b2 is 6x6x16; …)`: the layers behind the inputs at `positions`, and the
+    stride-not-fitting warning (of `warnings`) upstream of only one of them, the usual cause of the
+    mismatch, looked for within `budget` layers of each input."""
+    from collections import deque
+
+    names = [spec.inputs[i] for i in positions]
+    text = ", ".join(f"{name} is {inputs[i].text(layout)}" for name, i in zip(names, positions, strict=True))
+    rounded = {d.layer: d for d in warnings if d.rule == "stride-not-fitting" and d.layer}
+    if rounded:
+        specs = {s.name: s for s in net.layers}
+        upstream = []  # per input: its ancestors, nearest first
+        for name in names:
+            order: dict[str, None] = {}
+            queue = deque([name])
+            while queue and len(order) < budget:
+                n = queue.popleft()
+                if n in specs and n not in order:
+                    order[n] = None
+                    queue.extend(specs[n].inputs)
+            upstream.append(list(order))
+        for i, ancestors in enumerate(upstream):
+            others = {n for j, a in enumerate(upstream) if j != i for n in a}
+            cause = next((n for n in ancestors if n in rounded and n not in others), None)
+            if cause:
+                text += (f"; {cause} rounded {names[i]}'s size down, see its stride-not-fitting warning at line "
+                         f"{rounded[cause].loc.line}")
+                break
+    return f" ({text})"
+
+
 def analyse(net: Network, convention: str | None = None) -> Analysis:
     """Propagate shapes through `net`; raises SpecError listing every shape error."""
     conv = conventions.get(convention)
@@ -214,6 +246,7 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
     own: dict[str, tuple[int, int]] = {}  # a shared layer's weights, counted at the layer it shares
     results: list[LayerResult] = []
     consumed: set[str] = set()
+    searches = 0
     layout = net.layout
     for spec in topo_order(net.layers):
         srcs = spec.inputs
@@ -231,7 +264,11 @@ def analyse(net: Network, convention: str | None = None) -> Analysis:
         try:
             r = cls.rule(spec.params, inputs, layout)
         except LayerError as exc:
-            out.error(f"{spec.name}: {exc.message}{_context(spec)}", spec.where(exc.key), exc.rule, spec.name)
+            which = ""
+            if exc.inputs:  # which layers disagree, and (for the first few) which warning explains it
+                which = _which_inputs(exc.inputs, spec, inputs, layout, net, out.warnings if searches < 20 else [])
+                searches += 1
+            out.error(f"{spec.name}: {exc.message}{which}{_context(spec)}", spec.where(exc.key), exc.rule, spec.name)
             failed.add(spec.name)
             continue
         tensors[spec.name] = r.shape

@@ -16,7 +16,7 @@ from .errors import Collector, Diagnostic, LayerError, Loc, SpecError
 from .layers import REQUIRED, Layer, Tensor, all_types, lookup
 from .layers.params import check_value, shape_text
 from .limits import MAX_BLOCK_DEPTH, MAX_CONNECTIONS, MAX_COPIES, MAX_DIM, MAX_ERRORS, MAX_FAN_IN, MAX_LAYERS
-from .yamlio import MAX_BYTES, Node, decode, load_yaml
+from .yamlio import Node, decode, load_yaml, read_bytes
 
 TOP_KEYS = ("name", "input", "inputs", "outputs", "layout", "params", "blocks", "layers", "expect", "description")
 LAYER_KEYS = ("type", "name", "inputs", "repeat", "if", "expect")
@@ -160,15 +160,7 @@ def load(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) 
 def read(path: str | os.PathLike[str]) -> str:
     """The text of a spec file (at most MAX_BYTES are read); raises SpecError (rule `unreadable`)."""
     file = display_name(path)
-    try:
-        with open(file, "rb") as f:
-            data = f.read(MAX_BYTES + 1)  # never more: /dev/zero or a 50 GB file must not be read whole
-    except IsADirectoryError:
-        raise SpecError(Diagnostic("error", "is a directory, not a spec file", Loc(file), "unreadable")) from None
-    except OSError as exc:
-        raise SpecError(Diagnostic("error", f"cannot read file: {exc.strerror or exc}", Loc(file),
-                                   "unreadable")) from None
-    return decode(data, file)
+    return decode(read_bytes(file), file)
 
 
 def loads(text: str, file: str = "<string>", overrides: dict[str, Any] | None = None) -> Network:

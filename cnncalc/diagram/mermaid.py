@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import visible
 from . import blocks
 
 if TYPE_CHECKING:
@@ -11,7 +12,9 @@ if TYPE_CHECKING:
 
 
 def _label(*lines: str) -> str:
-    text = "<br/>".join(lines)
+    """One node label: visible (a line break would end the node and start a Mermaid statement),
+    quotes as Mermaid's entity code, `&`, `<`, `>` as HTML entities; lines joined by <br/>."""
+    text = "<br/>".join(visible(line) for line in lines)
     return text.replace("&", "&amp;").replace('"', "#quot;").replace("<br/>", "\x00").replace(
         "<", "&lt;").replace(">", "&gt;").replace("\x00", "<br/>")
 

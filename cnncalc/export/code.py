@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..layers.mapping import NO_DEFAULT, Arg, Call
+from .structure import ident
 
 WIDTH = 100
 
@@ -136,11 +137,12 @@ class Classes:
                 columns.setdefault(column, []).append(j)
         groups = list(columns.values())
         names = [first[g[0]][2].name for g in groups]
-        pnames = []
+        pnames: list[str] = []
         for n, g in zip(names, groups, strict=True):
             attr, prefix, _ = first[g[0]]
-            name = n if names.count(n) == 1 else f"{attr}_{prefix}{n}"
-            while name in pnames:
+            # an identifier however the layers are named (Keras helpers use the spec's names: `0`)
+            name = ident(n if names.count(n) == 1 else f"{attr}_{prefix}{n}")
+            while name in pnames or name in ("x", "name", "self"):
                 name += "_"
             pnames.append(name)
         defaults = [first[g[0]][2].default for g in groups]

@@ -14,6 +14,7 @@ A `Dim` holds the numbers; its `formula` and `explain` text are written from the
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from ..errors import LayerError
 
@@ -65,7 +66,8 @@ class Dim:
         if self.exact:
             return f"{expr} = {self.out}"
         rounding = "⌈⌉ ceil_mode" if self.mode == "ceil" else "⌊⌋ floor"
-        return f"{expr} = {ratio_text(self.ratio)} → {rounding} = {self.out}"
+        exact = Fraction(self.size + self.pad_begin + self.pad_end - self.k_eff, self.stride) + 1
+        return f"{expr} = {ratio_text(exact)} → {rounding} = {self.out}"
 
     @property
     def explain(self) -> list[str]:
@@ -91,13 +93,18 @@ def same_padding(size: int, k_eff: int, stride: int) -> tuple[int, int, int]:
     return out, total // 2, total - total // 2
 
 
-def ratio_text(ratio: float) -> str:
-    """2.33, but 2.99998 rather than a misleading 3.00 when the value is not a whole number."""
+def ratio_text(ratio: float | Fraction) -> str:
+    """2.33, but 2.99998 rather than a misleading 3.00 when the value is not a whole number. Digits
+    come from integer arithmetic: (99999999999999999999 − 2)/3 + 1 is 33333333333333333333.33, not
+    a float's 33333333333333331968.00."""
+    r = Fraction(ratio)
+    whole, rest = divmod(abs(r.numerator), r.denominator)
+    sign = "-" if r < 0 else ""
     for digits in range(2, 10):
-        text = f"{ratio:.{digits}f}"
-        if float(text) != round(ratio) or ratio == round(ratio):
-            return text
-    return f"{ratio:.10f}"
+        scaled = round(Fraction(rest * 10**digits, r.denominator))
+        if 0 < scaled < 10**digits or rest == 0:
+            return f"{sign}{whole}.{scaled:0{digits}d}"
+    return f"{sign}{whole}.{rest * 10**10 // r.denominator:010d}"
 
 
 def window_dim(

@@ -3,6 +3,7 @@ values are checked and normalised (sizes to per-dimension tuples, padding to (be
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +16,15 @@ REQUIRED = object()
 _SHAPE = re.compile(r"\s*\d+(?:\s*[xX×]\s*\d+)*\s*")
 
 
+MAX_DIGITS = 4000  # Python refuses to read longer integers from text (sys.get_int_max_str_digits)
+
+
 def shape_text(value: str) -> list[int] | None:
-    """'227x227x3' (also 'X' or '×', spaces allowed around the parts) as [227, 227, 3], else None."""
-    if not _SHAPE.fullmatch(value):
+    """'227x227x3' (also 'X' or '×', spaces allowed around the parts) as [227, 227, 3], else None.
+    Parts longer than MAX_DIGITS digits are not read (None), so no text can make int() fail."""
+    if len(value) > 3 * MAX_DIGITS or not _SHAPE.fullmatch(value):
+        return None
+    if any(len(part.strip()) > MAX_DIGITS for part in re.split(r"[xX×]", value)):
         return None
     return [int(part) for part in re.split(r"[xX×]", value)]
 
@@ -36,6 +43,14 @@ class Param:
     @property
     def required(self) -> bool:
         return self.default is REQUIRED
+
+
+def _finite(v: int | float) -> bool:
+    """Not NaN or an infinity, and within a float's range (an int of 400 digits is not)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def _is_int(v: Any) -> bool:
@@ -109,8 +124,8 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
             raise LayerError(f"{name} must be true or false, got {value!r}", "invalid-value")
         return value
     if k == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise LayerError(f"{name} must be a number, got {value!r}", "invalid-value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
+            raise LayerError(f"{name} must be a finite number, got {value!r}", "invalid-value")
         return float(value)
     if k == "rate":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+
+from ..errors import visible
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
     from ..memory import MemoryConfig
 
 FORMATS = ("table", "json", "markdown", "csv")
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+
+
+def markdown_text(text: str) -> str:
+    """Untrusted text (a network name, a file name in a warning) as markdown that shows exactly that
+    text: visible (one line), `<`, `>` and `&` as HTML entities (no tag, comment or entity can open)
+    and markdown's code, emphasis, link and table-cell characters escaped with a backslash."""
+    import html
+
+    return _MARKDOWN.sub(r"\\\1", html.escape(visible(text), quote=False))
+
 
 
 def shape_text(shape: tuple[int, ...] | list[int], batch: int | None = None) -> str:
@@ -88,7 +104,7 @@ ROW_HEAD = ("layer", "type", "output_shape", "params", "trainable_params", "non_
 
 
 def rows(a: Analysis, batch: int | None = None) -> list[tuple[str, ...]]:
-    return [(layer.name, layer.type, shape_text(layer.output_shape, batch), str(layer.params),
+    return [(visible(layer.name), layer.type, shape_text(layer.output_shape, batch), str(layer.params),
              str(layer.trainable_params), str(layer.non_trainable_params), str(batched(layer.macs, batch)),
              str(batched(layer.flops, batch))) for layer in a.layers]
 
@@ -140,14 +156,14 @@ def to_markdown(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig
     ins = "Inputs" if a.network.named_inputs else "Input"
     outs = "outputs" if a.network.named_outputs else "output"
     per = f", batch {batch}" if batch is not None else ""
-    lines = [f"### {a.name}", "",
+    lines = [f"### {markdown_text(a.name)}", "",
              f"{ins} {inputs_text(a, batch)} ({a.layout}{per}), {outs} {outputs_text(a, batch)}.", "",
              "| # | layer | type | output shape | params | MACs | FLOPs |" + extra(COLUMNS[c][0] for c in columns),
              "|---:|---|---|---|---:|---:|---:|" + "---:|" * len(columns)]
     for i, layer in enumerate(a.layers, 1):
         owner = a.layer(layer.shares) if layer.shares else None
         params = f"shared ({layer.shares})" if owner is not None and owner.params else f"{layer.params:,}"
-        lines.append(f"| {i} | {layer.name} | {layer.type} | {shape_text(layer.output_shape, batch)} | {params} | "
+        lines.append(f"| {i} | {visible(layer.name)} | {layer.type} | {shape_text(layer.output_shape, batch)} | {params} | "
                      f"{batched(layer.macs, batch):,} | {batched(layer.flops, batch):,} |"
                      + extra(x.cell(layer, c) for c in columns if x))
     lines.append(f"| | **total** | | **{outputs_text(a, batch)}** | **{t['params']:,}** | **{macs:,}** | "
@@ -162,5 +178,5 @@ def to_markdown(a: Analysis, columns: tuple[str, ...] = (), memory: MemoryConfig
     if x and MEMORY_COLUMNS & set(columns):
         lines += ["", x.summary().replace("\n", "\n\n")]
     for w in a.warnings:
-        lines.append(f"\n> warning: {w.format()}")
+        lines.append(f"\n> warning: {markdown_text(w.format())}")
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import visible
 from . import batched, human, inputs_text, outputs_text, shape_text, shared_text
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def columns_of(a: Analysis, extra: tuple[str, ...] = (), x: Extra | None = None,
 
     cols = [
         Column("#", "#", "", [str(i) for i in range(1, len(layers) + 1)], style="dim"),
-        Column("layer", "Layer", "Total", [layer.name for layer in layers], right=False, style="bold", fold=True),
+        Column("layer", "Layer", "Total", [visible(layer.name) for layer in layers], right=False, style="bold", fold=True),
         Column("type", "Type", "", [layer.type for layer in layers], right=False, style="cyan", fold=True),
         Column("shape", "Output shape", out_footer, [shape_text(layer.output_shape, batch) for layer in layers],
                right=False),
@@ -135,7 +136,8 @@ def build(a: Analysis, shown: list[Column], widths: list[int], batch: int | None
 
     ins = "inputs" if a.network.named_inputs else "input"
     per = f"batch {batch}, " if batch is not None else ""
-    title = Text.assemble(f"{a.name}  ", (f"{ins} {inputs_text(a, batch)} ({per}{a.layout})", "dim"),
+    # Text, not markup: a name like `[link=https://…]x[/link]` is shown as written
+    title = Text.assemble(f"{visible(a.name)}  ", (f"{ins} {inputs_text(a, batch)} ({per}{a.layout})", "dim"),
                           style="table.title")
     table = Table(title=title, box=box.SIMPLE_HEAD, show_footer=True, title_justify="left")
     for c, w in zip(shown, widths, strict=True):
