@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from .layers import REQUIRED, Layer, Param, all_types
 
-GROUPS = ("convolution", "pooling", "dense and reshaping", "normalization", "activation", "merge", "other")
+GROUPS = ("convolution", "pooling", "dense and reshaping", "normalization", "activation", "attention", "merge",
+          "other")
 
 
 def ordered() -> list[type[Layer]]:

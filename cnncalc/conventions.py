@@ -17,12 +17,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .layers.base import Uncounted
+
 if TYPE_CHECKING:
     from .layers import Layer, Tensor
 
     Ops = dict[str, int]
     Special = Callable[["LayerCost"], int]
-    Rule = Mapping[str, int] | Special
+    Rule = Mapping[str, int] | Special | Uncounted
 
 # Operation kinds a layer may report in `Out.ops` (and in JSON "ops", always in this order).
 OP_KINDS = ("mac", "bias", "add", "mul", "div", "cmp", "exp", "pow", "act")
@@ -54,6 +56,7 @@ class LayerCost:
     output: Tensor | None = None
     trainable: int = 0
     params: Mapping[str, Any] = field(default_factory=dict)
+    layout: str = "channels_last"  # the spec's: which axis is the last one (dense, attention)
 
     @property
     def type(self) -> str:
@@ -86,6 +89,8 @@ _OP_KIND_SET = frozenset(OP_KINDS)
 
 
 def _apply(rule: Rule, cost: LayerCost) -> int:
+    if isinstance(rule, Uncounted):
+        return 0
     if callable(rule):
         return rule(cost)
     ops = cost.ops
@@ -210,9 +215,9 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
         verified="thop 0.1.1.post2209072238"),
     Convention(
         "torchinfo",
-        "MACs: torchinfo's \"Total mult-adds\": every weight and bias used once per output position, i.e. "
-        "conv/dense multiply-accumulates + bias adds, + batch norm's gamma and beta once each; nothing else; "
-        "FLOPs = 2 x MACs.",
+        "MACs: torchinfo's \"Total mult-adds\": a conv's weights and bias used once per output position, i.e. "
+        "conv multiply-accumulates + bias adds, + the parameters of dense layers, batch norm and PReLU once each "
+        "(however many positions they map); nothing else; FLOPs = 2 x MACs.",
         mac_rules={"*": {"mac": 1, "bias": 1},
               "conv_transpose": {"mac_by_output": 1, "bias": 1},  # (weights + bias) x output positions
               "batch_norm": {"params": 1}},  # a non-conv module: parameters x batch size
@@ -269,9 +274,11 @@ def get(name: str | None) -> Convention:
 def describe(conv: Convention) -> list[str]:
     """The rule table of a convention as text lines (for `cnncalc conventions NAME`)."""
     def show(rule: Rule) -> str:
+        if isinstance(rule, Uncounted):
+            return "not counted"
         if callable(rule):
             return (rule.__doc__ or rule.__name__).split("\n")[0].strip()
-        return " + ".join(f"{w}·{t}" if w != 1 else t for t, w in rule.items()) or "0 (not counted)"
+        return " + ".join(f"{w}·{t}" if w != 1 else t for t, w in rule.items()) or "not counted"
 
     lines = [f"{conv.name}: {conv.summary}"]
     if conv.verified:
@@ -285,14 +292,16 @@ def describe(conv: Convention) -> list[str]:
             lines.append(f"    {key:<18} {show(rule)}")
     from .layers import all_types
 
-    own = [(cls.name, cls.counting[conv.name]) for cls in all_types().values() if conv.name in cls.counting]
-    if own:
-        lines.append("  Rules the layer types declare for it (before the table's):")
-    width = max([18, *(len(name) + 1 for name, _ in own)])
-    for name, rules in own:
-        if all(not callable(r) and not r for r in rules.values()):
-            lines.append(f"    {name:<{width}} not counted (0)")
-            continue
-        text = "; ".join(f"{'MACs' if what == 'macs' else 'FLOPs'} {show(rule)}" for what, rule in rules.items())
-        lines.append(f"    {name:<{width}} {text}")
+    # the layer types' own rules, which come before the tables
+    own = {name: {what: show(rule) for what, rule in cls.counting[conv.name].items()}
+           for name, cls in all_types().items() if conv.name in cls.counting}
+    uncounted = sorted(name for name, shown in own.items() if set(shown.values()) == {"not counted"})
+    for name, shown in own.items():
+        if name not in uncounted:
+            lines += [f"  {name} {what}: {text}" for what, text in shown.items()]
+    if uncounted:
+        import textwrap
+
+        lines += textwrap.wrap(f"not counted (0, the tool does not see an operation): {', '.join(uncounted)}",
+                               100, initial_indent="  ", subsequent_indent="    ")
     return lines

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostic
-from .layers.params import shape_text
+from .layers.params import MAX_DIGITS, shape_text
 
 if TYPE_CHECKING:
     from .analysis import Analysis, LayerResult
@@ -28,9 +28,12 @@ _SEPARATORS = re.compile(r"[,_ ]")
 
 def number_text(text: str) -> int | None:
     """61,100,840 or 61_100_840 or 61 100 840 (as written on slides) or plain digits, else None."""
-    if _NUMBER.fullmatch(text) is None:
+    if len(text) > 2 * MAX_DIGITS or _NUMBER.fullmatch(text) is None:
         return None
-    return int(_SEPARATORS.sub("", text))
+    digits = _SEPARATORS.sub("", text)
+    if len(digits) > MAX_DIGITS:  # int() refuses longer text; no count is that large
+        return None
+    return int(digits)
 
 
 class _Bad(Exception):

@@ -29,6 +29,8 @@ def flops_line(conv: conventions.Convention, cost: conventions.LayerCost) -> str
     rule = conv.rule("flops", cost.layer)
     if rule is None:
         return f"FLOPs = 2·{macs:,} MACs = {flops:,} (convention {conv.name})"
+    if isinstance(rule, conventions.Uncounted):
+        return f"FLOPs = 0 ({conv.name} does not count {cost.type}: {rule.why})"
     if callable(rule):
         return f"FLOPs = {flops:,} ({conv.name}'s special rule for {cost.type}; see docs/flops.md)"
     terms = []
@@ -50,7 +52,9 @@ def derivation_lines(layer: LayerResult) -> list[str]:
     r = layer.result()
     lines = [line for d in r.windows for line in d.explain]
     lines += [value.line(what) for what, value in r.sizes.items()]
-    if r.non_trainable:
+    if layer.shares and (r.params or r.non_trainable):  # `share:`: the weights are counted where they are
+        lines.append(f"params = 0 here: the weights are those of {layer.shares}, counted there")
+    elif r.non_trainable:
         lines += [r.params.line("trainable"), r.non_trainable.line("non-trainable")]
     elif r.params:
         lines.append(r.params.line("params"))

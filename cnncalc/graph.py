@@ -9,7 +9,7 @@ from .errors import Diagnostic, SpecError
 if TYPE_CHECKING:
     from .spec import LayerSpec
 
-INPUT = "input"
+from .spec import INPUT  # noqa: F401 - the name of the network input, re-exported
 
 
 def topo_order(layers: list[LayerSpec]) -> list[LayerSpec]:

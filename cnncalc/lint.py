@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .analysis import analyse
-from .errors import Diagnostic, Loc, SpecError
+from .errors import Diagnostic, Loc, SpecError, short_message, visible
 from .expect import check as check_expectations
 from .importers import load_model
 from .spec import loads
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "github")
 SUFFIXES = (".yaml", ".yml")
 JSON_VERSION = 1
-MAX_MESSAGE = 500
 
 
 def check_text(text: str, file: str) -> list[Diagnostic]:
@@ -60,36 +59,58 @@ def _check_network(net: Any) -> list[Diagnostic]:
     try:
         analysis = analyse(net)
     except SpecError as err:
-        # shape errors stop the analysis; the parser's warnings still hold
-        return list(err.diagnostics) + list(net.warnings)
+        # shape errors stop the analysis; the parser's warnings still hold (an error from the
+        # analysis carries them, with its own warnings, already)
+        found = list(err.diagnostics)
+        carried = {id(d) for d in found}
+        return found + [w for w in net.warnings if id(w) not in carried]
     return list(analysis.warnings) + check_expectations(analysis)
 
 
-def expand(paths: Iterable[str]) -> list[str]:
+def expand(paths: Iterable[str], problems: list[Diagnostic] | None = None) -> list[str]:
     """Files to lint: named files as given, directories walked for *.yaml/*.yml.
 
     Hidden files and directories (.git, .github, .pre-commit-config.yaml) are skipped while
-    walking; a named file is always checked. Missing paths are kept so they are reported.
+    walking; a named file is always checked. Missing paths are kept so they are reported. What the
+    walk cannot read or will not follow is added to `problems`: a directory that cannot be listed
+    (`unreadable`), a symlink to a file outside the directory named (`symlink-outside`).
     """
     out: list[str] = []
     for p in paths:
         if os.path.isdir(p):
-            out.extend(sorted(_walk(p)))
+            out.extend(sorted(_walk(p, [] if problems is None else problems)))
         else:
             out.append(str(Path(p)))
     return list(dict.fromkeys(out))  # a file named twice is checked once
 
 
-def _walk(directory: str) -> list[str]:
+def _walk(directory: str, problems: list[Diagnostic]) -> list[str]:
     """The *.yaml/*.yml files below `directory`, named as `directory` was given (normalised). Hidden
-    directories are not entered (a .git tree can be huge), nor are symlinked ones."""
+    directories are not entered (a .git tree can be huge), nor are symlinked ones; a symlinked file
+    is read only if it lies inside `directory` (a spec in a pull request must not make CI read
+    ~/.ssh/id_rsa and quote it in an error)."""
+    def cannot_list(exc: OSError) -> None:
+        where = str(Path(exc.filename)) if exc.filename else str(Path(directory))
+        problems.append(Diagnostic("error", f"cannot read directory: {exc.strerror or exc}", Loc(where),
+                                   "unreadable"))
+
     found = []
-    for root, dirs, files in os.walk(Path(directory)):
+    root_real: str | None = None
+    for root, dirs, files in os.walk(Path(directory), onerror=cannot_list):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             path = Path(root, name)
-            if not name.startswith(".") and path.suffix.lower() in SUFFIXES and path.is_file():
-                found.append(str(path))
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES or not path.is_file():
+                continue
+            if path.is_symlink():
+                root_real = root_real or os.path.realpath(directory)
+                target = os.path.realpath(path)
+                if os.path.commonpath([root_real, target]) != root_real:
+                    problems.append(Diagnostic(
+                        "warning", f"is a symlink to a file outside {Path(directory)}; not read (name the file to "
+                        "lint it)", Loc(str(path)), "symlink-outside"))
+                    continue
+            found.append(str(path))
     return found
 
 
@@ -120,13 +141,15 @@ class Report:
 def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = False) -> Report:
     """Lint files and directories; `strict` turns warnings into errors; `skip_non_specs` ignores
     YAML files that are not cnncalc specs (no `input`/`layers`), for hooks that see every *.yaml."""
-    paths = list(paths)
-    files = expand(paths)
     diags: list[Diagnostic] = []
-    checked = []
-    for p in paths:  # a CI job pointed at the wrong directory must not pass by checking nothing
-        if os.path.isdir(p) and not expand([p]):
+    files: list[str] = []
+    for p in paths:
+        listed = expand([p], diags)
+        if not listed and os.path.isdir(p):  # a CI job pointed at the wrong directory must not pass
             diags.append(Diagnostic("error", "no *.yaml or *.yml files in this directory", Loc(p), "no-files"))
+        files += listed
+    files = list(dict.fromkeys(files))
+    checked = []
     for f in files:
         try:
             found = check_file(f)
@@ -141,9 +164,8 @@ def lint(paths: Iterable[str], strict: bool = False, skip_non_specs: bool = Fals
             key = (d.loc, d.severity, d.message, d.rule)
             if key not in seen:
                 seen.add(key)
-                if len(d.message) > MAX_MESSAGE:  # a 1 MB string value quoted in "got '…'"
-                    d = d.replace(message=d.message[:MAX_MESSAGE] + f"… ({len(d.message)} characters)")
-                diags.append(d)
+                short = short_message(d.message)  # a 1 MB string value quoted in "got '…'"
+                diags.append(d if short is d.message else d.replace(message=short))
     if strict:
         diags = [d.replace(severity="error") if d.severity == "warning" else d for d in diags]
     diags.sort(key=lambda d: (d.loc.file, d.loc.line, d.loc.col, d.severity != "error", d.rule, d.message))
@@ -169,11 +191,25 @@ def to_json(r: Report, quiet: bool = False) -> str:
     shown = [d for d in r.diagnostics if not (quiet and d.severity != "error")]
     doc = {"version": JSON_VERSION, "files": len(r.files), "errors": r.errors, "warnings": r.warnings,
            "exit_code": r.exit_code, "diagnostics": [d.to_dict() for d in shown]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return _json_visible(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _json_visible(text: str) -> str:
+    """JSON text whose strings hold no character a terminal would act on: `json` escapes the C0
+    controls, this the rest (DEL, C1 controls such as CSI, bidi overrides, U+2028, ...) as `\\uXXXX`
+    escapes, so the decoded values are unchanged. Outside its strings JSON text is printable."""
+    import json
+
+    if text.replace("\n", "").isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\n" else json.dumps(ch)[1:-1] for ch in text)
 
 
 def _gh_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow-command value, made visible: no line break can start a forged `::` command and no
+    escape sequence reaches the log. `%` is GitHub's escape character; its other escapes (`%0A`,
+    `%0D`) are for line breaks, which visible text no longer has."""
+    return visible(s).replace("%", "%25")
 
 
 def _gh_prop(s: str) -> str:

@@ -2,13 +2,14 @@
 
 One dtype for everything (parameters, activations, gradients, optimizer state), no batch
 dimension in the per-sample counts, and every layer output counted as its own tensor (no
-in-place reuse). Training adds a gradient per trainable parameter, the optimizer's state, the
+in-place reuse; a layer called again with shared weights has an output per call). Training adds a gradient per trainable parameter, the optimizer's state, the
 activations autograd keeps for the backward pass (the input and every layer output) and the
 largest set of activation gradients alive at once (one layer's output and input gradients).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,14 +59,14 @@ def memory(a: Analysis, cfg: MemoryConfig | None = None) -> dict[str, Any]:
     b = cfg.bytes_per_element
     t = a.totals
     elements = {layer.name: activation_elements(layer) for layer in a.layers}
-    input_elements = 1
-    for d in a.input_shape:
-        input_elements *= d
+    input_elements = 0  # every network input
+    for _, shape in a.inputs or [(INPUT, a.input_shape)]:
+        input_elements += math.prod(shape)
     act = sum(elements.values())
     param_bytes = t["params"] * b
     # While a layer runs backward, the gradient of its output and those of its inputs are alive;
-    # no gradient is computed for the network input.
-    workspace = max((elements[layer.name] + sum(elements[n] for n in layer.inputs if n != INPUT)
+    # no gradient is computed for the network inputs.
+    workspace = max((elements[layer.name] + sum(elements[n] for n in layer.inputs if n in elements)
                      for layer in a.layers), default=0)
     training = {
         "param_bytes": param_bytes,

@@ -15,7 +15,9 @@ they are kept exactly, as integer counts of half pixels (`start2`), and read as 
 
 Branches meet at merges (add, concat, multiply); cnncalc follows one "main path": the local
 input with the largest receptive field (area; the first such input on ties). Inputs that see
-the whole image (an SE block's channel scale) do not take part in that choice.
+the whole image (an SE block's channel scale) do not take part in that choice. With several
+network inputs, each starts its own field; a layer's field is in the pixels of the input its main
+path starts from.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class ReceptiveField:
     size: tuple[int, ...] | None = None
     jump: tuple[int, ...] | None = None
     start2: tuple[int, ...] | None = None  # 2 · start: exact
+    input: str | None = None  # the network input whose pixels these are (several inputs: its main path's)
 
     @property
     def start(self) -> tuple[int | float, ...] | None:
@@ -63,40 +66,50 @@ def _half(twice: int) -> int | float:
 
 
 def receptive_fields(a: Analysis) -> dict[str, ReceptiveField]:
-    """The receptive field of every layer of `a`, by layer name."""
-    spatial = Tensor.from_dims(a.input_shape, a.layout).spatial
-    if not spatial:
-        return {layer.name: ReceptiveField(NONE) for layer in a.layers}
-    nd = len(spatial)
-    whole = ReceptiveField(GLOBAL, size=spatial)
-    fields = {INPUT: ReceptiveField(LOCAL, (1,) * nd, (1,) * nd, (0,) * nd)}
+    """The receptive field of every layer of `a`, by layer name. With several network inputs, each
+    field is measured in the pixels of the input its main path starts from (`ReceptiveField.input`)."""
+    fields: dict[str, ReceptiveField] = {}
+    wholes: dict[str, ReceptiveField] = {}
+    for name, shape in a.inputs or [(INPUT, a.input_shape)]:
+        spatial = Tensor.from_dims(shape, a.layout).spatial
+        nd = len(spatial)
+        if spatial:
+            fields[name] = ReceptiveField(LOCAL, (1,) * nd, (1,) * nd, (0,) * nd, input=name)
+            wholes[name] = ReceptiveField(GLOBAL, size=spatial, input=name)
+        else:
+            fields[name] = ReceptiveField(NONE, input=name)
+    inputs = set(fields)
     for layer in a.layers:  # topological order
-        fields[layer.name] = _step(layer, [fields[n] for n in layer.inputs], whole, a.layout)
-    del fields[INPUT]
+        fields[layer.name] = _step(layer, [fields[n] for n in layer.inputs], wholes)
+    for name in inputs:
+        del fields[name]
     return fields
 
 
-def _step(layer: LayerResult, ins: list[ReceptiveField], whole: ReceptiveField, layout: str) -> ReceptiveField:
-    first = layer.layer_type.rf_input or 0
+def _step(layer: LayerResult, ins: list[ReceptiveField], wholes: dict[str, ReceptiveField]) -> ReceptiveField:
+    first = layer.layer_type.rf_input or 0  # a layer that passes on one input (a crop to another's size)
     if len(ins) > 1 and layer.layer_type.rf_input is None:
-        return _merge(ins, whole)
+        return _merge(ins, wholes)
     x = ins[first]
+    if x.kind == NONE:
+        return x  # no spatial input upstream (a flat network input)
+    whole = wholes[x.input or ""]
     rf = layer.rf
     in_spatial = layer.input_tensors[first].spatial
     if x.kind == GLOBAL or (rf is not None and (rf.global_ or _covers(rf, in_spatial))):
         return whole  # any function of units that see everything sees everything
     if x.kind != LOCAL or (rf is not None and rf.opaque):
-        return ReceptiveField(UNKNOWN)
+        return ReceptiveField(UNKNOWN, input=x.input)
     if rf is None:
         return x  # elementwise
     assert x.size is not None and x.jump is not None and x.start2 is not None
     if len(rf.kernel) != len(x.size):
-        return ReceptiveField(UNKNOWN)
+        return ReceptiveField(UNKNOWN, input=x.input)
     size = tuple(r + (k - 1) * j for r, k, j in zip(x.size, rf.kernel, x.jump, strict=True))
     jump = tuple(j * s for j, s in zip(x.jump, rf.stride, strict=True))
     # start + ((k − 1)/2 − p)·j, doubled
     start2 = tuple(st + (k - 1 - 2 * p) * j for st, k, p, j in zip(x.start2, rf.kernel, rf.pad, x.jump, strict=True))
-    return ReceptiveField(LOCAL, size, jump, start2)
+    return ReceptiveField(LOCAL, size, jump, start2, input=x.input)
 
 
 def _covers(rf: ReceptiveStep, spatial: tuple[int, ...]) -> bool:
@@ -105,12 +118,13 @@ def _covers(rf: ReceptiveStep, spatial: tuple[int, ...]) -> bool:
         p >= 0 and k - p >= n for k, p, n in zip(rf.kernel, rf.pad, spatial, strict=True))
 
 
-def _merge(ins: list[ReceptiveField], whole: ReceptiveField) -> ReceptiveField:
-    candidates = [f for f in ins if f.kind != GLOBAL]
+def _merge(ins: list[ReceptiveField], wholes: dict[str, ReceptiveField]) -> ReceptiveField:
+    candidates = [f for f in ins if f.kind not in (GLOBAL, NONE)]
     if not candidates:
-        return whole
+        seen = [f for f in ins if f.kind == GLOBAL]
+        return wholes[seen[0].input or ""] if seen else ins[0]
     if any(f.kind != LOCAL for f in candidates):
-        return ReceptiveField(UNKNOWN)
+        return ReceptiveField(UNKNOWN, input=candidates[0].input)
 
     def area(f: ReceptiveField) -> int:
         n = 1

@@ -119,7 +119,31 @@ def solve(input: int, output: int, kernel: int | None = None, stride: int | None
             result = Solved(unknown, given, range(n // o + 1, n // (o - 1) + 1), derivation=lines)
     if not result.values and not result.hint:
         result.hint = _nearest_hint(result)
+    if not result.values and unknown == "padding" and stride is None and fe is not None:
+        pair = _stride_and_padding(i, o, fe)
+        if pair:
+            result.hint = "; ".join(filter(None, (result.hint, pair)))
     return result
+
+
+def _stride_and_padding(i: int, o: int, fe: int) -> str:
+    """When no padding works with stride 1 (the output is smaller than stride 1 can give), the
+    smallest stride that reaches `o` and the least padding with it, checked forward."""
+    from .calc import size
+
+    if o - 1 - i + fe >= 0:  # stride 1 reaches o with some total padding: the `same` hint covers it
+        return ""
+    # with stride S, 2P must lie in [lo, lo + S − 1], lo = (O − 1)·S − I + F_eff; for S ≥ 2 that
+    # range holds an even number as soon as its top is ≥ 0, i.e. S ≥ (I − F_eff + 1)/O
+    s = max(2, -(-(i - fe + 1) // o))
+    lo = (o - 1) * s - i + fe
+    p = max(0, -(-lo // 2))
+    d = size(i, fe, s, p)
+    if d.out != o:  # pragma: no cover - the interval argument above
+        return ""
+    rounded = "" if d.exact else f" (rounded down: the last {d.unread} input row{'s are' if d.unread > 1 else ' is'} " \
+                                 "never read)" if d.unread else " (rounded down)"
+    return f"with stride {s} and padding {p} the output is {o}{rounded}: --stride {s} --padding {p}"
 
 
 def _nearest_hint(r: Solved) -> str:

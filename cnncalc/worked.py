@@ -16,10 +16,11 @@ from typing import Any
 
 from .errors import LayerError
 from .layers.geometry import Dim, windows
+from .limits import MAX_WORKED_CELLS, MAX_WORKED_TERMS, MAX_WORKED_VALUE
 
 Number = int | float
 Matrix = list[list[Number]]
-MAX_CELLS = 10_000  # "small matrices only": keeps --explain output and runtime sane
+MAX_CELLS = MAX_WORKED_CELLS  # "small matrices only": keeps --explain output and runtime sane
 
 
 class MatrixError(ValueError):
@@ -27,16 +28,21 @@ class MatrixError(ValueError):
 
 
 def _number(tok: str, row: int, col: int) -> Number:
+    where = f"(row {row}, column {col})"
+    if len(tok) > 40:
+        raise MatrixError(f"{tok[:20]!r}… ({len(tok)} characters) is too long for a value {where}")
+    v: Number
     try:
-        return int(tok)
+        v = int(tok)
     except ValueError:
-        pass
-    try:
-        v = float(tok)
-    except ValueError:
-        raise MatrixError(f"{tok!r} is not a number (row {row}, column {col})") from None
+        try:
+            v = float(tok)
+        except ValueError:
+            raise MatrixError(f"{tok!r} is not a number {where}") from None
     if v != v or v in (float("inf"), float("-inf")):
-        raise MatrixError(f"{tok!r} is not a finite number (row {row}, column {col})")
+        raise MatrixError(f"{tok!r} is not a finite number {where}")
+    if abs(v) > MAX_WORKED_VALUE:
+        raise MatrixError(f"{tok} is too large for a worked example {where}; values are at most 10^15 in size")
     return v
 
 
@@ -156,8 +162,21 @@ def _padding(padding: Any) -> Any:
 
 
 def _grid(x: Matrix, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-          padding: Any, ceil_mode: bool = False, pooling: bool = False) -> tuple[list[Dim], list[str]]:
+          padding: Any, ceil_mode: bool = False, pooling: bool = False, channels: int = 1) -> tuple[list[Dim], list[str]]:
+    """The window grid, refused (LayerError `too-large`) before any cell is computed when the output or
+    the derivations would be too big to write out: padding 2000 around a 3x3 matrix, a 4M window."""
     dims, warnings = windows((len(x), len(x[0])), kernel, stride, dilation, _padding(padding), ceil_mode, pooling)
+    cells = dims[0].out * dims[1].out
+    if cells > MAX_WORKED_CELLS:
+        raise LayerError(f"the output would be {dims[0].out:,}x{dims[1].out:,} = {cells:,} values; a worked example "
+                         f"computes at most {MAX_WORKED_CELLS:,} (less padding, or a larger stride; without --values "
+                         "the calculator gives the shape alone)", "too-large")
+    terms = cells * kernel[0] * kernel[1] * channels
+    if terms > MAX_WORKED_TERMS:
+        each = f"a {kernel[0]:,}x{kernel[1]:,} window" + (f" on {channels} channels" if channels > 1 else "")
+        raise LayerError(f"the derivations would write out {terms:,} terms ({cells:,} output value"
+                         f"{'s' if cells > 1 else ''} of {each}); a worked example writes at most "
+                         f"{MAX_WORKED_TERMS:,} (a smaller kernel or fewer output values)", "too-large")
     return list(dims), list(warnings)
 
 
@@ -181,7 +200,7 @@ def conv2d(x: Matrix | list[Matrix], w: Matrix | list[Matrix], stride: int | tup
                          f"{len(xs)}; a filter spans every input channel", "shape-mismatch")
     kh, kw = len(ws[0]), len(ws[0][0])
     s, dl = _pair(stride), _pair(dilation)
-    dims, warnings = _grid(xs[0], (kh, kw), s, dl, padding)
+    dims, warnings = _grid(xs[0], (kh, kw), s, dl, padding, channels=len(xs))
     h, wd = len(xs[0]), len(xs[0][0])
     out: Matrix = []
     cells = []
@@ -220,7 +239,7 @@ def pool2d(x: Matrix | list[Matrix], kernel: int | tuple[int, int], stride: int 
     xs = as_channels(x)
     k = _pair(kernel)
     s = _pair(stride) if stride is not None else k
-    dims, warnings = _grid(xs[0], k, s, (1, 1), padding, ceil_mode, pooling=True)
+    dims, warnings = _grid(xs[0], k, s, (1, 1), padding, ceil_mode, pooling=True, channels=len(xs))
     h, wd = len(xs[0]), len(xs[0][0])
     same = isinstance(padding, str) and padding.lower() == "same"
     outs: list[Matrix] = []

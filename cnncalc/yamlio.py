@@ -13,8 +13,11 @@ the parser's own words in parentheses, and located inside the file.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +39,9 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
 }
 _MAP_TAG = "tag:yaml.org,2002:map"
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"  # the key `<<`
+_VALUE_TAG = "tag:yaml.org,2002:value"  # the key `=`, read as the string it is
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -71,6 +77,39 @@ class Node:
         return self.value
 
 
+_NOT_FILES = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISBLK, "a block device"))
+
+
+def read_bytes(file: str) -> bytes:
+    """A spec file's bytes, never more than MAX_BYTES + 1 (/dev/zero or a 50 GB file is not read
+    whole), and never waiting: the file is opened without blocking (a named pipe nobody writes to
+    blocks `open`), pipes, sockets and directories are refused, and a terminal (`/dev/stdin`) that
+    has nothing to read is an error rather than a wait. Raises SpecError (rule `unreadable`)."""
+    def unreadable(why: str) -> SpecError:
+        return SpecError(Diagnostic("error", why, Loc(file), "unreadable"))
+
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError:
+        raise unreadable("is a directory, not a spec file") from None
+    except OSError as exc:
+        raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise unreadable("is a directory, not a spec file")
+        for test, what in _NOT_FILES:
+            if test(mode):
+                raise unreadable(f"is {what}, not a spec file; save the spec to a file")
+        try:
+            data = f.read(MAX_BYTES + 1)
+        except BlockingIOError:
+            raise unreadable("nothing to read without waiting (a terminal?); save the spec to a file") from None
+        except OSError as exc:
+            raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
+    return data or b""
+
+
 def _fail(message: str, loc: Loc, rule: str = "invalid-yaml") -> SpecError:
     return SpecError(Diagnostic("error", message, loc, rule))
 
@@ -88,21 +127,42 @@ def decode(data: bytes, file: str) -> str:
         raise _fail("file is not valid UTF-8 text; save it as UTF-8", Loc(file, line, col), "invalid-encoding") from None
 
 
-def _offset(text: str, file: str, index: int) -> Loc:
-    """The Loc of the character at `index` of `text`."""
-    line_start = text.rfind("\n", 0, index) + 1
-    return Loc(file, text.count("\n", 0, index) + 1, index - line_start + 1)
+class _Lines:
+    """Positions as an editor shows them. Lines end at `\n` only (a `\r\n` ends one line); YAML also
+    breaks lines at a lone `\r`, NEL (U+0085), U+2028 and U+2029, which editors show inside a
+    line, so when the text has one of those a YAML mark is placed by its character index instead."""
 
+    def __init__(self, text: str, file: str):
+        self.text, self.file = text, file
+        self.yaml_lines = not ("\x85" in text or "\u2028" in text or "\u2029" in text
+                               or text.count("\r") != text.count("\r\n"))
+        self._newlines: list[int] | None = None
 
-def _inside(text: str, file: str, line: int, column: int) -> Loc:
-    """A 0-based mark as a Loc inside the text: "end of stream" marks lie one line past the end."""
-    lines = text.split("\n")
-    if line >= len(lines):
-        line, column = len(lines) - 1, len(lines[-1])
-    if line == len(lines) - 1 and not lines[line] and line > 0:  # the empty piece after a final newline
-        line -= 1
-        column = len(lines[line])
-    return Loc(file, line + 1, min(column, len(lines[line])) + 1)
+    def mark(self, mark: Any) -> Loc:
+        """The Loc of a node's mark (always inside the text)."""
+        if self.yaml_lines:
+            return Loc(self.file, mark.line + 1, mark.column + 1)
+        return self.at(mark.index)
+
+    def at(self, index: int) -> Loc:
+        """The Loc of the character at `index`."""
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
+        line = bisect.bisect_left(self._newlines, index)  # newlines before the character
+        start = self._newlines[line - 1] + 1 if line else 0
+        return Loc(self.file, line + 1, index - start + 1)
+
+    def inside(self, mark: Any) -> Loc:
+        """An error's mark as a Loc inside the text: "end of stream" marks point past the end; they
+        are placed at the end of the last line."""
+        index = min(mark.index, len(self.text))
+        if index == len(self.text) and index > 0 and self.text.endswith("\n"):
+            index -= 1
+        return self.at(index)
+
+    def line_col(self, mark: Any) -> str:
+        loc = self.inside(mark)
+        return f"line {loc.line}, column {loc.col}"
 
 
 def load_yaml(text: str, file: str) -> Node:
@@ -122,30 +182,31 @@ def load_yaml(text: str, file: str) -> Node:
                        "encode; write the whole character")
         else:
             message = f"control character U+{ord(char):04X} is not allowed in YAML; remove it"
-        raise _fail(message, _offset(text, file, bad.start()))
-    loader = _loader()(text, file)
+        raise _fail(message, _Lines(text, file).at(bad.start()))
+    lines = _Lines(text, file)
+    loader = _loader()(text, lines)
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, text, file) from None
+        raise _yaml_error(exc, lines) from None
     except yaml.YAMLError as exc:
         raise _fail(f"invalid YAML: {str(exc).splitlines()[0]}", Loc(file)) from None
     except ValueError:  # PyYAML's own parser on an escape above \U0010FFFF (libyaml refuses it itself)
-        mark = loader.get_mark()
-        raise _fail(_ESCAPE, _inside(text, file, mark.line, mark.column)) from None
+        raise _fail(_ESCAPE, lines.inside(loader.get_mark())) from None
     finally:
         loader.dispose()
     if root is None:
         raise _fail("file holds no YAML document; a spec needs at least `input` and `layers`", Loc(file), "empty-file")
-    return _Converter(file).convert(root)
+    return _Converter(lines).convert(root)
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
+def _yaml_error(exc: yaml.MarkedYAMLError, lines: _Lines) -> SpecError:
     """The parser's error as one sentence a YAML newcomer can act on, at the place to fix."""
+    text, file = lines.text, lines.file
     problem = (exc.problem or exc.context or "invalid YAML").strip()
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
-    loc = _inside(text, file, mark.line, mark.column) if mark else Loc(file)
+    loc = lines.inside(mark) if mark else Loc(file)
     opened = exc.context_mark
     line = text.split("\n")[loc.line - 1]
     char = line[loc.col - 1:loc.col]
@@ -160,16 +221,16 @@ def _yaml_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
         return _fail(f"a value cannot start with {char!r} in YAML; put the value in quotes{words}", loc)
     if opened and ("flow sequence" in context or "flow mapping" in context) and "expected ','" in problem:
         opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
-        return _fail(f"the `{opener}` at {_at(opened)} is not closed: a `,` or `{closer}` is missing before "
+        return _fail(f"the `{opener}` at {lines.line_col(opened)} is not closed: a `,` or `{closer}` is missing before "
                      f"this point{words}", loc)
     if opened and "quoted scalar" in context and "end of stream" in problem:
-        return _fail(f"the quoted string at {_at(opened)} is never closed; end it with the same quote",
-                     _inside(text, file, opened.line, opened.column))
+        return _fail(f"the quoted string at {lines.line_col(opened)} is never closed; end it with the same quote",
+                     lines.inside(opened))
     if opened and "invalid Unicode character escape" in problem:  # libyaml refuses these itself
-        return _fail(_ESCAPE, _inside(text, file, opened.line, opened.column))
+        return _fail(_ESCAPE, lines.inside(opened))
     if opened and "expected ':'" in problem:
         return _fail(f"this key needs a `:` after it, as in `key: value`{words}",
-                     _inside(text, file, opened.line, opened.column))
+                     lines.inside(opened))
     if problem.startswith("mapping values are not allowed"):
         return _fail(_KEY_HERE + words, loc)
     if "<block end>" in problem or "expected key" in problem or "'-' indicator" in problem or (
@@ -181,12 +242,8 @@ def _yaml_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
             return _fail(_MIXED + words, loc)
         return _fail(_INDENT + words, loc)
     if opened and not context.startswith("while"):  # e.g. "found duplicate anchor 'x'; first occurrence"
-        return _fail(f"invalid YAML: {context} at {_at(opened)}, {problem}", loc)
+        return _fail(f"invalid YAML: {context} at {lines.line_col(opened)}, {problem}", loc)
     return _fail(f"invalid YAML: {problem}", loc)
-
-
-def _at(mark: yaml.Mark) -> str:
-    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 @functools.cache
@@ -198,15 +255,14 @@ def _loader() -> Any:
     from yaml.resolver import Resolver
 
     class Limited(Composer):
-        def limit(self, file: str) -> None:
-            self.file, self.depth, self.count = file, 0, 0
+        def limit(self, lines: _Lines) -> None:
+            self.lines, self.depth, self.count = lines, 0, 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             self.depth += 1
             self.count += 1
             if self.depth > MAX_DEPTH or self.count > MAX_NODES:
-                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
-                loc = Loc(self.file, mark.line + 1, mark.column + 1)
+                loc = self.lines.mark(self.peek_event().start_mark)  # type: ignore[attr-defined]
                 if self.depth > MAX_DEPTH:
                     raise _fail(f"YAML nested too deeply (more than {MAX_DEPTH} levels)", loc, "too-large")
                 raise _fail(f"YAML has more than {MAX_NODES} values; refusing to load it", loc, "too-large")
@@ -219,31 +275,30 @@ def _loader() -> Any:
         from yaml._yaml import CParser  # libyaml's event parser
 
         class Loader(Limited, Resolver, CParser):
-            def __init__(self, text: str, file: str):
+            def __init__(self, text: str, lines: _Lines):
                 CParser.__init__(self, text)
                 Composer.__init__(self)
                 Resolver.__init__(self)
-                self.limit(file)
+                self.limit(lines)
     else:
         class Loader(Limited, yaml.SafeLoader):  # type: ignore[no-redef]
-            def __init__(self, text: str, file: str):
+            def __init__(self, text: str, lines: _Lines):
                 yaml.SafeLoader.__init__(self, text)
-                self.limit(file)
+                self.limit(lines)
     return Loader
 
 
 class _Converter:
-    def __init__(self, file: str):
+    def __init__(self, lines: _Lines):
         import yaml
 
-        self.file = file
+        self.lines = lines
         self.count = 0
         self.constructor = yaml.constructor.SafeConstructor()
         self.yaml = yaml
 
     def loc(self, node: Any) -> Loc:
-        m = node.start_mark
-        return Loc(self.file, m.line + 1, m.column + 1)
+        return self.lines.mark(node.start_mark)
 
     def convert(self, node: Any, depth: int = 0) -> Node:
         yaml = self.yaml
@@ -258,14 +313,17 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP_TAG:
                 raise _fail(f"YAML tag {node.tag!r} is not allowed in a spec; remove it", loc, "invalid-yaml")
-            self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
             out: dict[str, Node] = {}
             key_locs: dict[str, Loc] = {}
+            merges = []
             for knode, vnode in node.value:
                 kloc = self.loc(knode)
-                if not isinstance(knode, yaml.ScalarNode) or knode.tag not in _SCALAR_TAGS:
+                if isinstance(knode, yaml.ScalarNode) and knode.tag == _MERGE_TAG:
+                    merges.append(vnode)
+                    continue
+                if not isinstance(knode, yaml.ScalarNode) or knode.tag not in _SCALAR_TAGS | {_VALUE_TAG}:
                     raise _fail("mapping keys must be plain names", kloc, "invalid-yaml")
-                key = self.scalar(knode, kloc)
+                key = knode.value if knode.tag == _VALUE_TAG else self.scalar(knode, kloc)
                 if not isinstance(key, str):
                     key = str(key).lower() if isinstance(key, bool) else str(key)
                 if key in out:
@@ -273,6 +331,18 @@ class _Converter:
                                 "duplicate-key")
                 key_locs[key] = kloc
                 out[key] = self.convert(vnode, depth + 1)
+            # `<<: *anchor` and `<<: [*a, *b]` merge keys, as YAML defines them: a key written in the
+            # mapping itself wins, then the merged mappings in order (a's keys before b's)
+            for vnode in merges:
+                for source in vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]:
+                    if not isinstance(source, yaml.MappingNode):
+                        raise _fail("`<<` merges a mapping or a list of mappings into this one, e.g. `<<: *anchor`",
+                                    self.loc(source), "invalid-yaml")
+                    merged = self.convert(source, depth + 1)
+                    for key, value in merged.value.items():
+                        if key not in out:
+                            out[key] = value
+                            key_locs[key] = (merged.key_locs or {})[key]
             return Node(out, loc, key_locs)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
@@ -283,6 +353,10 @@ class _Converter:
         return Node(self.scalar(node, loc), loc)
 
     def scalar(self, node: Any, loc: Loc) -> Any:
+        if node.tag == _STR_TAG:  # most scalars (names, keys): the text is the value, as SafeConstructor makes it
+            if node.style == '"' and _SURROGATE.search(node.value):  # PyYAML's own parser reads `\ud800` as one
+                raise _fail(_ESCAPE, loc)
+            return node.value
         try:
             value = self.constructor.construct_object(node)
         except (self.yaml.YAMLError, ValueError, OverflowError):
@@ -290,8 +364,6 @@ class _Converter:
         if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
             # also keeps 0xfff… (no digit limit in hex) from failing later when printed in a message
             raise _fail(f"number {_short(node.value)} is too large (limit 2**63)", loc, "too-large")
-        if node.style == '"' and _SURROGATE.search(value):  # PyYAML's own parser reads `\ud800` as one
-            raise _fail(_ESCAPE, loc)
         return value
 
 

@@ -29,7 +29,7 @@ def test_every_listed_name_and_alias_is_accepted_by_the_parser():
 
 def test_the_text_catalogue_lists_every_parameter_with_its_default():
     text = catalog.text()
-    assert "conv2d (aliases: conv): 2-D convolution" in text
+    assert "conv2d (aliases: conv, Conv2d, Conv2D, Convolution2D): 2-D convolution" in text
     assert "    stride [strides]: default 1 - step between windows" in text
     assert "    filters [out_channels]: required - number of filters (output channels)" in text
     assert "    bias [use_bias]: default true - true, false or per_position" in text

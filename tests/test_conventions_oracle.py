@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 torch = pytest.importorskip("torch")
+from conftest import import_torchvision  # noqa: E402
 from torch import nn  # noqa: E402
 
 import cnncalc  # noqa: E402
@@ -53,6 +54,9 @@ def need(tool: str) -> None:
         pytest.skip(f"{tool} is not installed (pip install .[conventions])")
     if _normal(version) != _normal(PINNED[tool]):
         pytest.skip(f"the {tool} convention was measured on {tool}=={PINNED[tool]}, found {version}")
+    if tool == "ptflops":  # it imports torchvision, which needs conftest's stand-ins beside CPU torch
+        with contextlib.suppress(pytest.skip.Exception):
+            import_torchvision()
     try:
         with quiet():
             __import__(tool)

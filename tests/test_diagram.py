@@ -103,10 +103,10 @@ def test_diagram_command(tmp_path):
 
 
 def test_diagram_of_a_bad_spec_is_a_one_line_error(spec):
-    path = spec("input: [8, 8, 3]\nlayers:\n  - {type: dense, units: 4}\n")
+    path = spec("input: [8, 8, 3]\nlayers:\n  - {type: dense, units: 4, in_features: 8}\n")
     r = CliRunner().invoke(main, ["diagram", str(path)])
     assert r.exit_code == 1
-    assert r.output.strip().endswith("[dense-needs-flat]") and len(r.output.strip().splitlines()) == 1
+    assert r.output.strip().endswith("[shape-mismatch]") and len(r.output.strip().splitlines()) == 1
 
 
 def test_long_networks_wrap_into_rows():

@@ -46,8 +46,13 @@ layers:
 
 
 def test_dense_after_spatial_without_flatten():
-    d = err("input: [6, 6, 256]\nlayers:\n  - {type: dense, units: 10}\n")
+    """A dense layer maps the last axis, as the frameworks do; a network whose output is its per-position
+    map of an image gets a warning at that layer (a classifier missing its flatten)."""
+    a = cnncalc.analyse(cnncalc.loads("input: [6, 6, 256]\nlayers:\n  - {type: dense, units: 10}\n  - softmax\n",
+                                      "bad.yaml"))
+    [d] = a.warnings
     assert d.rule == "dense-needs-flat" and where(d) == (3, 5) and "flatten" in d.message
+    assert a.layers[0].output_shape == (6, 6, 10)
 
 
 def test_kernel_larger_than_padded_input():

@@ -183,7 +183,7 @@ layers:
 
 
 def test_zero_pad():
-    assert one_layer("{type: zero_pad2d, padding: [1, 2, 3, 4]}", "[5, 5, 1]").output_shape == (8, 12, 1)
+    assert one_layer("{type: zero_pad2d, padding: [[1, 2], [3, 4]]}", "[5, 5, 1]").output_shape == (8, 12, 1)
 
 
 def test_totals_add_up():

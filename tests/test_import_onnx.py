@@ -17,7 +17,11 @@ from cnncalc.export.verify import load_module, verify
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
+# what the importers do not read yet (strict: each mark fails once they do, and must go)
+PENDING = {"two_heads": "several inputs, shared layers", "r3d_18": "3-D layers are not imported yet"}
+ARCHS_ALL = sorted(p.stem for p in ARCH.glob("*.yaml"))
+ARCHS = [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=PENDING[a])) if a in PENDING else a
+         for a in ARCHS_ALL]
 
 
 class _LRN(torch.autograd.Function):
@@ -85,8 +89,9 @@ AWAITING_ONNX = {
 
 
 @pytest.mark.parametrize("arch", [pytest.param(a, marks=pytest.mark.xfail(
-    reason=AWAITING_ONNX[a], raises=importers.ImportFailure, strict=True)) if a in AWAITING_ONNX else a
-    for a in ARCHS])
+    reason=AWAITING_ONNX[a], raises=importers.ImportFailure, strict=True))
+    if a in AWAITING_ONNX else pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=PENDING[a]))
+    if a in PENDING else a for a in ARCHS_ALL])
 def test_round_trip_through_onnx(arch, tmp_path):
     a = cnncalc.analyse(ARCH / f"{arch}.yaml")
     path = tmp_path / f"{arch}.onnx"

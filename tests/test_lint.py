@@ -117,13 +117,13 @@ def test_output_is_sorted_by_file_and_line(monkeypatch):
     assert keys == sorted(keys) and len(keys) == 7
 
 
-def test_github_escapes_newlines_commas_and_colons():
+def test_github_escapes_percent_commas_and_colons_and_shows_newlines():
     from cnncalc.errors import Diagnostic, Loc
     from cnncalc.lint import Report, to_github
 
     d = Diagnostic("error", "50% of a\nb", Loc("dir,x/a:b.yaml", 3, 4), "shape-mismatch")
     assert to_github(Report(["x"], [d])) == (
-        "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=4,title=cnncalc shape-mismatch::50%25 of a%0Ab [shape-mismatch]\n")
+        "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=4,title=cnncalc shape-mismatch::50%25 of a\\nb [shape-mismatch]\n")
 
 
 # ---- exit codes and options --------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def test_same_padding_puts_the_extra_pixel_bottom_right():
     (lambda: keras.layers.GlobalAveragePooling2D(), "global_avg_pool2d", (9, 10, 4)),
     (lambda: keras.layers.AveragePooling2D(3, strides=2, padding="same"),
      "{type: avg_pool2d, kernel: 3, stride: 2, padding: same}", (9, 10, 4)),
-    (lambda: keras.layers.ZeroPadding2D(((1, 2), (3, 4))), "{type: zero_pad2d, padding: [1, 2, 3, 4]}", (9, 10, 4)),
+    (lambda: keras.layers.ZeroPadding2D(((1, 2), (3, 4))), "{type: zero_pad2d, padding: [[1, 2], [3, 4]]}", (9, 10, 4)),
     (lambda: keras.layers.Flatten(), "flatten", (9, 10, 4)),
 ])
 def test_layers_match_keras(layer, spec, hwc):

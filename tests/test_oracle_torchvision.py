@@ -19,6 +19,8 @@ MODELS = {  # spec → (builder, keyword arguments)
     "resnet50": ("resnet50", {}),
     "googlenet": ("googlenet", {"aux_logits": False, "init_weights": False}),
     "mobilenet_v2": ("mobilenet_v2", {}),
+    "mobilenet_v3_large": ("mobilenet_v3_large", {}),
+    "efficientnet_b0": ("efficientnet_b0", {}),
 }
 
 

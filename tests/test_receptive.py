@@ -147,7 +147,7 @@ input: [1, 64, 80]
 layout: channels_first
 layers:
   - {type: conv2d, name: a, filters: 1, kernel: 3, dilation: 2, padding: 2}
-  - {type: zero_pad2d, name: b, padding: [1, 0, 2, 3]}
+  - {type: zero_pad2d, name: b, padding: [[1, 0], [2, 3]]}
   - {type: conv2d, name: c, filters: 1, kernel: [4, 2], stride: [2, 1], padding: [1, 0]}
   - {type: avg_pool2d, name: d, kernel: 2}
   - {type: conv2d, name: e, filters: 1, kernel: [5, 3], stride: [1, 3], padding: [2, 0]}

@@ -115,16 +115,22 @@ def test_every_number_and_name_is_on_the_screen_whole(path, width):
     header, rows, footer, below = read_table(text)
     shown = {key for word, key in OPTIONAL.items() if word in header}
     expected = []
+    by_name = {layer["name"]: layer for layer in doc["layers"]}
     for i, layer in enumerate(doc["layers"], 1):
         row = [str(i)] if "#" in shown else []
         row.append(layer["name"])
         row += [layer["type"]] if "type" in shown else []
-        row += ["x".join(map(str, layer["output_shape"])), counts(layer["params"]), counts(layer["macs"])]
+        # a layer with shared weights: "shared" where the layer it shares has parameters (counted there)
+        shared = "shares" in layer and by_name[layer["shares"]]["params"]
+        row += ["x".join(map(str, layer["output_shape"])), "shared" if shared else counts(layer["params"]),
+                counts(layer["macs"])]
         row += [counts(layer["flops"])] if "flops" in shown else []
         expected.append(row)
     assert rows == expected
     t = doc["totals"]
-    assert footer == ["Total", "x".join(map(str, doc["output_shape"])), f"{t['params']:,}", f"{t['macs']:,}",
+    several = len(doc.get("outputs", [])) > 1  # their shapes are on the Outputs line under the table
+    assert footer == ["Total", *([] if several else ["x".join(map(str, doc["output_shape"]))]), f"{t['params']:,}",
+                      f"{t['macs']:,}",
                       *([f"{t['flops']:,}"] if "flops" in shown else [])]
     words = " ".join(below).split()
     for key in ("params", "trainable_params", "non_trainable_params", "macs", "flops"):

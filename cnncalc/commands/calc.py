@@ -19,6 +19,7 @@ from .common import (
     calculator_options,
     fail_calc,
     image_shape,
+    size_range,
 )
 
 if TYPE_CHECKING:
@@ -118,21 +119,30 @@ def _print_worked(out: CalcOutput, w: Worked, title: str) -> None:
 def _matrix(value: str, hint: str) -> list[Matrix]:
     """--values / --kernel-values: a file name, '-' for stdin, or the numbers inline ("1 2; 3 4").
 
-    Returns one matrix per channel (channels are separated by blank lines or `|`)."""
+    Returns one matrix per channel (channels are separated by blank lines or `|`). At most
+    MAX_VALUES_BYTES are read: a worked example is a small matrix, and /dev/zero never ends."""
     import os
     import re
     import sys
 
+    from ..errors import visible
+    from ..limits import MAX_VALUES_BYTES
     from ..worked import MatrixError, parse_channels
 
+    too_long = f"more than {MAX_VALUES_BYTES:,} bytes of values; a worked example is a small matrix"
     if value == "-":
-        text = sys.stdin.read()
-    elif os.path.isfile(value):
+        text = sys.stdin.read(MAX_VALUES_BYTES + 1)
+        if len(text) > MAX_VALUES_BYTES:
+            raise click.BadParameter(f"standard input has {too_long}", param_hint=hint)
+    elif os.path.isfile(value):  # a regular file (through symlinks); not a pipe or a device
         try:
             with open(value, encoding="utf-8") as fh:
-                text = fh.read()
+                text = fh.read(MAX_VALUES_BYTES + 1)
         except (OSError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"cannot read {value}: {exc}", param_hint=hint) from None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise click.BadParameter(visible(f"cannot read {value}: {reason}"), param_hint=hint) from None
+        if len(text) > MAX_VALUES_BYTES:
+            raise click.BadParameter(visible(f"{value} has {too_long}"), param_hint=hint)
     elif re.fullmatch(r"[\s\d.,;|+\-eE\[\]]*", value):
         text = value
     else:
@@ -140,7 +150,7 @@ def _matrix(value: str, hint: str) -> list[Matrix]:
     try:
         return parse_channels(text)
     except MatrixError as exc:
-        raise click.BadParameter(str(exc), param_hint=hint) from None
+        raise click.BadParameter(visible(str(exc)), param_hint=hint) from None
 
 
 def _worked(out: CalcOutput, fn: Any, title: str, *args: Any, **kwargs: Any) -> None:
@@ -271,10 +281,10 @@ def dense(out: CalcOutput, in_features: int, out_features: int, no_bias: bool) -
 
 # ignore_unknown_options: `size 7 3 -1` should say "S must be ≥ 1", not "no such option -1"
 @click.command(cls=CalcCommand, context_settings={"ignore_unknown_options": True})
-@click.argument("n", type=click.IntRange(min=1))
-@click.argument("f", type=click.IntRange(min=1))
-@click.argument("s", type=click.IntRange(min=1), default=1)
-@click.argument("p", type=click.IntRange(min=0), default=0)
+@click.argument("n", type=size_range(1))
+@click.argument("f", type=size_range(1))
+@click.argument("s", type=size_range(1), default=1)
+@click.argument("p", type=size_range(0), default=0)
 @calculator_options
 def size(out: CalcOutput, n: int, f: int, s: int, p: int) -> None:
     """The output size (N − F + 2P)/S + 1 of input N, filter F, stride S, padding P.
@@ -316,8 +326,6 @@ def size(out: CalcOutput, n: int, f: int, s: int, p: int) -> None:
     if not exact:
         unread = (f"; the last {d.unread} input row{'s are' if d.unread > 1 else ' is'} never read"
                   if d.unread else "")
-        from ..layers.geometry import ratio_text
-
-        formula = d.formula.split(" = ")[0]
-        click.echo(f"warning: stride does not fit: {ratio_text(d.ratio)} = {formula}"
+        formula, ratio = d.formula.split(" = ")[:2]
+        click.echo(f"warning: stride does not fit: {ratio.split(' → ')[0]} = {formula}"
                    f" is not an integer; frameworks round down to {d.out}{unread}", err=True)

@@ -17,12 +17,17 @@ def check(files: tuple[str, ...], quiet: bool) -> None:
     Exit status: 0 all expectations met, 1 a mismatch or an invalid spec, 2 a file could not be read.
     """
     from .. import analyse, expect
-    from ..errors import SpecError
+    from ..errors import SpecError, visible
     from ..lint import expand
     from .common import failure_status, print_diagnostics
 
     status = 0
-    for f in expand(files):
+    problems: list = []
+    found = expand(files, problems)
+    print_diagnostics(problems)  # a directory that cannot be read, a symlink not followed
+    if any(d.rule == "unreadable" for d in problems):
+        status = 2
+    for f in found:
         try:
             analysis = analyse(f)
         except SpecError as exc:
@@ -35,6 +40,6 @@ def check(files: tuple[str, ...], quiet: bool) -> None:
         if problems:
             status = max(status, 1)
         elif not quiet:
-            click.echo(f"{f}: {n} expectation{'' if n == 1 else 's'} met" if n else f"{f}: no expectations")
+            click.echo(visible(f"{f}: {n} expectation{'' if n == 1 else 's'} met" if n else f"{f}: no expectations"))
     sys.exit(status)
 

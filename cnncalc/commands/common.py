@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from ..errors import visible
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -111,6 +113,47 @@ def calculator_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def sizes(parts: list[str], value: Any, kind: click.ParamType, param: click.Parameter | None,
+          ctx: click.Context | None) -> tuple[int, ...]:
+    """The integers of an option value, each at most MAX_DIM (the limit specs have: larger sizes mean
+    nothing for a network, and refusing them keeps every number exact and every answer quick)."""
+    from ..limits import MAX_DIM
+
+    if any(len(p.lstrip("+-")) > 18 for p in parts) or any(abs(int(p)) > MAX_DIM for p in parts):
+        kind.fail(f"{_short(str(value))} is too large (sizes are at most {MAX_DIM:,})", param, ctx)
+    return tuple(int(p) for p in parts)
+
+
+class SizeRange(click.ParamType):
+    """An integer from `minimum` to MAX_DIM (a size, stride, padding or dilation of `size`, `solve`)."""
+
+    name = "INTEGER"
+
+    def __init__(self, minimum: int):
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?\d+", text):
+            self.fail(f"{_short(text)} is not an integer", param, ctx)
+        from ..limits import MAX_DIM
+
+        if len(text.lstrip("+-")) > 18 or not self.minimum <= int(text) <= MAX_DIM:
+            self.fail(f"{_short(text)} is not in the range {self.minimum}<=x<={MAX_DIM}", param, ctx)
+        return int(text)
+
+
+def size_range(minimum: int) -> SizeRange:
+    """An integer option or argument from `minimum` to MAX_DIM."""
+    return SizeRange(minimum)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}… ({len(text)} characters)"
+
+
 class SizeType(click.ParamType):
     """An integer or an HxW pair ('3', '3x5', '3,5'), each at least `minimum`."""
 
@@ -125,7 +168,7 @@ class SizeType(click.ParamType):
         parts = re.split(r"\s*[xX×,]\s*", str(value).strip())
         if len(parts) not in (1, 2) or not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
             self.fail(f"{value!r} is not an integer or an HxW pair like 3x5", param, ctx)
-        ints = tuple(int(p) for p in parts)
+        ints = sizes(parts, value, self, param, ctx)
         if any(v < self.minimum for v in ints):
             self.fail(f"must be ≥ {self.minimum}, got {value}", param, ctx)
         return ints[0] if len(ints) == 1 else ints
@@ -145,7 +188,7 @@ class PaddingType(click.ParamType):
         parts = re.split(r"\s*[xX×,]\s*", text)
         if len(parts) not in (1, 2, 4) or not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
             self.fail(f"{value!r} is not INT, H,W, TOP,BOTTOM,LEFT,RIGHT, same or valid", param, ctx)
-        ints = [int(p) for p in parts]
+        ints = list(sizes(parts, value, self, param, ctx))
         if any(v < 0 for v in ints):
             self.fail(f"padding must be ≥ 0, got {value}", param, ctx)
         return ints[0] if len(ints) == 1 else ints
@@ -162,7 +205,7 @@ class ShapeType(click.ParamType):
         parts = re.split(r"\s*[xX×,]\s*", str(value).strip())
         if not all(re.fullmatch(r"[+-]?\d+", p) for p in parts):
             self.fail(f"{value!r} is not a shape like 32x32x3", param, ctx)
-        dims = tuple(int(p) for p in parts)
+        dims = sizes(parts, value, self, param, ctx)
         if any(d < 1 for d in dims):
             self.fail(f"sizes must be ≥ 1, got {value}", param, ctx)
         return dims
@@ -183,14 +226,14 @@ def fail_calc(err: SpecError, layer_name: str = "") -> NoReturn:
         msg = d.message
         if layer_name and msg.startswith(layer_name + ": "):
             msg = msg[len(layer_name) + 2:]
-        click.echo(f"error: {msg} [{d.rule}]", err=True)
+        click.echo(visible(f"error: {msg} [{d.rule}]"), err=True)
     sys.exit(1)
 
 
 class _OneLineUsageError(click.UsageError):
     def show(self, file: Any = None) -> None:
         name = self.ctx.command_path if self.ctx else "cnncalc"
-        click.echo(f"error: {self.format_message()} (see `{name} --help`)", err=True)
+        click.echo(visible(f"error: {self.format_message()} (see `{name} --help`)"), err=True)
 
 
 class CalcCommand(click.Command):
@@ -209,15 +252,68 @@ class CalcCommand(click.Command):
             raise _OneLineUsageError(exc.format_message(), exc.ctx or ctx) from None
 
 
+def refuse_overwrite(output: str | None, source: str) -> None:
+    """Exit 2, before any work, when `output` is the spec `source` that is read (also through a
+    symlink or a hard link): `export a.yaml -o a.yaml` would replace the spec with code."""
+    import os
+
+    if not output:
+        return
+    try:
+        same = os.path.samefile(output, source)
+    except OSError:  # either does not exist (the spec's own error is reported later)
+        return
+    if same:
+        click.echo(visible(f"{output}: error: this is the spec being read ({source}); write the output to "
+                           "another file"), err=True)
+        sys.exit(2)
+
+
 def write_output(text: str, output: str | None) -> None:
-    """Write to `output` (one-line error and exit 1 if that fails), or to stdout when None."""
+    """Write to `output`, or to stdout when None. A regular file is written whole or not at all: the
+    text goes to a temporary file in the same directory, which then replaces the target (a full disk
+    or an interrupt leaves the old file as it was). A device or pipe (`-o /dev/null`) is written
+    directly. One-line error and exit 1 if the file cannot be written."""
     if not output:
         click.echo(text, nl=False)
         return
+    import contextlib
+    import os
+    import stat
+    import tempfile
+
     try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        click.echo(f"{output}: error: cannot write: {exc.strerror or exc}", err=True)
+        target = os.path.realpath(output)  # through a symlink: the link stays, the file it names changes
+        try:
+            mode: int | None = os.stat(target).st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
+                                       dir=os.path.dirname(target))
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                # the permissions the file had, or those a new file gets (mkstemp makes it private)
+                os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        click.echo(visible(f"{output}: error: cannot write: {reason}"), err=True)
         sys.exit(1)
-    click.echo(f"wrote {output}", err=True)
+    click.echo(visible(f"wrote {output}"), err=True)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

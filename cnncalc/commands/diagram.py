@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import fail, parse_sets, print_diagnostics, write_output
+from .common import fail, parse_sets, print_diagnostics, refuse_overwrite, write_output
 
 
 @click.command()
@@ -18,6 +18,7 @@ from .common import fail, parse_sets, print_diagnostics, write_output
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec param (repeatable).")
 def diagram(file: str, output: str | None, fmt: str, width: int, sets: tuple[str, ...]) -> None:
     """Draw FILE: each layer a block sized by its H, W and channels, branches side by side."""
+    refuse_overwrite(output, file)
     from .. import analyse
     from ..errors import SpecError
     from ..importers import load_model as load

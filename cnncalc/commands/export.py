@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import console, fail, parse_sets, print_diagnostics, write_output
+from .common import console, fail, parse_sets, print_diagnostics, refuse_overwrite, write_output
 
 TARGETS = ("pytorch", "torch", "keras")
 
@@ -19,6 +19,7 @@ TARGETS = ("pytorch", "torch", "keras")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec param (repeatable).")
 def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) -> None:
     """Write FILE as a PyTorch nn.Module or a Keras 3 functional model (see docs/export.md)."""
+    refuse_overwrite(output, file)
     from .. import analyse
     from ..errors import SpecError
     from ..export import export as generate
@@ -26,7 +27,7 @@ def export(file: str, target: str, output: str | None, sets: tuple[str, ...]) ->
 
     try:
         analysis = analyse(load(file, parse_sets(sets)))
-        code = generate(analysis, "pytorch" if target == "torch" else target, file).code
+        code = generate(analysis, "pytorch" if target == "torch" else target).code  # names the spec as given
     except SpecError as err:
         fail(err)
     print_diagnostics(analysis.warnings)
@@ -58,9 +59,11 @@ def verify(file: str, framework: str, sets: tuple[str, ...], show_all: bool) -> 
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except Exception as exc:  # the framework refused the generated model: report it on one line
+        from ..errors import visible
+
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        click.echo(f"error: {framework} could not build or run the exported model: {type(exc).__name__}: {first}",
-                   err=True)
+        click.echo(visible(f"error: {framework} could not build or run the exported model: {type(exc).__name__}: "
+                           f"{first}"), err=True)
         sys.exit(1)
     print_diagnostics(analysis.warnings)
     _print(analysis, report, show_all)
@@ -70,12 +73,15 @@ def verify(file: str, framework: str, sets: tuple[str, ...], show_all: bool) -> 
 def _print(analysis, report, show_all: bool) -> None:  # type: ignore[no-untyped-def]
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
+    from ..errors import visible
     from ..render import shape_text
 
     out = console()
     fw = {"torch": "PyTorch", "keras": "Keras"}[report.framework]
-    table = Table(title=f"{analysis.name}: cnncalc vs {fw} {report.version}", box=box.SIMPLE_HEAD,
+    # names are Text, never markup: `[link=…]` or `[/bold]` in a spec is shown as written
+    table = Table(title=Text(visible(f"{analysis.name}: cnncalc vs {fw} {report.version}")), box=box.SIMPLE_HEAD,
                   title_justify="left")
     table.add_column("", width=1)
     table.add_column("Layer", style="bold")
@@ -93,19 +99,22 @@ def _print(analysis, report, show_all: bool) -> None:  # type: ignore[no-untyped
             continue
         bad = "[red]" if not r.ok else ""
         got_shape = shape_text(r.got_shape) if r.got_shape is not None else "(no output)"
-        table.add_row("[green]✓[/green]" if r.ok else "[red]✗[/red]", r.name, r.target, shape_text(r.shape),
-                      f"{bad}{got_shape}", params(r.trainable, r.non_trainable),
+        table.add_row("[green]✓[/green]" if r.ok else "[red]✗[/red]", Text(visible(r.name)), Text(visible(r.target)),
+                      shape_text(r.shape), f"{bad}{got_shape}", params(r.trainable, r.non_trainable),
                       f"{bad}{params(r.got_trainable, r.got_non_trainable)}")
     if table.row_count:
         out.print(table)
     rows = report.rows
-    tot = (sum(r.trainable for r in rows), sum(r.non_trainable for r in rows))
-    got = (sum(r.got_trainable for r in rows), sum(r.got_non_trainable for r in rows))
+    tot = report.expected
+    got = report.totals or (sum(r.got_trainable for r in rows), sum(r.got_non_trainable for r in rows))
     mismatches = report.mismatches
     out.print(f"Params: cnncalc {tot[0]:,} trainable + {tot[1]:,} non-trainable; {fw} {got[0]:,} + {got[1]:,}",
               highlight=False)
     if mismatches:
-        out.print(f"[red]{len(mismatches)} of {len(rows)} layers differ[/red] (first: {mismatches[0].name})",
+        out.print(Text.assemble((f"{len(mismatches)} of {len(rows)} layers differ", "red"),
+                                f" (first: {visible(mismatches[0].name)})"), highlight=False)
+    elif not report.ok:
+        out.print(f"[red]the model's parameter total differs[/red] ({fw} counts each shared weight once)",
                   highlight=False)
     else:
         out.print(f"[green]{len(rows)}/{len(rows)} layers agree[/green] with {fw}", highlight=False)

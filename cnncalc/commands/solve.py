@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .common import CalcCommand, CalcOutput, calculator_options
+from .common import CalcCommand, CalcOutput, calculator_options, size_range
 
 if TYPE_CHECKING:
     from ..solve import Solved
@@ -15,13 +15,13 @@ LETTER = {"padding": "P", "stride": "S", "kernel": "F"}
 
 
 @click.command(cls=CalcCommand)
-@click.option("--input", "-i", "input_", type=click.IntRange(min=1), required=True, help="Input size N (one side).")
-@click.option("--output", "-o", type=click.IntRange(min=1), required=True, help="Wanted output size.")
-@click.option("--kernel", "-k", type=click.IntRange(min=1), help="Kernel size F (leave out to solve for it).")
-@click.option("--stride", "-s", type=click.IntRange(min=1), help="Stride S (leave out to solve for it; default 1).")
-@click.option("--padding", "-p", type=click.IntRange(min=0),
+@click.option("--input", "-i", "input_", type=size_range(1), required=True, help="Input size N (one side).")
+@click.option("--output", "-o", type=size_range(1), required=True, help="Wanted output size.")
+@click.option("--kernel", "-k", type=size_range(1), help="Kernel size F (leave out to solve for it).")
+@click.option("--stride", "-s", type=size_range(1), help="Stride S (leave out to solve for it; default 1).")
+@click.option("--padding", "-p", type=size_range(0),
               help="Padding P per side (leave out to solve for it; default 0).")
-@click.option("--dilation", "-d", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dilation", "-d", type=size_range(1), default=1, show_default=True)
 @click.option("--for", "unknown", type=click.Choice(("padding", "stride", "kernel")),
               help="What to solve for (default: the one left out; padding if stride and padding are both left out).")
 @calculator_options
@@ -76,7 +76,7 @@ def _lines(r: Solved) -> list[str]:
     lines = []
     for v in shown:
         d = r.check(v)
-        note = "" if d.ratio == d.out else (
+        note = "" if d.exact else (
             "  (stride does not fit: rounded down" + (f"; the last {d.unread} input row{'s are' if d.unread > 1 else ' is'}"
                                                        " never read)" if d.unread else ")"))
         lines.append(f"{r.unknown} = {v}: output = {d.formula}{note}")
@@ -135,7 +135,7 @@ def _json(r: Solved, explain: bool) -> None:
                            "unbounded": r.unbounded, "solutions": [], "hint": r.hint}
     for v in list(vals[:JSON_MAX]):
         d = r.check(v)
-        doc["solutions"].append({r.unknown: v, "exact": d.ratio == d.out, "ratio": d.ratio})
+        doc["solutions"].append({r.unknown: v, "exact": d.exact, "ratio": d.ratio})
     if explain:
         doc["explain"] = r.derivation + _lines(r) if vals else r.derivation
     click.echo(json.dumps(doc, indent=2))

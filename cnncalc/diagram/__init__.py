@@ -43,7 +43,7 @@ def _k(t: tuple[int, ...]) -> str:
     return "x".join(map(str, t)) if len(set(t)) > 1 else f"{t[0]}x{t[0]}" if len(t) == 2 else str(t[0])
 
 
-def caption(layer: LayerResult) -> str:
+def _caption(layer: LayerResult) -> str:
     p, t = layer.spec.params, layer.type
     if t in ("conv2d", "conv1d", "depthwise_conv2d", "separable_conv2d", "conv_transpose2d"):
         word = {"conv2d": "conv", "conv1d": "conv1d", "depthwise_conv2d": "dwconv", "separable_conv2d": "sepconv",
@@ -59,15 +59,22 @@ def caption(layer: LayerResult) -> str:
             "zero_pad2d": "pad"}.get(t, t)
 
 
+def caption(layer: LayerResult) -> str:
+    """What a block's operation line says: `conv 11x11 /4`; `(shared)` for a layer called again."""
+    return _caption(layer) + (" (shared)" if layer.shares else "")
+
+
 def blocks(a: Analysis) -> list[Block]:
     """Fold the analysed layers into blocks and lay them out (column, lane)."""
     consumers: dict[str, int] = {}
     for layer in a.layers:
         for name in layer.inputs:
             consumers[name] = consumers.get(name, 0) + 1
-    inp = Block(0, "input", "input", a.network.input, "input", layout=a.layout)
-    out = [inp]
-    where: dict[str, Block] = {"input": inp}
+    out: list[Block] = []
+    where: dict[str, Block] = {}
+    for name, tensor, _ in a.network.inputs:  # one block per network input
+        where[name] = Block(len(out), name, "input", tensor, "input", layout=a.layout, layer_names=[name])
+        out.append(where[name])
     for layer in a.layers:
         src: Block | None = where.get(layer.inputs[0]) if layer.inputs else None
         if (layer.type in FOLD and len(layer.inputs) == 1 and src is not None and src.kind != "input"
@@ -86,8 +93,9 @@ def blocks(a: Analysis) -> list[Block]:
 
 
 def _layout(bs: list[Block]) -> None:
-    for b in bs[1:]:
-        b.column = 1 + max((bs[i].column for i in b.inputs), default=0)
+    for b in bs:
+        if b.kind != "input":
+            b.column = 1 + max((bs[i].column for i in b.inputs), default=0)
     used: dict[int, set[int]] = {}
     for b in bs:
         taken = used.setdefault(b.column, set())

@@ -11,6 +11,7 @@ import math
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
+from ..errors import visible
 from . import Block, blocks
 
 if TYPE_CHECKING:
@@ -54,6 +55,12 @@ def _shade(color: str, f: float) -> str:
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
     mix = (lambda v: round(255 - (255 - v) * f)) if f < 1 else (lambda v: round(v / f))
     return "#" + "".join(f"{max(0, min(255, mix(v))):02x}" for v in (r, g, b))
+
+
+def _xml(text: str) -> str:
+    """Text for an SVG text node: visible first (XML 1.0 has no way to write most control
+    characters, so one would make the file ill-formed), then XML's `&`, `<` and `>`."""
+    return escape(visible(text))
 
 
 def _text_width(s: str, size: float = 11) -> float:
@@ -111,9 +118,9 @@ def render(a: Analysis, wrap: float = 1800) -> str:
            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
            'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
            '<rect width="100%" height="100%" fill="white"/>',
-           f'<text x="24" y="26" {FONT} font-size="16" font-weight="bold">{escape(a.name)}</text>',
+           f'<text x="24" y="26" {FONT} font-size="16" font-weight="bold">{_xml(a.name)}</text>',
            f'<text x="{width - 24:.0f}" y="26" {FONT} font-size="11" fill="#666" text-anchor="end">'
-           f'{escape(_totals(a))}</text>']
+           f'{_xml(_totals(a))}</text>']
     boxes, edges = [], []
     for b in bs:
         h, w, d = geo[b.id]
@@ -123,7 +130,7 @@ def render(a: Analysis, wrap: float = 1800) -> str:
         top = mid - h / 2
         centre[b.id] = (cx, mid)
         fill = COLORS[family(b.kind)]
-        title = escape(f"{' → '.join(b.layer_names) or b.name}: {'x'.join(map(str, b.shape))}")
+        title = _xml(f"{' → '.join(b.layer_names) or b.name}: {'x'.join(map(str, b.shape))}")
         boxes.append(f'<g><title>{title}</title>'
                      f'<path d="M{cx:.1f},{top:.1f} l{dx:.1f},{-dy:.1f} h{w:.1f} l{-dx:.1f},{dy:.1f} z" '
                      f'fill="{_shade(fill, 0.55)}" stroke="#333" stroke-width="0.7"/>'
@@ -137,7 +144,7 @@ def render(a: Analysis, wrap: float = 1800) -> str:
         for i, (text, style) in enumerate(zip(labels[b.id], styles, strict=True)):
             if text:
                 boxes.append(f'<text x="{lx:.1f}" y="{ly + i * LINE:.1f}" {FONT} font-size="11" {style} '
-                             f'text-anchor="middle">{escape(text)}</text>')
+                             f'text-anchor="middle">{_xml(text)}</text>')
         boxes.append("</g>")
     occupied = {(b.column, b.lane) for b in bs}
     for b in bs:
@@ -161,7 +168,7 @@ def _wrapped_edge(s: Block, t: Block, geo: dict, centre: dict, width: float) -> 
     x1, y1 = centre[s.id][0] + sw + sd * 0.35, centre[s.id][1]
     x2, y2 = centre[t.id][0] - 3, centre[t.id][1]
     style = 'fill="none" stroke="#555" stroke-width="1.2" stroke-dasharray="4 3"'
-    hover = f"<title>{escape(s.name)} → {escape(t.name)}</title>"
+    hover = f"<title>{_xml(s.name)} → {_xml(t.name)}</title>"
     return (f'<path d="M{x1:.1f},{y1:.1f} L{width - 8:.1f},{y1:.1f}" {style}>{hover}</path>'
             f'<path d="M8,{y2:.1f} L{x2:.1f},{y2:.1f}" {style} marker-end="url(#arrow)">{hover}</path>')
 
@@ -190,4 +197,8 @@ def _edge(s: Block, t: Block, geo: dict, centre: dict, arc: float | None, src_fr
 
 def _totals(a: Analysis) -> str:
     t = a.totals
-    return f"{t['params']:,} params · {t['macs']:,} MACs · input {'x'.join(map(str, a.input_shape))}"
+    if a.network.named_inputs:
+        inputs = "inputs " + ", ".join(f"{n} {'x'.join(map(str, s))}" for n, s in a.inputs)
+    else:
+        inputs = f"input {'x'.join(map(str, a.input_shape))}"
+    return f"{t['params']:,} params · {t['macs']:,} MACs · {inputs}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..layers.mapping import NO_DEFAULT, Arg, Call
+from .structure import ident
 
 WIDTH = 100
 
@@ -55,7 +56,7 @@ def render(call: Call, params: dict[int, str], indent: int = 0, lead: int = 0) -
         if id(a) in params:
             text = params[id(a)]
         elif isinstance(a.value, Call):
-            text = render(a.value, params, indent + 4)
+            text = render(a.value, params, indent + 4, 1)  # 1: the comma after it on its line
         elif a.default is not NO_DEFAULT and _same(a.value, a.default):
             continue
         else:
@@ -136,11 +137,12 @@ class Classes:
                 columns.setdefault(column, []).append(j)
         groups = list(columns.values())
         names = [first[g[0]][2].name for g in groups]
-        pnames = []
+        pnames: list[str] = []
         for n, g in zip(names, groups, strict=True):
             attr, prefix, _ = first[g[0]]
-            name = n if names.count(n) == 1 else f"{attr}_{prefix}{n}"
-            while name in pnames:
+            # an identifier however the layers are named (Keras helpers use the spec's names: `0`)
+            name = ident(n if names.count(n) == 1 else f"{attr}_{prefix}{n}")
+            while name in pnames or name in ("x", "name", "self"):
                 name += "_"
             pnames.append(name)
         defaults = [first[g[0]][2].default for g in groups]

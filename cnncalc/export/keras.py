@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import builtins
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Unsupported
 from ..layers import all_types
 from ..layers.mapping import Arg, Call, Code, pos
-from . import Errors, Exported, header, site
+from . import Errors, Exported, doc_text, header, site
 from .code import WIDTH, Classes, funcs, lit, render
-from .structure import Item, build, plan
+from .structure import Item, build, ident, plan
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
@@ -67,7 +67,9 @@ class _Gen:
         self.names: dict[str, str] = {}
         self.owner: dict[str, str] = {}
 
-    def module(self, it: Item) -> Call:
+    def module(self, it: Item, owner: bool = False) -> Call:
+        """The Keras calls of `it`; `owner`: a sibling calls this leaf's layers again (`share:`), so the
+        writer keeps them in variables."""
         if it.kind == "leaf":
             layer = it.layer
             assert layer is not None
@@ -82,16 +84,27 @@ class _Gen:
                 self.errors.add(layer, exc)
                 pieces = [("", Call("layers.Identity"))]
             self.helpers |= {f for _, call in pieces for f in funcs(call)}
-            return Call("#leaf", [pos(role, call) for role, call in pieces])
+            return Call("#owner" if owner else "#leaf", [pos(role, call) for role, call in pieces])
         if it.kind == "seq":
             return Call("#seq", [pos(str(i), self.module(c)) for i, c in enumerate(it.children)])
         body, steps, ret = self.body(it)
         return self.classes.instance(body, steps, ret, it.block, it.path)
 
-    def body(self, it: Item, input_var: str = "x") -> tuple[list[tuple[str, Call]], list[str], str]:
+    def body(self, it: Item, input_var: str | list[str] = "x") -> tuple[list[tuple[str, Call]], list[str], str]:
         prelude, steps, ret = plan(it, input_var)
         keys = {c.key: kname(c.key) for c in it.children}
-        body = [(keys[c.key], self.module(c)) for c in it.children]
+        leaves = {c.layer.name: c for c in it.children if c.layer is not None and c.kind == "leaf"}
+        shared = {c.layer.shares for c in it.children if c.layer is not None and c.layer.shares}
+        body = []
+        for c in it.children:
+            if c.sharer:  # the layer(s) of a sibling, called again: structure.build put them side by side
+                assert c.layer is not None and c.layer.shares in leaves, c.path
+                mine = leaves[c.layer.shares]
+                assert mine.layer is not None
+                self.names[c.layer.name] = self.names[mine.layer.name]
+                body.append((keys[c.key], Call("#again", [pos("of", Code(keys[mine.key]))])))
+            else:
+                body.append((keys[c.key], self.module(c, c.layer is not None and c.layer.name in shared)))
         lines = prelude + [f"{v} = {keys[c.key]}({', '.join(args)})" for v, c, args in steps]
         return body, lines, ret
 
@@ -106,31 +119,41 @@ class _Writer:
         self.params = params
         self.functions = functions  # class name → function name
         self.lines: list[str] = []
+        self.bound: dict[str, list[tuple[str, str]]] = {}  # a shared leaf → (role, variable) of its layers
+        self.taken: set[str] = set()
 
     def module(self, body: list[tuple[str, Call]], forward: list[str], ret: str, name: _Name) -> list[str]:
         calls = dict(body)
+        self.taken = {"x", "inputs", "name", "i", *(line.split(" = ")[0] for line in forward)}
+        self.taken |= {v for line in forward for v in re.findall(r"\w+", line)}
         for line in forward:
             m = _STEP.match(line)
             if not m:
                 self.lines.append(line)  # `identity = x`
                 continue
             var, attr, args = m.group(1), m.group(2), m.group(3).split(", ")
-            self.emit(calls[attr], var, args, name.child(attr))
+            self.emit(calls[attr], var, args, name.child(attr), attr)
         self.lines.append(f"return {ret}")
         return self.lines
 
-    def emit(self, call: Call, var: str, args: list[str], name: _Name) -> None:
-        if call.func == "#leaf":
+    def emit(self, call: Call, var: str, args: list[str], name: _Name, attr: str = "") -> None:
+        if call.func in ("#leaf", "#owner", "#again"):
+            if call.func == "#again":  # a shared layer: the layers of the leaf it shares, called again
+                pieces: list[tuple[str, Any]] = [(role, Code(v)) for role, v in self.bound[call.args[0].value.text]]
+            else:
+                pieces = [(a.name, a.value) for a in call.args]
+            own = attr if call.func == "#owner" else ""
             srcs = list(args)
             first = True
-            for a in call.args:
-                role, piece = a.name, a.value
+            for role, piece in pieces:
                 if ":" in role:  # applies to one input, e.g. in1:reshape1
                     k = int(role.split(":")[0][2:])
                     tmp = f"scale{k}"
+                    piece = self.keep(own, role, piece, name.code(f"__{role.split(':')[1]}"))
                     self.put(tmp, piece, [srcs[k]], name.code(f"__{role.split(':')[1]}"))
                     srcs[k] = tmp
                     continue
+                piece = self.keep(own, role, piece, name.code(f"__{role}" if role else ""))
                 self.put(var, piece, srcs if first else [var], name.code(f"__{role}" if role else ""))
                 first = False
             return
@@ -155,10 +178,27 @@ class _Writer:
         head = Call(call.func, [pos("x", Code(args[0])), pos("name", Code(name.code())), *call.args])
         return render(head, self.params, 0, 4 + 4 + len(head.func) // 4)
 
-    def put(self, var: str, call: Call, srcs: list[str], name_code: str) -> None:
-        named = Call(call.func, [*call.args, Arg("name", Code(name_code))])
+    def keep(self, own: str, role: str, piece: Any, name_code: str) -> Any:
+        """A layer of a leaf a sibling shares, created once into a variable (its calls use that);
+        others are returned as they are, to be created where they are called."""
+        if not own:
+            return piece
+        var = f"{ident(own)}_{role.split(':')[-1]}_layer" if role else f"{ident(own)}_layer"
+        while var in self.taken:
+            var += "_"
+        self.taken.add(var)
+        named = Call(piece.func, [*piece.args, Arg("name", Code(name_code))])
+        self.lines.append(f"{var} = {render(named, self.params, 0, 4 + len(var) + 3)}")
+        self.bound.setdefault(own, []).append((role, var))
+        return Code(var)
+
+    def put(self, var: str, call: Call | Code, srcs: list[str], name_code: str) -> None:
         src = srcs[0] if len(srcs) == 1 else "[" + ", ".join(srcs) + "]"
         lead = f"{var} = "
+        if isinstance(call, Code):  # a layer kept in a variable
+            self.lines.append(f"{lead}{call.text}({src})")
+            return
+        named = Call(call.func, [*call.args, Arg("name", Code(name_code))])
         line = f"{lead}{render(named, self.params, 0, 4 + len(lead) + len(src) + 2)}({src})"
         if len(line.splitlines()[-1]) + 4 > WIDTH:  # a long list of inputs: one per line
             line = line[:-len(src) - 2] + "(\n    [\n" + "".join(f"        {v},\n" for v in srcs) + "    ]\n)"
@@ -171,23 +211,50 @@ def _indent(lines: list[str]) -> str:
 
 def generate(a: Analysis, source: str) -> Exported:
     gen = _Gen(a)
-    root = build(a)
-    body, forward, ret = gen.body(root, "inputs")
+    root = build(a, share_modules=False)
+    net = a.network
+    named = net.named_inputs
+    args: list[str] = []
+    for iname in net.input_names:  # named inputs: keras.Input(name=...) in a variable named after each
+        arg = ident(iname)
+        while arg in args:
+            arg += "_"
+        args.append(arg)
+        if named:
+            k = kname(iname)
+            if k in gen.owner:
+                gen.errors.add(a.layer(gen.owner[k]), Unsupported(f"its Keras name {k!r} is also that of input "
+                                                                  f"{iname!r}; rename one of them"))
+    body, forward, ret = gen.body(root, args if named else "inputs")
+    if named:
+        for iname in net.input_names:
+            k = kname(iname)
+            if k in gen.owner:
+                gen.errors.add(a.layer(gen.owner[k]), Unsupported(f"its Keras name {k!r} is also that of input "
+                                                                  f"{iname!r}; rename one of them"))
     gen.errors.raise_if_any()
     classes = gen.classes.finalize()
     taken = {line.split(" = ")[0] for c in classes for line in c.forward} | {line.split(" = ")[0] for line in forward}
     taken |= {"keras", "layers", "ops", "build_model", "inputs", "name", "x", "i", "DATA_FORMAT", *dir(builtins)}
+    taken |= set(args)
     functions = {c.name: snake(c.name) + ("_block" if snake(c.name) in taken else "") for c in classes}
     for cls in classes:  # helper calls are written with function names
         for _, call, _, _ in cls.instances:
             call.func = functions[cls.name]
-    in_shape = a.network.input.dims(a.layout)
-    out_shape = a.layers[-1].tensor.dims(a.layout) if a.layers else in_shape
+    in_shapes = [t.dims(a.layout) for _, t, _ in net.inputs]
+    outputs = [a.layer(o).tensor.dims(a.layout) for o in net.outputs]
+    in_shape, out_shape = in_shapes[0], outputs[0]
+    tup = lambda s: ", ".join(map(str, s))  # noqa: E731
+    if named or net.named_outputs:
+        ins = ", ".join(f"{doc_text(n)} (N, {tup(s)})" for n, s in zip(net.input_names, in_shapes, strict=True))
+        outs = ", ".join(f"{doc_text(n)} (N, {tup(s)})" for n, s in zip(net.outputs, outputs, strict=True))
+        io = f"\nInputs: {ins}, {a.layout};\noutputs: {outs}.\n"
+    else:
+        io = f"\nInput: (N, {tup(in_shape)}) {a.layout}; output: (N, {tup(out_shape)}).\n"
     helper_sources = {h: src for h, src in helpers().items() if h in gen.helpers}
     uses_ops = any("ops." in src for src in helper_sources.values())
-    parts = [header(a, source, "keras", "Keras 3 functional model")
-             + f"\nInput: (N, {', '.join(map(str, in_shape))}) {a.layout}; output: (N, "
-             f"{', '.join(map(str, out_shape))}).\nLayer names are the spec's, with `_` for `.`.\n"
+    parts = [header(a, source, "keras", "Keras 3 functional model") + io
+             + "Layer names are the spec's, with `_` for `.`.\n"
              '"""\n\nimport keras\n' + ("from keras import layers, ops\n" if uses_ops else "from keras import layers\n")]
     if a.layout == "channels_first":
         parts[0] += '\nDATA_FORMAT = "channels_first"  # the spec\'s layout; Keras defaults to channels_last\n'
@@ -200,9 +267,19 @@ def generate(a: Analysis, source: str) -> Exported:
         lines = _Writer(cls.slot_params, functions).module(cls.body, cls.forward, cls.ret, _Name("{name}"))
         parts.append(f"{head}\n{_indent(lines)}")
     lines = _Writer({}, functions).module(body, forward, ret, _Name(""))
-    lines[-1] = f"return keras.Model(inputs, {ret}, name={lit(_model_name(a))})"
-    parts.append(f"def build_model() -> keras.Model:\n    inputs = keras.Input(shape={lit(tuple(in_shape))})\n"
-                 f"{_indent(lines)}")
+    model_name = lit(_model_name(a))
+    if named:
+        inputs = "".join(f"{v} = keras.Input(shape={lit(tuple(s))}, name={lit(kname(n))})\n"
+                         for v, n, s in zip(args, net.input_names, in_shapes, strict=True))
+        ins_arg = args[0] if len(args) == 1 else f"[{', '.join(args)}]"
+    else:
+        inputs = f"inputs = keras.Input(shape={lit(tuple(in_shape))})\n"
+        ins_arg = "inputs"
+    outs_arg = ret if len(outputs) == 1 else f"[{ret}]"
+    lines[-1] = f"return keras.Model({ins_arg}, {outs_arg}, name={model_name})"
+    if len(lines[-1]) + 4 > WIDTH:
+        lines[-1] = f"return keras.Model(\n    {ins_arg},\n    {outs_arg},\n    name={model_name},\n)"
+    parts.append(f"def build_model() -> keras.Model:\n{_indent(inputs.splitlines())}{_indent(lines)}")
     parts.append('if __name__ == "__main__":\n    build_model().summary()\n')
     code = "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
-    return Exported("keras", code, gen.names, "build_model", in_shape)
+    return Exported("keras", code, gen.names, "build_model", in_shape, in_shapes)

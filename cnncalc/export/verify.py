@@ -50,10 +50,17 @@ class Report:
     framework: str
     version: str
     rows: list[Row]
+    # the whole model's (trainable, non-trainable) weights as the framework counts them, each tensor
+    # once (a shared layer's weights are one set): must equal cnncalc's totals
+    totals: tuple[int, int] | None = None
+
+    @property
+    def expected(self) -> tuple[int, int]:
+        return sum(r.trainable for r in self.rows), sum(r.non_trainable for r in self.rows)
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.rows)
+        return all(r.ok for r in self.rows) and (self.totals is None or self.totals == self.expected)
 
     @property
     def mismatches(self) -> list[Row]:
@@ -117,6 +124,18 @@ def _spec_shape(dims: tuple[int, ...], layout: str) -> tuple[int, ...]:
     return Tensor.from_dims(dims, "channels_first").dims(layout)
 
 
+def _calls(a: Analysis, names: dict[str, str]) -> dict[str, int]:
+    """Which call of its module (or Keras layer) each spec layer is: 0, or k for the k-th layer that
+    shares it (in the order the generated code calls them, the analysis order)."""
+    seen: dict[str, int] = {}
+    out = {}
+    for layer in a.layers:
+        target = names[layer.name]
+        out[layer.name] = seen.get(target, 0)
+        seen[target] = out[layer.name] + 1
+    return out
+
+
 def _torch(a: Analysis) -> Report:
     torch = _import("torch")
     e = export(a, "pytorch")
@@ -124,29 +143,46 @@ def _torch(a: Analysis) -> Report:
     with torch.device("meta"):  # verify needs shapes and counts, not values: skip initialising the weights
         model = getattr(module, e.builder)()
     model = model.to_empty(device="cpu").eval()
-    shapes: dict[str, tuple[int, ...]] = {}
+    outputs: dict[str, list[tuple[int, ...]]] = {}  # module path → the output shape of each call
 
-    def hook(name: str) -> Any:
-        return lambda _m, _i, out: shapes.__setitem__(name, tuple(out.shape[1:]))
+    def hook(path: str) -> Any:
+        return lambda _m, _i, out: outputs[path].append(tuple(out.shape[1:]))
 
-    handles = [model.get_submodule(path).register_forward_hook(hook(name)) for name, path in e.names.items()]
+    handles = []
+    for path in dict.fromkeys(e.names.values()):
+        outputs[path] = []
+        handles.append(model.get_submodule(path).register_forward_hook(hook(path)))
     with torch.no_grad():
-        model(torch.zeros(1, *e.input_shape))
+        model(*(torch.zeros(1, *shape) for shape in e.input_shapes or [e.input_shape]))
     for h in handles:
         h.remove()
+    calls = _calls(a, e.names)
+
+    def weights(m: Any) -> tuple[dict[int, int], dict[int, int]]:
+        """(trainable, non-trainable) tensors of a module, by identity: their sizes."""
+        trainable = {id(p): p.numel() for p in m.parameters() if p.requires_grad}
+        frozen = {id(p): p.numel() for p in m.parameters() if not p.requires_grad}
+        # BatchNorm's running mean and variance are buffers; num_batches_tracked is a counter, not a weight
+        frozen.update({id(b): b.numel() for n, b in m.named_buffers() if not n.endswith("num_batches_tracked")})
+        return trainable, frozen
+
     rows = []
     for layer in a.layers:
         path = e.names[layer.name]
-        m = model.get_submodule(path)
-        trainable = sum(p.numel() for p in m.parameters() if p.requires_grad)
-        frozen = sum(p.numel() for p in m.parameters() if not p.requires_grad)
-        # BatchNorm's running mean and variance are buffers; num_batches_tracked is a counter, not a weight
-        frozen += sum(b.numel() for n, b in m.named_buffers() if not n.endswith("num_batches_tracked"))
-        got = shapes.get(layer.name)
+        trainable, frozen = weights(model.get_submodule(path))
+        if layer.shares:  # its own weights: none, when it is the module of the layer it shares
+            theirs = weights(model.get_submodule(e.names[layer.shares]))
+            trainable = {k: v for k, v in trainable.items() if k not in theirs[0]}
+            frozen = {k: v for k, v in frozen.items() if k not in theirs[1]}
+        got_calls = outputs[path]
+        k = calls[layer.name]
+        got = got_calls[k] if k < len(got_calls) else None
         rows.append(Row(layer.name, layer.type, path, layer.output_shape,
                         _spec_shape(got, a.layout) if got is not None else None,
-                        layer.trainable_params, trainable, layer.non_trainable_params, frozen))
-    return Report("torch", torch.__version__, rows)
+                        layer.trainable_params, sum(trainable.values()), layer.non_trainable_params,
+                        sum(frozen.values())))
+    total = weights(model)
+    return Report("torch", torch.__version__, rows, (sum(total[0].values()), sum(total[1].values())))
 
 
 def _keras(a: Analysis) -> Report:
@@ -155,14 +191,19 @@ def _keras(a: Analysis) -> Report:
     module = load_module(e.code, "cnncalc_export_keras")
     model = getattr(module, e.builder)()
     names = [e.names[layer.name] for layer in a.layers]
-    probe = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+    calls = _calls(a, e.names)
+    # the k-th call of a layer used again (shared weights) is its k-th inbound node
+    probe = keras.Model(model.inputs, [model.get_layer(e.names[layer.name])._get_node_attribute_at_index(
+        calls[layer.name], "output_tensors", "output") for layer in a.layers])
+    zeros = [keras.ops.zeros((1, *shape)) for shape in e.input_shapes or [e.input_shape]]
+    feed = zeros if len(zeros) > 1 else zeros[0]
     if keras.backend.backend() == "torch":
         import torch
 
         with torch.no_grad():
-            outs = probe(keras.ops.zeros((1, *e.input_shape)), training=False)
+            outs = probe(feed, training=False)
     else:
-        outs = probe(keras.ops.zeros((1, *e.input_shape)), training=False)
+        outs = probe(feed, training=False)
     if not isinstance(outs, (list, tuple)):
         outs = [outs]
     owned: dict[str, list[Any]] = {n: [] for n in names}
@@ -176,8 +217,11 @@ def _keras(a: Analysis) -> Report:
 
     rows = []
     for layer, name, out in zip(a.layers, names, outs, strict=True):
-        parts = owned[name]
+        # a layer called again owns no weights: they are those of the layer it shares
+        parts = [] if layer.shares and name == e.names[layer.shares] else owned[name]
         rows.append(Row(layer.name, layer.type, name, layer.output_shape, tuple(int(d) for d in out.shape[1:]),
                         layer.trainable_params, sum(count(p.trainable_weights) for p in parts),
                         layer.non_trainable_params, sum(count(p.non_trainable_weights) for p in parts)))
-    return Report("keras", f"{keras.__version__} ({keras.backend.backend()} backend)", rows)
+    unique = lambda ws: list({id(w): w for w in ws}.values())  # noqa: E731
+    totals = (count(unique(model.trainable_weights)), count(unique(model.non_trainable_weights)))
+    return Report("keras", f"{keras.__version__} ({keras.backend.backend()} backend)", rows, totals)

@@ -296,7 +296,7 @@ def m_pad(c: Call) -> Mapped:
     note = ""
     if type(c.m).__name__ not in ("ZeroPad2d", "ConstantPad2d") or value:
         note = f"{type(c.m).__name__}: counted as zero padding (same shape, no operations)"
-    return "zero_pad2d", {"padding": [top, bottom, left, right]}, note
+    return "zero_pad2d", {"padding": [[top, bottom], [left, right]]}, note
 
 
 def m_lrn(c: Call) -> Mapped:

@@ -199,7 +199,7 @@ def zero_pad(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     elif isinstance(p[0], int):
         p = [[p[0], p[0]], [p[1], p[1]]]
     (t, b), (left, r) = p
-    return "zero_pad2d", {"padding": [t, b, left, r]}
+    return "zero_pad2d", {"padding": [[t, b], [left, r]]}
 
 
 def constant_pad(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc export's ConstantPadding2D

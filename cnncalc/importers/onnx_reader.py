@@ -548,7 +548,7 @@ def pad(op: Op) -> Mapped:
         note = f"{mode} padding: counted as zero padding (same shape, no operations)"
     elif value is not None and float(value) != 0:
         note = f"padding with {float(value):g}: counted as zero padding (same shape, no operations)"
-    return "zero_pad2d", {"padding": [pads[2], pads[6], pads[3], pads[7]]}, note
+    return "zero_pad2d", {"padding": [[pads[2], pads[6]], [pads[3], pads[7]]]}, note
 
 
 def lrn(op: Op) -> Mapped:
@@ -785,7 +785,7 @@ def _fused(g: Graph, nodes: Any, parts: list[int], k: int) -> Mapped | None:
         return kind, {**params, "bias": "per_position"}
     if first.type == "Pad":
         _, pp, note = pad(first)  # type: ignore[misc]
-        top, bottom, left, right = pp["padding"]
+        (top, bottom), (left, right) = pp["padding"]
         kind, params, *rest = OPS[last.op_type](Op(g, last, k, [last.input[0]]))
         if params.get("padding") not in (0, None) or note and "zero" in note and last.op_type == "AveragePool":
             raise Unmapped("padding before a layer that pads as well")

@@ -11,9 +11,7 @@ Schema read `params`; the conventions weigh `Result.ops` by `family`; `--explain
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import LayerError, Unsupported
@@ -26,14 +24,6 @@ if TYPE_CHECKING:
     from .mapping import Call, Site
 
 
-# The rule of a tool that counts nothing for a layer type: declared (`not_counted`), so that
-# `cnncalc conventions NAME` says the tool does not count it rather than showing a silent zero.
-NOT_COUNTED: Mapping[str, int] = MappingProxyType({})
-
-
-def not_counted(*tools: str) -> dict[str, dict[str, Mapping[str, int]]]:
-    """`Layer.counting` entries for tools that count neither MACs nor FLOPs for the layer type."""
-    return {tool: {"macs": NOT_COUNTED, "flops": NOT_COUNTED} for tool in tools}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +68,26 @@ class Result:
 
 
 @dataclass(frozen=True, slots=True)
+class Uncounted:
+    """A counting rule (in `Layer.counting`) saying that a tool counts nothing for a layer type, and
+    why: the layer counts 0 in that convention, and `cnncalc conventions NAME` says so."""
+
+    why: str
+
+
+# A layer type's rule for a convention whose tool counts none of its operations (`Layer.counting`):
+# zero MACs and FLOPs, said so by `cnncalc conventions NAME` rather than left to a table that does
+# not name the type.
+NOT_COUNTED = {"macs": Uncounted("the tool counts no operation of this layer"),
+               "flops": Uncounted("the tool counts no operation of this layer")}
+
+
+def not_counted(*tools: str) -> dict[str, dict[str, Uncounted]]:
+    """`Layer.counting` entries for tools that count neither MACs nor FLOPs for the layer type."""
+    return {tool: NOT_COUNTED for tool in tools}
+
+
+@dataclass(frozen=True, slots=True)
 class Stage:
     """An elementwise layer type a layer applies to its own output, and its operation counts."""
 
@@ -119,11 +129,20 @@ class Layer:
     counting: ClassVar[dict[str, Any]] = {}
     # the rule id of the warnings its rule returns
     warning_rule: ClassVar[str] = "stride-not-fitting"
+    # the function of keras.activations this type computes, if any: Keras's activation= on other layers
+    keras_name: ClassVar[str] = ""
 
     @classmethod
     def rule(cls, values: dict[str, Any], inputs: list[Tensor], layout: str) -> Result:
         """The output and counts for `inputs` with the checked parameter `values`; raises LayerError."""
         raise NotImplementedError
+
+    @classmethod
+    def output_warning(cls, values: dict[str, Any], inputs: list[Tensor], output: Tensor,
+                       layout: str) -> tuple[str, str] | None:
+        """(message, rule id) of a warning for when this layer makes the network's output (a dense layer
+        applied per position: a classifier missing its flatten); None when there is nothing to say."""
+        return None
 
     @classmethod
     def torch(cls, site: Site) -> Call:

@@ -38,11 +38,11 @@ class Concat(Layer):
         if values["axis"] is not None and values["axis"] not in channel_axes:
             raise LayerError(f"concat is supported along the channel axis only ({sorted(channel_axes)} here), "
                              f"got axis {values['axis']}", "invalid-value", key="axis")
-        for t in inputs[1:]:
+        for i, t in enumerate(inputs[1:], 1):
             if t.spatial != first.spatial:
                 raise LayerError(f"concat needs the same spatial size on every input, got {first.text(layout)} "
                                  f"and {t.text(layout)}; fix the strides or padding of one branch",
-                                 "shape-mismatch", key="inputs")
+                                 "shape-mismatch", key="inputs", inputs=(0, i))
         channels = plus(*(t.c for t in inputs))
         return Result(Tensor(int(channels), first.spatial), sizes={"channels": channels})
 

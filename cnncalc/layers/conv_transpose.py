@@ -1,4 +1,4 @@
-"""Transposed convolution (torch.nn.ConvTranspose2d, Keras Conv2DTranspose).
+"""Transposed convolution (torch.nn.ConvTranspose1d/2d/3d, Keras Conv1DTranspose/2D/3D).
 
 Output size per dim: (I − 1)·S − P + D·(K − 1) + 1 + output_padding with explicit padding (PyTorch);
 Keras's `same` gives I·S and its `valid` I·S + max(K − S, 0), which differs from padding 0 when K < S.
@@ -7,10 +7,12 @@ Every input value meets every tap it scatters to: MACs = inputs · C_out/groups 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..errors import LayerError, Unsupported
 from .activations import fused_keras, fused_torch, with_activation
 from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
-from .conv import BIAS, FILTERS, GROUPS, KERNEL
+from .conv import BIAS, FILTERS, GROUPS, KERNEL, check_in_channels
 from .count import count, minus, plus, times, volume
 from .geometry import DIM_NAMES
 from .mapping import Arg, Call, pos, sequence, size, symmetric
@@ -20,25 +22,28 @@ from .params import Param
 class ConvTranspose2d(Layer):
     group = "convolution"
     name = "conv_transpose2d"
-    aliases = ("deconv2d", "conv2d_transpose")
+    aliases: ClassVar[tuple[str, ...]] = ("deconv2d", "conv2d_transpose", "ConvTranspose2d", "Conv2DTranspose",
+                                          "Convolution2DTranspose")
     prefix = "deconv"
     family = "conv_transpose"
     doc = "transposed convolution (torch.nn.ConvTranspose2d, Keras Conv2DTranspose)"
-    params = {**FILTERS, **KERNEL, "padding": Param("tpadding", 0, doc="int, pair, sides, 'same' or 'valid' (Keras)"),
+    params = {**FILTERS, **KERNEL, "padding": Param("tpadding", 0, doc="int, one per dim, sides, a [begin, end] pair "
+                                                    "per dim, 'same' or 'valid' (Keras)"),
               "output_padding": Param("size0", 0), **GROUPS, **BIAS}
 
     @classmethod
     def rule(cls, values, inputs, layout):
         x = inputs[0]
-        sizes = need_spatial(x, 2, cls.name)
+        sizes = need_spatial(x, cls.ndim, cls.name)
+        check_in_channels(values, x)
         c_in, c_out, g = x.c, values["filters"], values["groups"]
         for what, c in (("input channels", c_in), ("filters", c_out)):
             if c % g:
                 raise LayerError(f"groups {g} must divide the {what} ({c})", "invalid-value", key="groups")
         if values["bias"] == "per_position":
-            raise LayerError("per_position bias is not supported on conv_transpose2d", "invalid-value", key="bias")
+            raise LayerError(f"per_position bias is not supported on {cls.name}", "invalid-value", key="bias")
         derived = {}
-        for i, dim in enumerate(DIM_NAMES[2]):
+        for i, dim in enumerate(DIM_NAMES[cls.ndim]):
             n, k, s, d, op = sizes[i], values["kernel"][i], values["stride"][i], values["dilation"][i], values["output_padding"][i]
             k_eff = d * (k - 1) + 1
             if op >= max(s, d):
@@ -58,7 +63,7 @@ class ConvTranspose2d(Layer):
                 raise LayerError(f"output size along {dim} would be {o}; reduce padding", "nonpositive-size",
                                  key="padding")
             derived[f"{dim}_out"] = o
-        out = Tensor(c_out, (int(derived["H_out"]), int(derived["W_out"])))
+        out = Tensor(c_out, tuple(int(o) for o in derived.values()))
         weights = times(c_in, c_out // g, volume(*values["kernel"]))
         return with_activation(Result(out, plus(weights, c_out if values["bias"] else 0),
                       ops={"mac": times(count(x.numel, "inputs"), volume(c_out // g, *values["kernel"])),
@@ -78,7 +83,7 @@ class ConvTranspose2d(Layer):
                 op = 2 * pb - need
                 if need < 0 or op >= max(s, d):
                     raise Unsupported(f"padding 'same' with kernel {k} and stride {s} has no PyTorch "
-                                      "ConvTranspose2d padding/output_padding equivalent")
+                                      f"ConvTranspose{cls.ndim}d padding/output_padding equivalent")
                 pads.append((pb, pb))
             elif values["padding"] == "valid":  # Keras: I·S + max(K − S, 0); PyTorch padding 0 adds K − S
                 pads.append((0, 0))
@@ -87,8 +92,8 @@ class ConvTranspose2d(Layer):
                 pads.append(values["padding"][i])
             out_pad.append(op)
         if not symmetric(pads):
-            raise Unsupported(f"asymmetric padding {pads} on conv_transpose2d cannot be expressed in PyTorch")
-        return sequence(Call("nn.ConvTranspose2d", [
+            raise Unsupported(f"asymmetric padding {pads} on {cls.name} cannot be expressed in PyTorch")
+        return sequence(Call(f"nn.ConvTranspose{cls.ndim}d", [
             pos("in_channels", x.c), pos("out_channels", values["filters"]), Arg("kernel_size", size(values["kernel"])),
             Arg("stride", size(values["stride"]), 1), Arg("padding", size(b for b, _ in pads), 0),
             Arg("output_padding", size(out_pad), 0), Arg("groups", values["groups"], 1),
@@ -98,22 +103,39 @@ class ConvTranspose2d(Layer):
     @classmethod
     def keras(cls, site):
         values = site.values
+        nd = cls.ndim
         if values["groups"] != 1:
-            raise Unsupported("groups on conv_transpose2d (Keras Conv2DTranspose has no groups)")
+            raise Unsupported(f"groups on {cls.name} (Keras Conv{nd}DTranspose has no groups)")
         common = [pos("filters", values["filters"]), pos("kernel_size", size(values["kernel"])),
                   Arg("strides", size(values["stride"]), 1)]
         tail = [*site.data_format(), Arg("dilation_rate", size(values["dilation"]), 1), Arg("use_bias", values["bias"], True),
                 *fused_keras(values)]
         if values["padding"] in ("same", "valid"):
             if any(values["output_padding"]):
-                raise Unsupported(f"output_padding with padding '{values['padding']}' on conv_transpose2d")
-            return [("", Call("layers.Conv2DTranspose", [*common, Arg("padding", values["padding"], "valid"), *tail]))]
+                raise Unsupported(f"output_padding with padding '{values['padding']}' on {cls.name}")
+            return [("", Call(f"layers.Conv{nd}DTranspose", [*common, Arg("padding", values["padding"], "valid"), *tail]))]
         # Keras has no explicit padding here: a VALID transposed conv, then crop what PyTorch's padding removes
         pads = list(values["padding"])
-        conv = Call("layers.Conv2DTranspose", [*common, Arg("output_padding", size(values["output_padding"])), *tail])
+        conv = Call(f"layers.Conv{nd}DTranspose", [*common, Arg("output_padding", size(values["output_padding"])),
+                                                   *tail])
         if not any(b or e for b, e in pads):
             return [("", conv)]
-        return [("conv", conv), ("", Call("layers.Cropping2D", [pos("cropping", tuple(pads)), *site.data_format()]))]
+        cropping = pads[0] if nd == 1 else tuple(pads)
+        return [("conv", conv), ("", Call(f"layers.Cropping{nd}D", [pos("cropping", cropping), *site.data_format()]))]
 
 
-LAYERS = [ConvTranspose2d]
+class ConvTranspose1d(ConvTranspose2d):
+    name = "conv_transpose1d"
+    aliases = ("deconv1d", "conv1d_transpose", "ConvTranspose1d", "Conv1DTranspose", "Convolution1DTranspose")
+    doc = "1-D transposed convolution (torch.nn.ConvTranspose1d, Keras Conv1DTranspose)"
+    ndim = 1
+
+
+class ConvTranspose3d(ConvTranspose2d):
+    name = "conv_transpose3d"
+    aliases = ("deconv3d", "conv3d_transpose", "ConvTranspose3d", "Conv3DTranspose", "Convolution3DTranspose")
+    doc = "3-D transposed convolution (torch.nn.ConvTranspose3d, Keras Conv3DTranspose)"
+    ndim = 3
+
+
+LAYERS = [ConvTranspose2d, ConvTranspose1d, ConvTranspose3d]

@@ -4,7 +4,8 @@ The slides' (N − F + 2P)/S + 1, in the frameworks' exact forms:
 - explicit padding (PyTorch, Keras VALID): floor((I + Pb + Pe − D·(F − 1) − 1)/S) + 1;
 - PyTorch pooling with ceil_mode: the same rounded up, minus one if the last window would start
   beyond the input plus the begin padding;
-- TensorFlow/Keras SAME: ⌈I/S⌉, the total padding split with the extra pixel at the end.
+- TensorFlow/Keras SAME: ⌈I/S⌉, the total padding split with the extra pixel at the end;
+- Keras causal (1-D): D·(F − 1) zeros before the sequence, none after, so no output sees the future.
 
 A `Dim` holds the numbers; its `formula` and `explain` text are written from them on demand, for
 --explain and for the warning when a stride does not fit.
@@ -12,13 +13,14 @@ A `Dim` holds the numbers; its `formula` and `explain` text are written from the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from ..errors import LayerError
 
 DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 ROWS = {"H": "row", "W": "column", "L": "position", "D": "slice"}
-_BEGIN_END = {"H": ("top", "bottom"), "W": ("left", "right")}
+_BEGIN_END = {"H": ("top", "bottom"), "W": ("left", "right"), "D": ("front", "back")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,7 @@ class Dim:
     out: int
     pad_begin: int
     pad_end: int
-    mode: str  # "floor", "ceil" (PyTorch ceil_mode) or "same" (TensorFlow)
+    mode: str  # "floor", "ceil" (PyTorch ceil_mode), "same" (TensorFlow) or "causal" (Keras, floored)
     unread: int  # real input rows no window reads (at the end)
 
     @property
@@ -64,12 +66,16 @@ class Dim:
         if self.exact:
             return f"{expr} = {self.out}"
         rounding = "⌈⌉ ceil_mode" if self.mode == "ceil" else "⌊⌋ floor"
-        return f"{expr} = {ratio_text(self.ratio)} → {rounding} = {self.out}"
+        exact = Fraction(self.size + self.pad_begin + self.pad_end - self.k_eff, self.stride) + 1
+        return f"{expr} = {ratio_text(exact)} → {rounding} = {self.out}"
 
     @property
     def explain(self) -> list[str]:
         """The derivation lines of this dimension (SAME adds how its padding is split)."""
         lines = []
+        if self.mode == "causal":
+            kt = f"({self.kernel} − 1)" if self.dilation == 1 else f"{self.dilation}·({self.kernel} − 1)"
+            lines.append(f"causal ({self.name}): pad {kt} = {self.pad_begin} at the start, 0 at the end")
         if self.mode == "same":
             kt = str(self.kernel) if self.dilation == 1 else f"{self.dilation}·({self.kernel}−1)+1"
             begin, end = _BEGIN_END.get(self.name, ("begin", "end"))
@@ -87,13 +93,18 @@ def same_padding(size: int, k_eff: int, stride: int) -> tuple[int, int, int]:
     return out, total // 2, total - total // 2
 
 
-def ratio_text(ratio: float) -> str:
-    """2.33, but 2.99998 rather than a misleading 3.00 when the value is not a whole number."""
+def ratio_text(ratio: float | Fraction) -> str:
+    """2.33, but 2.99998 rather than a misleading 3.00 when the value is not a whole number. Digits
+    come from integer arithmetic: (99999999999999999999 − 2)/3 + 1 is 33333333333333333333.33, not
+    a float's 33333333333333331968.00."""
+    r = Fraction(ratio)
+    whole, rest = divmod(abs(r.numerator), r.denominator)
+    sign = "-" if r < 0 else ""
     for digits in range(2, 10):
-        text = f"{ratio:.{digits}f}"
-        if float(text) != round(ratio) or ratio == round(ratio):
-            return text
-    return f"{ratio:.10f}"
+        scaled = round(Fraction(rest * 10**digits, r.denominator))
+        if 0 < scaled < 10**digits or rest == 0:
+            return f"{sign}{whole}.{scaled:0{digits}d}"
+    return f"{sign}{whole}.{rest * 10**10 // r.denominator:010d}"
 
 
 def window_dim(
@@ -136,6 +147,10 @@ def windows(
 ) -> tuple[tuple[Dim, ...], tuple[str, ...]]:
     """Every spatial dim at once, and the warnings for dims whose windows stop short of the input."""
     names = DIM_NAMES[len(sizes)]
+    if padding == "causal":  # all the padding at the start: an explicit padding, shown as causal
+        pads = tuple((d * (k - 1), 0) for k, d in zip(kernel, dilation, strict=True))
+        dims = tuple(replace(d, mode="causal") for d in windows(sizes, kernel, stride, dilation, pads)[0])
+        return dims, unread_warnings(dims)
     same = padding == "same"
     dims = tuple(window_dim(name, sizes[i], kernel[i], stride[i], dilation[i],
                             "same" if same else padding[i], ceil_mode, pooling)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ values are checked and normalised (sizes to per-dimension tuples, padding to (be
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +16,15 @@ REQUIRED = object()
 _SHAPE = re.compile(r"\s*\d+(?:\s*[xX×]\s*\d+)*\s*")
 
 
+MAX_DIGITS = 4000  # Python refuses to read longer integers from text (sys.get_int_max_str_digits)
+
+
 def shape_text(value: str) -> list[int] | None:
-    """'227x227x3' (also 'X' or '×', spaces allowed around the parts) as [227, 227, 3], else None."""
-    if not _SHAPE.fullmatch(value):
+    """'227x227x3' (also 'X' or '×', spaces allowed around the parts) as [227, 227, 3], else None.
+    Parts longer than MAX_DIGITS digits are not read (None), so no text can make int() fail."""
+    if len(value) > 3 * MAX_DIGITS or not _SHAPE.fullmatch(value):
+        return None
+    if any(len(part.strip()) > MAX_DIGITS for part in re.split(r"[xX×]", value)):
         return None
     return [int(part) for part in re.split(r"[xX×]", value)]
 
@@ -36,6 +43,14 @@ class Param:
     @property
     def required(self) -> bool:
         return self.default is REQUIRED
+
+
+def _finite(v: int | float) -> bool:
+    """Not NaN or an infinity, and within a float's range (an int of 400 digits is not)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def _is_int(v: Any) -> bool:
@@ -89,7 +104,11 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
     if k == "size0":
         return _ints(value, ndim, name, 0)
     if k == "padding":
+        if isinstance(value, str) and value.lower() in p.choices:  # a word only some types take (causal)
+            return value.lower()
         return parse_padding(value, ndim, name)
+    if k == "sides":
+        return parse_sides(value, ndim, name)
     if k == "tpadding":  # transposed conv: 'valid' keeps its Keras meaning, which differs from 0
         if isinstance(value, str) and value.lower() == "valid":
             return "valid"
@@ -105,8 +124,8 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
             raise LayerError(f"{name} must be true or false, got {value!r}", "invalid-value")
         return value
     if k == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise LayerError(f"{name} must be a number, got {value!r}", "invalid-value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
+            raise LayerError(f"{name} must be a finite number, got {value!r}", "invalid-value")
         return float(value)
     if k == "rate":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
@@ -137,11 +156,19 @@ def _check(name: str, p: Param, value: Any, ndim: int) -> Any:
         if any(v == 0 or v < -1 for v in value) or list(value).count(-1) > 1:
             raise LayerError(f"{name} takes positive sizes and at most one -1, got {value!r}", "invalid-value")
         return tuple(value)
+    if k == "axes":  # Keras-style axis numbers, the batch axis being 0; [] is a list of none
+        if not isinstance(value, (list, tuple)) or not all(_is_int(v) and v >= 1 for v in value):
+            raise LayerError(f"{name} must be a list of axis numbers ≥ 1 (the batch axis is 0), got {value!r}",
+                             "invalid-value")
+        if len(set(value)) != len(value):
+            raise LayerError(f"{name} names an axis twice: {value!r}", "invalid-value")
+        return tuple(sorted(value))
     raise AssertionError(f"unknown param kind {k}")  # pragma: no cover - registry bug
 
 
 def parse_padding(value: Any, ndim: int, name: str = "padding") -> Any:
-    """'same', or per-dim (begin, end) pairs. Accepts int, [p]*ndim, [b, e]*ndim sides, 'valid'."""
+    """'same', or per-dim (begin, end) pairs. Accepts int, [p]*ndim, [b, e]*ndim sides, one [b, e] pair
+    per dim, 'valid'."""
     if isinstance(value, str):
         low = value.lower()
         if low == "same":
@@ -162,9 +189,32 @@ def parse_padding(value: Any, ndim: int, name: str = "padding") -> Any:
             return tuple((v, v) for v in value)
         if len(value) == 2 * ndim:
             return tuple((value[2 * i], value[2 * i + 1]) for i in range(ndim))
-    sides = "[top, bottom, left, right]" if ndim == 2 else "[begin, end]" if ndim == 1 else "[begin, end, ...]"
+    if (isinstance(value, (list, tuple)) and len(value) == ndim and all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2 and all(_is_int(v) for v in pair) for pair in value)):
+        if any(v < 0 for pair in value for v in pair):
+            raise LayerError(f"{name} must be ≥ 0, got {value!r}", "invalid-value")
+        return tuple((pair[0], pair[1]) for pair in value)
+    sides = {2: "[top, bottom, left, right]", 3: "[front, back, top, bottom, left, right]"}.get(ndim, "[begin, end]")
     raise LayerError(
-        f"{name} must be an integer, a list of {ndim} integers, {sides}, 'same' or 'valid'; got {value!r}",
-        "invalid-value")
+        f"{name} must be an integer, a list of {ndim} integers, {sides}, a [begin, end] pair per dimension, "
+        f"'same' or 'valid'; got {value!r}", "invalid-value")
 
 
+def parse_sides(value: Any, ndim: int, name: str = "padding") -> tuple[tuple[int, int], ...]:
+    """A padding layer's (begin, end) pairs. PyTorch's pad layers take a flat list last dimension first
+    (left, right, top, bottom), Keras's and cnncalc's go first dimension first: a flat list of both
+    sides of two or more dims whose readings differ is refused, and pairs per dim are asked for."""
+    if isinstance(value, str):
+        raise LayerError(f"{name} of a padding layer must be sizes, not {value!r}", "invalid-value")
+    if ndim > 1 and isinstance(value, (list, tuple)) and len(value) == 2 * ndim and all(_is_int(v) for v in value):
+        pairs = [[value[2 * i], value[2 * i + 1]] for i in range(ndim)]
+        if pairs != pairs[::-1]:
+            raise LayerError(
+                f"{name} {list(value)} reads two ways: PyTorch's pad layers take the last dimension first "
+                f"({_SIDES[ndim][1]}), Keras's and cnncalc's the first ({_SIDES[ndim][0]}); write one [begin, end] "
+                f"pair per dimension: {pairs} as Keras reads it, or {pairs[::-1]} as PyTorch does", "invalid-value")
+    return parse_padding(value, ndim, name)
+
+
+_SIDES = {2: ("top, bottom, left, right", "left, right, top, bottom"),
+          3: ("front, back, top, bottom, left, right", "left, right, top, bottom, front, back")}

@@ -1,39 +1,30 @@
-"""Zero padding (Keras ZeroPadding2D, torch.nn.ZeroPad2d): each side grows by its padding."""
+"""Zero padding (Keras ZeroPadding1D/2D/3D, torch.nn.ZeroPad1d/2d/3d): each side grows by its padding."""
 
 from __future__ import annotations
 
-from ..errors import LayerError
-from .base import Layer, ReceptiveStep, Result, Tensor, need_spatial
-from .mapping import Call, pos, torch_pad
-from .params import Param
+from .mapping import Call, Site, pos
+from .pad import Pad
 
 
-class ZeroPad2d(Layer):
-    group = "dense and reshaping"
-    name = "zero_pad2d"
-    aliases = ("zero_padding2d", "pad2d")
-    prefix = "pad"
-    doc = ("zero padding (Keras ZeroPadding2D, torch.nn.ZeroPad2d; four sides are in the spec's order, top "
-           "bottom left right, not ZeroPad2d's left right top bottom)")
-    params = {"padding": Param("padding", doc="int, [ph, pw], [top, bottom, left, right] or "
-                                              "[[top, bottom], [left, right]]")}
+def keras_zero_pad(site: Site) -> Call:
+    """Keras's ZeroPadding of the layer's sides: (begin, end) for 1-D, a pair per dim above."""
+    pads = tuple(site.values["padding"])
+    return Call(f"layers.ZeroPadding{len(pads)}D", [pos("padding", pads[0] if len(pads) == 1 else pads),
+                                                    *site.data_format()])
 
-    @classmethod
-    def rule(cls, values, inputs, layout):
-        x = inputs[0]
-        h, w = need_spatial(x, 2, cls.name)
-        if values["padding"] == "same":
-            raise LayerError("zero_pad2d takes explicit padding, not 'same'", "invalid-value", key="padding")
-        (t, b), (left, r) = values["padding"]
-        return Result(Tensor(x.c, (h + t + b, w + left + r)), rf=ReceptiveStep((1, 1), (1, 1), (t, left)))
 
-    @classmethod
-    def torch(cls, site):
-        return torch_pad(list(site.values["padding"]))
+class ZeroPad(Pad):
+    mode = "zeros"
 
     @classmethod
     def keras(cls, site):
-        return [("", Call("layers.ZeroPadding2D", [pos("padding", tuple(site.values["padding"])), *site.data_format()]))]
+        return [("", keras_zero_pad(site))]
 
 
-LAYERS = [ZeroPad2d]
+def _zero(nd: int, aliases: tuple[str, ...] = ()) -> type[Pad]:
+    return type(f"ZeroPad{nd}d", (ZeroPad,), {
+        "name": f"zero_pad{nd}d", "aliases": (*aliases, f"ZeroPad{nd}d", f"ZeroPadding{nd}D", f"zero_padding{nd}d"),
+        "ndim": nd, "doc": f"zero padding (Keras ZeroPadding{nd}D, torch.nn.ZeroPad{nd}d)"})
+
+
+LAYERS = [_zero(1), _zero(2, ("pad2d",)), _zero(3)]

@@ -66,12 +66,14 @@ def _rf_cell(f: ReceptiveField, what: str) -> str:
 class Extra:
     """Everything the extra columns need, computed once per analysis."""
 
-    __slots__ = ("fields", "cfg", "memory")
+    __slots__ = ("fields", "cfg", "memory", "named_inputs")
 
-    def __init__(self, fields: dict[str, ReceptiveField], cfg: MemoryConfig, memory: dict[str, Any]):
+    def __init__(self, fields: dict[str, ReceptiveField], cfg: MemoryConfig, memory: dict[str, Any],
+                 named_inputs: bool = False):
         self.fields = fields
         self.cfg = cfg
         self.memory = memory
+        self.named_inputs = named_inputs  # the spec names its inputs: say which one each field is in
 
     @staticmethod
     def of(a: Analysis, cfg: MemoryConfig | None = None) -> Extra:
@@ -79,14 +81,18 @@ class Extra:
         from ..receptive import receptive_fields
 
         cfg = cfg or MemoryConfig()
-        return Extra(receptive_fields(a), cfg, memory(a, cfg))
+        return Extra(receptive_fields(a), cfg, memory(a, cfg), a.network.named_inputs)
 
     def layer_dict(self, layer: LayerResult) -> dict[str, Any]:
         from ..memory import activation_elements
 
         n = activation_elements(layer)
-        return {**self.fields[layer.name].to_dict(), "activation_elements": n,
-                "activation_bytes": self.cfg.bytes(n), "param_bytes": layer.params * self.cfg.bytes_per_element}
+        f = self.fields[layer.name]
+        d = {**f.to_dict(), "activation_elements": n,
+             "activation_bytes": self.cfg.bytes(n), "param_bytes": layer.params * self.cfg.bytes_per_element}
+        if self.named_inputs:
+            d["receptive_field_input"] = f.input
+        return d
 
     def cell(self, layer: LayerResult, column: str, commas: bool = True) -> str:
         if column in ("rf", "jump", "start"):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import human, shape_text
+from ..errors import visible
+from . import batched, human, inputs_text, outputs_text, shape_text, shared_text
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from ..analysis import Analysis
+    from ..analysis import Analysis, LayerResult
     from ..memory import MemoryConfig
     from .columns import Extra
 
@@ -61,20 +62,33 @@ class Column:
         self.narrowest = max(min(content, FOLD_MIN), words, cell_len(footer)) if fold else self.compact
 
 
-def columns_of(a: Analysis, extra: tuple[str, ...] = (), x: Extra | None = None) -> list[Column]:
+def columns_of(a: Analysis, extra: tuple[str, ...] = (), x: Extra | None = None,
+               batch: int | None = None) -> list[Column]:
     """Every column of the table in display order: the standard seven, then the `extra` columns
-    (render.columns.COLUMNS) computed by `x`."""
+    (render.columns.COLUMNS) computed by `x`. With `batch`, shapes have the batch dimension and MACs
+    and FLOPs are those of the whole batch."""
     t = a.totals
     layers = a.layers
+    n_out = len(a.outputs) if a.network.named_outputs else 1
+    out_footer = shape_text(a.output_shape, batch) if n_out == 1 else ""  # several: the Outputs line below
+
+    def weighs(layer: LayerResult) -> bool:  # a shared layer that has weights (counted at the layer it shares)
+        return layer.shares is not None and a.layer(layer.shares).params > 0
+
+    def count(n: int) -> str:
+        n = batched(n, batch)
+        return f"{n:,}" if n else "-"
+
     cols = [
         Column("#", "#", "", [str(i) for i in range(1, len(layers) + 1)], style="dim"),
-        Column("layer", "Layer", "Total", [layer.name for layer in layers], right=False, style="bold", fold=True),
+        Column("layer", "Layer", "Total", [visible(layer.name) for layer in layers], right=False, style="bold", fold=True),
         Column("type", "Type", "", [layer.type for layer in layers], right=False, style="cyan", fold=True),
-        Column("shape", "Output shape", shape_text(a.output_shape), [shape_text(layer.output_shape) for layer in layers],
+        Column("shape", "Output shape", out_footer, [shape_text(layer.output_shape, batch) for layer in layers],
                right=False),
-        Column("params", "Params", f"{t['params']:,}", [f"{layer.params:,}" if layer.params else "-" for layer in layers]),
-        Column("macs", "MACs", f"{t['macs']:,}", [f"{layer.macs:,}" if layer.macs else "-" for layer in layers]),
-        Column("flops", "FLOPs", f"{t['flops']:,}", [f"{layer.flops:,}" if layer.flops else "-" for layer in layers]),
+        Column("params", "Params", f"{t['params']:,}",
+               ["shared" if weighs(layer) else f"{layer.params:,}" if layer.params else "-" for layer in layers]),
+        Column("macs", "MACs", count(t["macs"]), [count(layer.macs) for layer in layers]),
+        Column("flops", "FLOPs", count(t["flops"]), [count(layer.flops) for layer in layers]),
     ]
     if extra and x:
         from .columns import COLUMNS
@@ -114,13 +128,16 @@ def fit(cols: list[Column], width: int, keep: Collection[str] = ()) -> tuple[lis
     return shown, widths, sorted(hidden, key=cols.index)
 
 
-def build(a: Analysis, shown: list[Column], widths: list[int]) -> Table:
+def build(a: Analysis, shown: list[Column], widths: list[int], batch: int | None = None) -> Table:
     from rich import box
     from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
-    title = Text.assemble(f"{a.name}  ", (f"input {shape_text(a.input_shape)} ({a.layout})", "dim"),
+    ins = "inputs" if a.network.named_inputs else "input"
+    per = f"batch {batch}, " if batch is not None else ""
+    # Text, not markup: a name like `[link=https://…]x[/link]` is shown as written
+    title = Text.assemble(f"{visible(a.name)}  ", (f"{ins} {inputs_text(a, batch)} ({per}{a.layout})", "dim"),
                           style="table.title")
     table = Table(title=title, box=box.SIMPLE_HEAD, show_footer=True, title_justify="left")
     for c, w in zip(shown, widths, strict=True):
@@ -146,20 +163,22 @@ def build(a: Analysis, shown: list[Column], widths: list[int]) -> Table:
 
 
 def print_table(a: Analysis, console: Console, columns: tuple[str, ...] = (), memory: MemoryConfig | None = None,
-                memory_summary: bool = False, keep: Collection[str] = (), wide: bool = False) -> None:
+                memory_summary: bool = False, keep: Collection[str] = (), wide: bool = False,
+                batch: int | None = None) -> None:
     """`columns`: extra columns (render.columns.COLUMNS); `memory_summary` adds the memory line. In a
-    terminal the table fits its width (`keep`: columns never left out); `wide`, or piped: every column."""
+    terminal the table fits its width (`keep`: columns never left out); `wide`, or piped: every column.
+    `batch`: shapes with the batch dimension, MACs and FLOPs of the whole batch."""
     from rich.text import Text
 
     from .columns import MEMORY_COLUMNS, Extra
 
     x = Extra.of(a, memory) if columns or memory_summary else None
-    cols = columns_of(a, columns, x)
+    cols = columns_of(a, columns, x, batch)
     if console.is_terminal and not wide:
         shown, widths, hidden = fit(cols, console.width, {*keep, *columns})
     else:
         shown, widths, hidden = cols, [c.full for c in cols], []
-    table = build(a, shown, widths)
+    table = build(a, shown, widths, batch)
     total = table_width(widths)
     if total > console.width:  # rich would squeeze the columns to the console: let the lines run longer
         table.width = total
@@ -169,9 +188,16 @@ def print_table(a: Analysis, console: Console, columns: tuple[str, ...] = (), me
         how = f"--wide or --columns {','.join(addable)}" if addable else "--wide"
         console.print(Text(f"Hidden: {', '.join(c.header for c in hidden)} ({how})", style="dim"))
     t = a.totals
+    if a.network.named_outputs and len(a.outputs) > 1:
+        console.print(Text(f"Outputs: {outputs_text(a, batch)}"), highlight=False)
     console.print(f"Params: {t['params']:,} ({human(t['params'])})  trainable {t['trainable_params']:,}  "
                   f"non-trainable {t['non_trainable_params']:,}", highlight=False)
-    console.print(f"MACs:   {t['macs']:,} ({human(t['macs'])})  FLOPs: {t['flops']:,} ({human(t['flops'])})  "
+    macs, flops = batched(t["macs"], batch), batched(t["flops"], batch)
+    whole = f" for a batch of {batch}" if batch is not None else ""
+    console.print(f"MACs:   {macs:,} ({human(macs)})  FLOPs: {flops:,} ({human(flops)}){whole}  "
                   f"[dim]convention: {a.convention} (see `cnncalc conventions`)[/dim]", highlight=False)
+    shared = shared_text(a)
+    if shared:
+        console.print(Text(f"Shared weights (params counted once, MACs at every call): {shared}"), highlight=False)
     if x and (memory_summary or MEMORY_COLUMNS & set(columns)):
         console.print(x.summary(), highlight=False)

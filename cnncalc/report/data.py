@@ -99,7 +99,7 @@ def report_data(a: Analysis, memory: MemoryConfig | None = None, source: str | N
     """The dict a report page is drawn from (see the module docstring)."""
     from ..render.columns import Extra
 
-    doc = json_doc(a, memory)
+    doc = json_doc(a, memory, memory.batch_size if memory is not None and memory.batch_size > 1 else None)
     extra = Extra.of(a, memory)
     groups, inner = _groups(a)
     numbers = convention_numbers(a)
