@@ -387,10 +387,12 @@ class _Folder:
         block = Block(self._block_name(members[0]), {}, entries, notes)
         for pname, vals in params.items():
             # a flag defaults to its usual value, a size to the layer type's default (stride 1) if that is
-            # its usual value; other sizes are required, so that every use says them
+            # its usual value, and so does a value of a layer some uses lack (they need not say it); other
+            # sizes are required, so that every use says them
             common = Counter(_freeze(v) for v in vals if v is not None).most_common(1)
             value = common[0][0] if common else None
-            usual = isinstance(value, bool) or value == self.type_defaults.get(pname, REQUIRED)
+            usual = isinstance(value, bool) or value == self.type_defaults.get(pname, REQUIRED) \
+                or value is not None and _absent_only(pname, vals, entries, rows)
             block.params[pname] = _thaw(value) if usual else None
         self.blocks.append(block)
         for k, c in enumerate(members):
@@ -568,6 +570,15 @@ class _Folder:
             else:
                 return None
         return out
+
+
+def _absent_only(pname: str, vals: list[Any], entries: list[dict[str, Any]], rows: list[dict[str, Item]]) -> bool:
+    """Whether every member without a value of block parameter `pname` lacks all the layers that use it."""
+    word = re.compile(rf"\$(?:{re.escape(pname)}\b|{{.*\b{re.escape(pname)}\b)")
+    users = [e["name"] for e in entries if any(isinstance(v, str) and word.match(v) for key, v in e.items()
+                                               if key not in ("name", "inputs", "if"))]
+    return any(v is None for v in vals) and all(all(u not in row for u in users)
+                                                for v, row in zip(vals, rows, strict=True) if v is None)
 
 
 def _quote(name: str) -> str:
