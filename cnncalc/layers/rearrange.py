@@ -89,14 +89,16 @@ PERMUTE_TORCH = '''class Permute(nn.Module):
 '''
 
 CHUNK_TORCH = '''class Chunk(nn.Module):
-    """One piece of the channels: x.chunk(chunks, dim=1)[index]."""
+    """One piece of the channels, x.chunk(chunks, dim=1)[index], sliced alone (an ONNX
+    export then keeps each piece in the module that takes it)."""
 
     def __init__(self, chunks: int, index: int):
         super().__init__()
         self.chunks, self.index = chunks, index
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.chunk(self.chunks, dim=1)[self.index]
+        size = -(-x.shape[1] // self.chunks)  # torch.chunk's: ⌈C/chunks⌉, the last one smaller
+        return x[:, self.index * size:(self.index + 1) * size]
 '''
 
 CHUNK_KERAS = '''class Chunk(keras.layers.Layer):
