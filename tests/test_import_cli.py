@@ -114,11 +114,11 @@ def test_allow_unknown_keeps_an_opaque_layer_and_warns_everywhere(tmp_path):
 
 
 def test_pending_layer_types_say_what_they_await(tmp_path):
-    path = tmp_path / "resize.onnx"
-    m = small_model("DepthToSpace", blocksize=2)
+    path = tmp_path / "einsum.onnx"
+    m = small_model("Einsum", equation="nchw->nchw")
     onnx.save(m, str(path))
     line = one_line_error(run("import", str(path)), 1)
-    assert "awaits the layer type `pixel_shuffle`" in line
+    assert "awaits the layer type `matmul`" in line
 
 
 @pytest.mark.parametrize("content, expect", [

@@ -79,19 +79,7 @@ def compare(original, imported, names):
         assert imported.totals[key] == original.totals[key], key
 
 
-# Shipped specs whose ONNX graphs hold operators the ONNX reader does not map yet (their layer types
-# exist now: the entries of onnx_reader.OPS await them).
-AWAITING_ONNX = {
-    "unet": "crop_or_pad: a Pad with negative amounts computed from Shape ops",
-    "shufflenet_v2": "channel_shuffle: Reshape, Transpose, Reshape; chunk: Split",
-    "efficientnet_b0_keras": "rescaling and normalization: Mul, Add, Sub, Div by constants",
-}
-
-
-@pytest.mark.parametrize("arch", [pytest.param(a, marks=pytest.mark.xfail(
-    reason=AWAITING_ONNX[a], raises=importers.ImportFailure, strict=True))
-    if a in AWAITING_ONNX else pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=PENDING[a]))
-    if a in PENDING else a for a in ARCHS_ALL])
+@pytest.mark.parametrize("arch", ARCHS)
 def test_round_trip_through_onnx(arch, tmp_path):
     a = cnncalc.analyse(ARCH / f"{arch}.yaml")
     path = tmp_path / f"{arch}.onnx"

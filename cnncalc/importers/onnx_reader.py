@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from . import onnx_rearrange as rearrange
 from .model import (
     INPUT,
     MAX_NODES,
@@ -34,6 +35,7 @@ from .model import (
     unpack,
     unreadable,
 )
+from .onnx_fold import Folder, data_tensors, settle
 
 SMALL_TENSOR = 4096  # bytes of initializer data kept: shape constants (Reshape, Pad, Resize need their values)
 TENSOR_META = (1, 2, 8, 13, 14)  # TensorProto: dims, data_type, name, external_data, data_location
@@ -190,6 +192,7 @@ class Graph:
         self.consts: dict[str, Any] = {}  # name → numpy value, for small constants
         self.shapes: dict[str, tuple[int, ...] | None] = {}
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
+        self.folder: Folder | None = None  # computes the values of small tensors made of constants
         for vi in list(g.input) + list(g.value_info) + list(g.output):
             self.shapes[vi.name] = _dims(vi)
 
@@ -214,6 +217,13 @@ class Graph:
         if name in self.init:
             return self.init[name]
         return self.shapes.get(name)
+
+
+def _all_dims(model: Any) -> dict[str, tuple[int, ...] | None]:
+    g = model.graph
+    out = {vi.name: _dims(vi) for vi in list(g.input) + list(g.value_info) + list(g.output)}
+    out.update({t.name: tuple(t.dims) for t in g.initializer})
+    return out
 
 
 def _dims(vi: Any) -> tuple[int, ...] | None:
@@ -541,6 +551,8 @@ def pad(op: Op) -> Mapped:
         c = op.const_in(1)
         pads = None if c is None else [int(v) for v in c.reshape(-1)]
     value = op.const_in(2)
+    if pads is not None and any(p < 0 for p in pads):  # torch's F.pad crops by negative amounts
+        return rearrange.crop_pad(op.x, pads)
     if pads is None or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)) or any(p < 0 for p in pads):
         raise Unmapped(f"Pad {pads} (only non-negative padding of height and width)")
     note = ""
@@ -571,12 +583,14 @@ OPS: dict[str, Callable[[Op], Mapped]] = {
     "Tanh": simple("tanh"), "HardSigmoid": hard_sigmoid, "HardSwish": simple("hardswish"), "Gelu": gelu,
     "Softmax": softmax, "Clip": clip, "Dropout": dropout, "Identity": simple("identity"),
     "Flatten": flatten, "Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": squeeze,
-    "Concat": concat, "Add": merge("add"), "Sum": merge("add"), "Mul": merge("multiply"), "Pad": pad,
+    "Concat": concat, "Add": merge("add"), "Sum": merge("add"), "Mul": rearrange.multiply, "Pad": pad,
+    "Resize": rearrange.resize, "Upsample": rearrange.resize, "DepthToSpace": rearrange.depth_to_space,
+    "SpaceToDepth": rearrange.space_to_depth, "Transpose": rearrange.transpose, "Slice": rearrange.slice_op,
+    "LayerNormalization": rearrange.layer_norm, "GroupNormalization": rearrange.group_norm,
+    "InstanceNormalization": rearrange.instance_norm, "Sub": rearrange.merge("subtract"),
+    "Max": rearrange.merge("maximum"), "Min": rearrange.merge("minimum"), "Mean": rearrange.merge("average"),
+    "Div": rearrange.divide,
     # operators whose layer type is being added
-    "Resize": pending("upsample"), "Upsample": pending("upsample"),
-    "LayerNormalization": pending("layer_norm"), "GroupNormalization": pending("group_norm"),
-    "InstanceNormalization": pending("group_norm"), "DepthToSpace": pending("pixel_shuffle"),
-    "SpaceToDepth": pending("pixel_unshuffle"), "Transpose": pending("permute"),
     "PRelu": pending("prelu"), "Einsum": pending("matmul"),
 }
 
@@ -623,12 +637,17 @@ def read(source: str, options: Options) -> Imported:
     for k, d in enumerate(dims):
         shape.dim[k].Clear()
         shape.dim[k].dim_value = d if k else 1
-    try:
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ctx.fail(f"onnx shape inference failed: {msg[:300]}") from None
+    def infer(m: Any) -> Any:
+        try:
+            return onnx.shape_inference.infer_shapes(m, strict_mode=False, data_prop=True)
+        except Exception as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ctx.fail(f"onnx shape inference failed: {msg[:300]}") from None
+
+    model = settle(infer(model), inp.name, DATA_INPUTS, NO_DATA, _all_dims, infer)
     g = Graph(model, onnx, ctx)
+    g.folder = Folder(model.graph, model.opset_import, _all_dims(model),
+                      data_tensors(model.graph, inp.name, DATA_INPUTS, NO_DATA))
     nodes = _map(g, model.graph, inp.name, ctx)
     producer = f"{model.producer_name} {model.producer_version}".strip()
     ctx.notes.insert(0, f"ONNX opset {g.opset}" + (f", written by {producer}" if producer else "")
@@ -687,10 +706,21 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
         common = _common([paths[j] for j in ks])
         return common if common and inside.get(common) == len(ks) else ""
 
+    def busy(j: int) -> bool:
+        return j in absorbed or j in mapped
+
     for k, n in enumerate(nodes):
         if not is_data[k]:
             continue
         op = n.op_type
+        chain = rearrange.fuse(g, nodes, k, producer, consumers, single, is_data, busy,
+                               lambda j: Op(g, nodes[j], j, is_data[j]))
+        if chain is not None:  # resizing, rearranging, statistics, constants: see onnx_rearrange
+            before, mapped[k], reads = chain
+            absorbed.update(dict.fromkeys(before, k))
+            if reads is not None:
+                is_data[k] = reads
+            continue
         if op == "Mul" and len(n.input) == 2:  # x · sigmoid(x) = SiLU
             for a, b in ((0, 1), (1, 0)):
                 s = producer.get(n.input[b])
@@ -729,6 +759,8 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
             src = producer.get(is_data[k][0])
             if src is not None and nodes[src].op_type == "Pad" and single(is_data[k][0]) and module(src, k):
                 absorbed[src] = k
+        if k not in absorbed.values() or mapped.get(k, ("",))[0] == "silu":
+            _activation(g, nodes, k, producer, consumers, outputs, is_data, absorbed, mapped, paths, module)
     out_nodes: list[Node] = []
     owner: dict[str, str] = {input_name: INPUT}
 
@@ -740,7 +772,7 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
 
     names = _names(graph, is_data, absorbed)
     for k in set(absorbed.values()):
-        names[k] = module(k, *(j for j, t in absorbed.items() if t == k))
+        names[k] = module(k, *(j for j, t in absorbed.items() if t == k)) or names[k]
     for k, n in enumerate(nodes):
         if not is_data[k] or k in absorbed:
             continue
@@ -752,6 +784,12 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
                       if t and t not in data and (nodes[j].op_type in WEIGHTED or nodes[j].op_type == "Add"))
         out = op.out()
         shape = out[1:] if out is not None else None
+        if n.op_type == "Split" and k not in mapped:  # a layer for each piece read
+            pieces = _split_pieces(op, name, inputs, consumers, outputs, ctx)
+            for t, node in pieces:
+                owner[t] = node.name
+            out_nodes.extend(node for _, node in pieces)
+            continue
         try:
             m = mapped.get(k) or _fused(g, nodes, parts, k) or OPS[n.op_type](op) if n.op_type in OPS or k in mapped \
                 or len(parts) > 1 else None
@@ -761,6 +799,8 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
             node = ctx.unknown(op.where, n.op_type, exc.reason, name, inputs, shape, weights or None, exc.awaits)
         else:
             kind, params, note = unpack(m)
+            if kind in rearrange.KINDS:
+                weights = rearrange.weights(g, kind, params, [nodes[j] for j in parts], data)  # type: ignore[assignment]
             node = Node(name, kind, params, inputs, shape, weights, note, op.where)
         for t in n.output:
             owner[t] = node.name
@@ -769,6 +809,60 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
         ctx.notes.append(f"{skipped} nodes compute sizes or constants, not data (Shape, Constant, Identity of "
                          "weights, ...): they are no layers")
     return out_nodes
+
+
+def _activation(g: Graph, nodes: Any, k: int, producer: dict[str, int], consumers: dict[str, list[int]],
+                outputs: set[str], is_data: list[list[str]], absorbed: dict[int, int], mapped: dict[int, Mapped],
+                paths: dict[int, str], module: Callable[..., str]) -> None:
+    """A convolution or a dense layer and its activation, the two children of one nn.Sequential
+    (cnncalc's PyTorch export of a layer's activation=): one layer, the activation its parameter."""
+    from ..errors import LayerError
+    from ..layers import lookup
+    from ..layers.activations import activation_type
+
+    n = nodes[k]
+    group = [j for j, t in absorbed.items() if t == k]
+    x = next((t for t in is_data[k] if producer.get(t) not in group), None)
+    src = producer.get(x) if x is not None else None
+    if x is None or src is None or nodes[src].op_type not in ("Conv", "Gemm") or src in absorbed or src in mapped \
+            or src in absorbed.values() or x in outputs or any(c != k and c not in group for c in consumers.get(x, ())):
+        return
+    seq = module(src, *group, k)
+    if not seq or paths[src] != f"{seq}.0" or any(paths[j] != f"{seq}.1" for j in (*group, k)):
+        return
+    try:
+        act_kind, act_params, act_note = unpack(mapped.get(k) or OPS[n.op_type](Op(g, n, k, is_data[k])))
+        cls = activation_type(act_kind)
+        kind, params, note = unpack(OPS[nodes[src].op_type](Op(g, nodes[src], src, is_data[src])))
+    except (Unmapped, LayerError, KeyError):
+        return
+    layer = lookup(kind)
+    if act_note or any(v != cls.params[p].default for p, v in act_params.items() if p in cls.params) \
+            or layer is None or "activation" not in layer.params:
+        return
+    absorbed[src] = k
+    mapped[k] = (kind, {**params, "activation": act_kind}, note)
+
+
+def _split_pieces(op: Op, name: str, inputs: list[str], consumers: dict[str, list[int]], outputs: set[str],
+           ctx: Context) -> list[tuple[str, Node]]:
+    """A chunk layer for each output of a Split that is read (the first named as the node, the others
+    `<name>_<output>`)."""
+    read = [(i, t) for i, t in enumerate(op.node.output) if t and (consumers.get(t) or t in outputs)]
+    out = []
+    for j, (i, t) in enumerate(read):
+        piece = name if j == 0 else unique_name(f"{name}_{i}", ctx.taken)
+        s = op.g.shape(t)
+        shape = s[1:] if s is not None and all(d >= 0 for d in s[1:]) else None
+        try:
+            axis, sizes = rearrange.split(op)
+            kind, params, note = unpack(rearrange.chunk_of(axis, sizes, i, op.x[axis]))
+        except Unmapped as exc:
+            node = ctx.unknown(op.where, "Split", exc.reason, piece, inputs, shape, None)
+        else:
+            node = Node(piece, kind, params, inputs, shape, 0, note, op.where)
+        out.append((t, node))
+    return out
 
 
 def _fused(g: Graph, nodes: Any, parts: list[int], k: int) -> Mapped | None:
@@ -784,7 +878,9 @@ def _fused(g: Graph, nodes: Any, parts: list[int], k: int) -> Mapped | None:
         kind, params = conv(first)[:2]
         return kind, {**params, "bias": "per_position"}
     if first.type == "Pad":
-        _, pp, note = pad(first)  # type: ignore[misc]
+        kind_pad, pp, note = pad(first)  # type: ignore[misc]
+        if kind_pad != "zero_pad2d":
+            raise Unmapped("a crop before a layer")
         (top, bottom), (left, right) = pp["padding"]
         kind, params, *rest = OPS[last.op_type](Op(g, last, k, [last.input[0]]))
         if params.get("padding") not in (0, None) or note and "zero" in note and last.op_type == "AveragePool":

@@ -1,0 +1,46 @@
+"""Layers that the frameworks write as several operations, recognised by shapes alone: what the ONNX
+reader and the PyTorch tracer share."""
+
+from __future__ import annotations
+
+from .model import Mapped, Unmapped
+
+
+def shuffle_layer(a: tuple[int, ...] | None, b: tuple[int, ...] | None, c: tuple[int, ...] | None,
+                  perm: list[int]) -> Mapped | None:
+    """The layer that a reshape to b, a transpose by perm and a reshape to c compute on a tensor of shape a
+    (batch first): torchvision's channel_shuffle, torch's pixel_unshuffle and pixel_shuffle; None for
+    any other."""
+    if a is None or b is None or c is None or len(a) < 3:
+        return None
+    rank = len(a)
+    if len(b) == rank + 1 and c == a and b[0] == a[0] and b[1] * b[2] == a[1] and b[3:] == a[2:] \
+            and perm == [0, 2, 1, *range(3, rank + 1)]:
+        return "channel_shuffle", {"groups": b[1]}
+    if rank == 4 and len(b) == 6:
+        n, ch, h, w = a
+        r = b[3]
+        if r and b == (n, ch, h // r, r, w // r, r) and perm == [0, 1, 3, 5, 2, 4] and h % r == 0 and w % r == 0 \
+                and c == (n, ch * r * r, h // r, w // r):
+            return "pixel_unshuffle", {"factor": r}
+        r = b[2]
+        if r and b == (n, ch // (r * r), r, r, h, w) and perm == [0, 1, 4, 2, 5, 3] and ch % (r * r) == 0 \
+                and c == (n, ch // (r * r), h * r, w * r):
+            return "pixel_shuffle", {"factor": r}
+    return None
+
+
+def chunk_piece(channels: int, start: int, stop: int) -> Mapped:
+    """Channels start:stop of `channels` as a piece of torch.chunk (pieces of ⌈C/chunks⌉, the last one
+    smaller); Unmapped if they are no such piece."""
+    size = stop - start
+    if size < 1 or start < 0 or stop > channels:
+        raise Unmapped(f"the channels {start}:{stop} of {channels}")
+    # the piece size s: `size`, or for the last piece any larger s with start a multiple of it
+    candidates = [size] if stop < channels else \
+        [start // i for i in range(min(max(start // size, 1), 100_000), 0, -1) if start % i == 0 and start // i] + [size]
+    for s in candidates:
+        chunks = -(-channels // s)
+        if s >= size and start % s == 0 and -(-channels // chunks) == s and min(start + s, channels) == stop:
+            return "chunk", {"chunks": chunks, "index": start // s}
+    raise Unmapped(f"the channels {start}:{stop} of {channels} (no piece of torch.chunk)")
