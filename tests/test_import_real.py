@@ -30,6 +30,7 @@ TORCHVISION = {  # builder → (keyword arguments, input)
     "densenet121": ({}, (3, 224, 224)),
     "mnasnet0_5": ({}, (3, 224, 224)),
     "efficientnet_b0": ({}, (3, 224, 224)),
+    "shufflenet_v2_x1_0": ({}, (3, 224, 224)),  # chunk, and channel_shuffle as view, transpose, view
 }
 
 
@@ -76,6 +77,29 @@ def test_torchvision_resnet50_is_written_as_the_shipped_spec(torchvision):
            "downsample: '${i == 0}'}" in text
     assert "{type: conv2d, name: downsample.0, inputs: [input], filters: '${filters * 4}', kernel: 1, " \
            "stride: $stride, bias: false, if: $downsample}" in text
+
+
+def test_torchvision_shufflenet_is_the_shipped_spec(torchvision):
+    """torchvision's ShuffleNet V2 x1.0 (chunk, cat and channel_shuffle called in forward) imports as the
+    shipped spec: the same layer types, each module's layer alike, the same totals, FLOPs included."""
+    import torch
+
+    import cnncalc
+
+    with torch.device("meta"):
+        model = torchvision.models.shufflenet_v2_x1_0(weights=None)
+    _, a = importers.to_spec(read_module(model, "torchvision.models:shufflenet_v2_x1_0", Options((3, 224, 224)),
+                                         "shufflenet_v2_x1_0"))
+    shipped = cnncalc.analyse(ROOT / "architectures" / "shufflenet_v2.yaml")
+    assert a.totals == shipped.totals
+    assert sorted(layer.type for layer in a.layers) == sorted(layer.type for layer in shipped.layers)
+    by_name = {layer.name: layer for layer in a.layers}
+    same = [layer.name for layer in shipped.layers if layer.name in by_name]
+    assert len(same) == len(shipped.layers) - 13 * 3 - 3  # split1, split2, shuffle; stage*.0's shuffle
+    for name in same:
+        x, y = by_name[name], shipped.layer(name)
+        assert (x.type, x.tensor, x.params, x.macs) == (y.type, y.tensor, y.params, y.macs), name
+    assert a.layer("stage2.1.chunk_2").inputs == a.layer("stage2.1.chunk").inputs == ["stage2.0.channel_shuffle"]
 
 
 KERAS = {  # application → input

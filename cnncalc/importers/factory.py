@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import operator
 import os
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from . import torch_rearrange as rearrange
 from .model import (
     INPUT,
     MAX_NODES,
@@ -99,7 +102,8 @@ def read_module(model: Any, source: str, options: Options, name: str = "") -> Im
 
 
 class _Tracer:
-    """fx's Tracer with every module of torch.nn (but its containers) a leaf."""
+    """fx's Tracer with every module of torch.nn (but its containers) a leaf, and the modules cnncalc's
+    export defines for what torch lacks (see torch_rearrange.helper)."""
 
     @staticmethod
     def make(torch: Any) -> Any:
@@ -108,7 +112,8 @@ class _Tracer:
         class Tracer(torch.fx.Tracer):  # type: ignore[misc,name-defined]
             def is_leaf_module(self, m: Any, qualname: str) -> bool:
                 return (type(m).__module__.startswith("torch.nn") and
-                        not isinstance(m, torch.nn.Sequential | torch.nn.ModuleList | torch.nn.ModuleDict))
+                        not isinstance(m, torch.nn.Sequential | torch.nn.ModuleList | torch.nn.ModuleDict)
+                        or rearrange.helper(m) is not None)
 
         return Tracer()
 
@@ -319,12 +324,9 @@ MODULES: dict[str, Callable[[Call], Mapped]] = {
     "Dropout1d": lambda c: ("dropout", {"rate": c.m.p}), "AlphaDropout": lambda c: ("dropout", {"rate": c.m.p}),
     "Identity": m_act("identity"), "Flatten": m_flatten, "LocalResponseNorm": m_lrn,
     "ZeroPad2d": m_pad, "ConstantPad2d": m_pad, "ReflectionPad2d": m_pad, "ReplicationPad2d": m_pad,
+    **rearrange.MODULES,  # resizing, rearranging, statistics
     # modules whose layer type is being added
-    "Upsample": pending("upsample"), "UpsamplingNearest2d": pending("upsample"),
-    "UpsamplingBilinear2d": pending("upsample"), "LayerNorm": pending("layer_norm"),
-    "GroupNorm": pending("group_norm"), "InstanceNorm2d": pending("group_norm"),
-    "PixelShuffle": pending("pixel_shuffle"), "MultiheadAttention": pending("attention"),
-    "Conv3d": pending("conv3d"), "PReLU": pending("prelu"),
+    "MultiheadAttention": pending("attention"), "Conv3d": pending("conv3d"), "PReLU": pending("prelu"),
 }
 
 
@@ -417,18 +419,62 @@ FUNCTIONS: dict[str, Callable[[Call], Mapped]] = {
     "softmax": f_softmax, "mean": f_mean,
     "stochastic_depth": lambda c: ("dropout", {"rate": float(c.arg(1, "p", 0.5))},
                                    "stochastic depth: the identity at inference, as dropout"),
-    "interpolate": pending("upsample"), "layer_norm": pending("layer_norm"), "group_norm": pending("group_norm"),
-    "pixel_shuffle": pending("pixel_shuffle"), "matmul": pending("matmul"), "bmm": pending("matmul"),
-    "scaled_dot_product_attention": pending("attention"), "permute": pending("permute"),
-    "transpose": pending("permute"),
+    **rearrange.FUNCTIONS,  # resizing, rearranging, statistics, merges
+    "matmul": pending("matmul"), "bmm": pending("matmul"), "scaled_dot_product_attention": pending("attention"),
 }
 METHODS: dict[str, Callable[[Call], Mapped]] = {
     "view": _reshape, "reshape": _reshape, "flatten": f_flatten, "mean": f_mean, "relu": m_act("relu"),
     "relu_": m_act("relu"), "sigmoid": m_act("sigmoid"), "tanh": m_act("tanh"), "add": f_merge("add"),
     "add_": f_merge("add"), "mul": f_merge("multiply"), "mul_": f_merge("multiply"), "contiguous": m_act("identity"),
     "clone": m_act("identity"), "squeeze": _reshape, "unsqueeze": _reshape, "softmax": f_softmax,
-    "permute": pending("permute"), "transpose": pending("permute"),
+    **rearrange.METHODS,
 }
+
+
+def _scope(n: Any) -> str:
+    """The path of the innermost module whose forward made the call."""
+    stack = n.meta.get("nn_module_stack") or {}
+    return str(next(reversed(stack.values()))[0]) if stack else ""
+
+
+def _alone(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None]) -> set[str]:
+    """The modules whose forward makes exactly one call that computes a tensor, and calls no module: a
+    layer there takes the module's path as its name (cnncalc's Concat, a user's wrapper of one call)."""
+    direct: Counter[str] = Counter()
+    parents: set[str] = set()
+    for n in nodes:
+        if n.op == "call_module":
+            path = str(n.target)
+        elif n.op in ("call_function", "call_method") and shape_of(n) is not None:
+            path = _scope(n)
+            direct[path] += 1
+        else:
+            continue
+        parts = path.split(".") if path else []
+        parents.update(".".join(parts[:j]) for j in range(1, len(parts)))
+    return {p for p, count in direct.items() if count == 1 and p and p not in parents}
+
+
+def _global_pools(gm: Any, nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None]
+                  ) -> dict[Any, tuple[list[Any], Mapped, Any]]:
+    """nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), the whole of a module (cnncalc's PyTorch export
+    of global_avg_pool2d): one layer, named as the Sequential."""
+    out: dict[Any, tuple[list[Any], Mapped, Any]] = {}
+    for n in nodes:
+        if n.op != "call_module" or not str(n.target).endswith(".1") or not n.args or not hasattr(n.args[0], "op"):
+            continue
+        p = n.args[0]
+        seq = str(n.target)[:-2]
+        if p.op != "call_module" or p.target != f"{seq}.0" or len(p.users) != 1:
+            continue
+        parent = gm.get_submodule(seq)
+        pool, flat = gm.get_submodule(p.target), gm.get_submodule(n.target)
+        shape = shape_of(n)
+        if [name for name, _ in parent.named_children()] == ["0", "1"] and type(pool).__name__ == "AdaptiveAvgPool2d" \
+                and type(flat).__name__ == "Flatten" and shape is not None and len(shape) == 2 \
+                and _outputcompact(pool.output_size, shape_of(p.args[0]) or (0, 0, 0, 0)) == 1:
+            out[n] = ([p], ("global_avg_pool2d", {}), p.args[0])
+    return out
 
 
 def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
@@ -436,17 +482,37 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
         tm = n.meta.get("tensor_meta") if hasattr(n, "meta") else None
         return tuple(int(d) for d in tm.shape) if tm is not None and hasattr(tm, "shape") else None
 
+    def shape_any(a: Any) -> tuple[int, ...] | None:
+        return shape_of(a) if hasattr(a, "meta") else None
+
     data: dict[Any, str] = {}  # fx node → the layer name holding its value
     calls: dict[str, int] = {}
     out: list[Node] = []
     warned: set[str] = set()
-    for k, n in enumerate(gm.graph.nodes):
+    nodes = list(gm.graph.nodes)
+    chains = rearrange.fuse(nodes, shape_of, lambda a: Call(a, None, shape_any, []))  # channel_shuffle, ...
+    pools = _global_pools(gm, nodes, shape_of)
+    chains.update(pools)
+    inner = {j for before, _, _ in chains.values() for j in before}
+    alone = _alone(nodes, shape_of)
+    pieces: dict[Any, tuple[Call, str, str]] = {}  # chunk, split → (the call, its key, the scope's name)
+    for k, n in enumerate(nodes):
         if n.op == "placeholder":
             data[n] = INPUT
             continue
-        if n.op in ("output", "get_attr"):
+        if n.op in ("output", "get_attr") or n in inner:
             continue
         ins = [a for a in n.all_input_nodes if a in data]
+        if n in chains and chains[n][2] in data:
+            ins = [chains[n][2]]
+        whole = [a for a in n.all_input_nodes if a in pieces]
+        taken = n.op == "call_function" and n.target is operator.getitem and len(whole) == 1 \
+            and isinstance(n.args[1], int)
+        if whole:  # a piece of a chunk, or (refused below) all of them
+            ins = [whole[0].args[0]] if whole[0].args and whole[0].args[0] in data else []
+        if ins and shape_of(n) is None and rearrange.key(n) in rearrange.PIECES and n.op != "call_module":
+            pieces[n] = (Call(n, None, shape_any, ins), rearrange.key(n), _scope(n))
+            continue
         if not ins or shape_of(n) is None:
             continue  # sizes and constants: no layer
         where = f"fx node {k} ({n.op} {n.target if isinstance(n.target, str) else getattr(n.target, '__name__', n.target)})"
@@ -454,23 +520,31 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
         if n.op == "call_module":
             calls[n.target] = calls.get(n.target, 0) + 1
             base = n.target if calls[n.target] == 1 else f"{n.target}_{calls[n.target] - 1}"
+            if n in pools:
+                base = str(n.target)[:-2]
             table = MODULES
             key = next((c.__name__ for c in type(module).__mro__ if c.__module__.startswith("torch.nn")
                         and c.__name__ in MODULES), type(module).__name__)
+            helper = rearrange.helper(module)
+            if helper is not None:
+                table, key = rearrange.HELPERS, helper
             op_text = type(module).__name__
         else:
-            stack = n.meta.get("nn_module_stack") or {}
-            scope = next(reversed(stack.values()))[0] if stack else ""
+            scope = _scope(n)
             key = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", str(n.target))
             key = key.lstrip("_") if key.lstrip("_") in FUNCTIONS and n.op == "call_function" else key
-            base = f"{scope}.{key}" if scope else key
+            if taken:
+                call, key, scope = pieces[whole[0]]
+            elif n in chains:
+                key = str(chains[n][1][0])  # a chain is named after its layer (channel_shuffle, not view)
+            base = scope if scope in alone else f"{scope}.{key}" if scope else key
             table = METHODS if n.op == "call_method" else FUNCTIONS
             op_text = f"{'.' if n.op == 'call_method' else ''}{key}()"
         name = unique_name(base, ctx.taken)
         shape = shape_of(n)
-        call = Call(n, module, lambda a: shape_of(a) if hasattr(a, "meta") else None, ins)
+        call = Call(n, module, shape_any, ins)
         weights = None
-        if module is not None:
+        if module is not None and n not in pools:
             weights = sum(p.numel() for p in module.parameters()) + sum(
                 b.numel() for bn, b in module.named_buffers() if not bn.endswith("num_batches_tracked"))
             if calls[n.target] > 1 and weights and n.target not in warned:
@@ -479,10 +553,17 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
                                     f"{weights:,} weights at each call, PyTorch's parameters() once")
         inputs = [data[a] for a in ins]
         try:
-            fn = table.get(key)
-            if fn is None:
-                raise Unmapped("no cnncalc layer type computes it")
-            m = fn(call)
+            if whole and not taken:
+                raise Unmapped(f"it reads every piece of a {pieces[whole[0]][1]} at once (cnncalc's chunk is one piece)")
+            if n in chains:
+                m = chains[n][1]
+            elif taken:
+                m = rearrange.piece(pieces[whole[0]][0], pieces[whole[0]][1], n.args[1])
+            else:
+                fn = table.get(key)
+                if fn is None:
+                    raise Unmapped("no cnncalc layer type computes it")
+                m = fn(call)
         except Unmapped as exc:
             node = ctx.unknown(where, op_text, exc.reason, name, inputs, shape[1:] if shape else None, weights,
                                exc.awaits)
@@ -492,5 +573,3 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
         data[n] = node.name
         out.append(node)
     return out
-
-
