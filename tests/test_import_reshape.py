@@ -156,6 +156,24 @@ def test_depth_to_space_either_order_is_a_pixel_shuffle(mode, note, tmp_path):
     assert (note in node.note) if note else node.note == ""
 
 
+@pytest.mark.parametrize("node, message", [
+    (helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=3), "DepthToSpace with blocksize 3 of a 8x6x6 tensor"),
+    (helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=4), "SpaceToDepth with blocksize 4 of a 8x6x6 tensor"),
+    (helper.make_node("GroupNormalization", ["x", "g", "g"], ["y"], num_groups=3),
+     "GroupNormalization into 3 groups of 8 channels"),
+])
+def test_sizes_the_layer_cannot_take_are_refused_as_the_source_s(node, message, tmp_path):
+    """Not "please report this as a cnncalc bug": the file itself is at fault."""
+    g = numpy_helper.from_array(__import__("numpy").ones(8, dtype="float32"), "g")
+    got = failure(graph([node], [g], opset=21), tmp_path)
+    assert message in got and "bug" not in got
+
+
+def test_a_tensor_merged_with_itself(tmp_path):
+    imp, a = imported(graph([helper.make_node("Sub", ["x", "x"], ["y"])]), tmp_path)
+    assert (imp.nodes[0].type, imp.nodes[0].inputs, a.layers[0].macs) == ("subtract", ["input", "input"], 0)
+
+
 def test_space_to_depth_is_a_pixel_unshuffle_in_another_order(tmp_path):
     imp, a = imported(graph([helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=3)]), tmp_path)
     assert (imp.nodes[0].type, a.layers[0].output_shape) == ("pixel_unshuffle", (72, 2, 2))

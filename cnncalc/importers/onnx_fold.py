@@ -8,7 +8,7 @@ initializer and infers the shapes again, until nothing more is learnt.
 
 Only small values are computed: each node's output is bounded before it runs (at most MAX_ELEMENTS
 elements), only the operators in FOLDABLE run, and one value is computed from at most MAX_NODES
-nodes, so a hostile graph cannot make cnncalc compute much.
+nodes (MAX_RUNS in all), so a hostile graph cannot make cnncalc compute much.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 MAX_ELEMENTS = 1 << 16
 MAX_NODES = 512
 MAX_ROUNDS = 16
+MAX_RUNS = 20_000  # nodes evaluated in one import
 
 ELEMENTWISE = frozenset((
     "Add", "Sub", "Mul", "Div", "Mod", "Max", "Min", "Pow", "Equal", "Less", "Greater", "LessOrEqual",
@@ -54,7 +55,10 @@ def _tensor(t: Any) -> Any:
 class Folder:
     """Values of the graph's non-data tensors, computed on demand and kept."""
 
-    def __init__(self, graph: Any, opsets: Any, shapes: dict[str, tuple[int, ...] | None], data: set[str]):
+    def __init__(self, graph: Any, opsets: Any, shapes: dict[str, tuple[int, ...] | None], data: set[str],
+                 known: Folder | None = None):
+        """`known`: a Folder of the same graph before more shapes were known, whose values and evaluation
+        budget carry over."""
         self.opsets = opsets
         self.shapes = shapes
         self.data = data
@@ -63,9 +67,12 @@ class Folder:
             for t in n.output:
                 if t:
                     self.producer[t] = n
-        self.values: dict[str, Any] = {}
+        self.values: dict[str, Any] = known.values if known is not None else {}
+        self.runs: int = known.runs if known is not None else 0
         self.failed: set[str] = set()
         for t in graph.initializer:
+            if t.name in self.values:
+                continue
             v = _tensor(t)
             if v is not None:
                 self.values[t.name] = v
@@ -139,8 +146,9 @@ class Folder:
             self.values[n.output[0]] = np.array(shape[slice(start, end)], dtype=np.int64)
             return True
         inputs = [self.values[t] if t else None for t in n.input]
-        if self._bound(n, inputs) > MAX_ELEMENTS:
+        if self._bound(n, inputs) > MAX_ELEMENTS or self.runs >= MAX_RUNS:
             return False
+        self.runs += 1
         try:
             outs = _evaluate(n, inputs, self.opsets)
         except Exception:  # an operator the reference evaluator refuses: no value
@@ -219,10 +227,11 @@ def settle(model: Any, input_name: str, data_inputs: dict[str, int], no_data: fr
 
     taken = {t.name for t in model.graph.initializer}
     count = 0
+    folder: Folder | None = None
     for _ in range(MAX_ROUNDS):
         g = model.graph
         data = data_tensors(g, input_name, data_inputs, no_data)
-        folder = Folder(g, model.opset_import, shapes_of(model), data)
+        folder = Folder(g, model.opset_import, shapes_of(model), data, folder)
         changed = False
         for n in g.node:
             limit = data_inputs.get(n.op_type)

@@ -779,7 +779,9 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
         parts = sorted([j for j, t in absorbed.items() if t == k]) + [k]
         op = Op(g, n, k, is_data[k])
         name = unique_name(names[k], ctx.taken)
-        inputs = list(dict.fromkeys(owner[resolve(t)] for t in is_data[k]))
+        inputs = [owner[resolve(t)] for t in is_data[k]]
+        if len(parts) > 1:  # a fused chain reads a tensor once (SiLU: x and sigmoid(x))
+            inputs = list(dict.fromkeys(inputs))
         weights = sum(g.numel(t) or 0 for j in parts for t in nodes[j].input
                       if t and t not in data and (nodes[j].op_type in WEIGHTED or nodes[j].op_type == "Add"))
         out = op.out()

@@ -121,11 +121,15 @@ def resize(op: Any) -> Mapped:
         full = _full([int(v) for v in sizes.reshape(-1)], axes, list(x), rank)
         if full[:2] != list(x[:2]):
             raise Unmapped(f"a resize of the batch or the channels (sizes {full})")
+        if any(v < 1 for v in full):
+            raise Unmapped(f"a resize to the sizes {full}")
         params["size"] = compact(full[2:])
     elif scales is not None and scales.size:
         fs = _full([_number(float(v)) for v in scales.reshape(-1)], axes, [1] * rank, rank)
         if fs[:2] != [1, 1]:
             raise Unmapped(f"a resize of the batch or the channels (scales {fs})")
+        if any(v <= 0 for v in fs):
+            raise Unmapped(f"a resize by the scales {fs}")
         params["scale_factor"] = fs[2] if len(set(fs[2:])) == 1 else fs[2:]
     else:
         raise Unmapped("a resize whose scales or sizes are computed from the data")
@@ -172,20 +176,28 @@ def _full(values: list[Any], axes: Any, fill: list[Any], rank: int) -> list[Any]
 
 # ---- rearranging ---------------------------------------------------------------------------------
 
+def _block(op: Any, divided: Callable[[int], tuple[int, ...]]) -> int:
+    """The blocksize of DepthToSpace or SpaceToDepth, checked against the sizes it must divide."""
+    x = op.x
+    r = op.a("blocksize")
+    if len(x) != 4:
+        raise Unmapped(f"{op.type} of a tensor that is not an image")
+    if not isinstance(r, int) or r < 1 or any(s % r for s in divided(r)):
+        raise Unmapped(f"{op.type} with blocksize {r} of a {'x'.join(map(str, x[1:]))} tensor")
+    return r
+
+
 def depth_to_space(op: Any) -> Mapped:
-    if len(op.x) != 4:
-        raise Unmapped("DepthToSpace of a tensor that is not an image")
+    r = _block(op, lambda r: (op.x[1], op.x[1] // r))  # r² divides the channels
     mode = op.a("mode", "DCR")
     note = "" if mode == "CRD" else \
         f"DepthToSpace in {mode} order (TensorFlow's; torch's pixel_shuffle is CRD): counted as pixel_shuffle " \
         "(same shape, no operations)"
-    return "pixel_shuffle", {"factor": op.a("blocksize")}, note
+    return "pixel_shuffle", {"factor": r}, note
 
 
 def space_to_depth(op: Any) -> Mapped:
-    if len(op.x) != 4:
-        raise Unmapped("SpaceToDepth of a tensor that is not an image")
-    return "pixel_unshuffle", {"factor": op.a("blocksize")}, \
+    return "pixel_unshuffle", {"factor": _block(op, lambda r: tuple(op.x[2:]))}, \
         "SpaceToDepth orders the channels as TensorFlow does, not as torch's pixel_unshuffle: counted as " \
         "pixel_unshuffle (same shape, no operations)"
 
@@ -222,7 +234,7 @@ def split(op: Any) -> tuple[int, list[int]]:
         size = -(-n // pieces)
         sizes = [min(size, n - i * size) for i in range(pieces)]
     sizes = [int(s) for s in sizes]
-    if sum(sizes) != n or any(s < 0 for s in sizes):
+    if sum(sizes) != n or any(s < 0 for s in sizes) or len(sizes) != len(op.node.output):
         raise Unmapped(f"a Split of {n} into {sizes}")
     return axis, sizes
 
@@ -247,6 +259,8 @@ def slices(op_of: Callable[[int], Any], parts: list[int]) -> Mapped:
         op = op_of(j)
         x = op.x
         starts, ends, axes, steps = _slice_args(op, len(x))
+        if len({a % rank if -rank <= a < rank else a for a in axes}) != len(axes):
+            raise Unmapped(f"a Slice along the axes {axes}, one of them twice")
         for s, e, a, step in zip(starts, ends, axes, steps, strict=True):
             if not -rank <= a < rank:
                 raise Unmapped(f"a Slice along axis {a}, which a tensor of {rank} dimensions does not have")
@@ -342,6 +356,10 @@ def layer_norm(op: Any) -> Mapped:
 
 
 def instance_norm(op: Any) -> Mapped:
+    x = op.x
+    if len(x) < 3 or math.prod(x[2:]) < 2:
+        raise Unmapped(f"instance normalisation of a {'x'.join(map(str, x[1:]))} tensor (its statistics need "
+                       "more than one value per channel)")
     scale, center = _learned(op, 1), _learned(op, 2)
     if scale != center:
         raise Unmapped("instance normalisation with only one of scale and bias stored")
@@ -353,6 +371,9 @@ def instance_norm(op: Any) -> Mapped:
 
 def group_norm(op: Any) -> Mapped:
     x = op.x
+    groups = op.a("num_groups")
+    if not isinstance(groups, int) or groups < 1 or len(x) < 2 or x[1] % groups or math.prod(x[1:]) < 2 * groups:
+        raise Unmapped(f"GroupNormalization into {groups} groups of {x[1] if len(x) > 1 else 0} channels")
     scale = op.g.shape(op.node.input[1]) if op.has(1) else None
     if scale is not None and tuple(scale) != (x[1],):
         raise Unmapped(f"GroupNormalization with a scale of shape {list(scale)} (opset 18's per group; cnncalc "
