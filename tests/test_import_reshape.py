@@ -69,6 +69,20 @@ def test_every_form_round_trips_through_onnx(tmp_path):
     assert report.ok, [r.name for r in report.mismatches]
 
 
+def test_torchvision_shufflenet_through_onnx(torchvision, tmp_path):
+    """torchvision's own ShuffleNet V2 x1.0 written by torch.onnx.export: both chunks of a unit are Slices
+    of one module, channel_shuffle a function; the import has the shipped spec's totals and types."""
+    model = torchvision.models.shufflenet_v2_x1_0(weights=None).eval()
+    path = tmp_path / "shufflenet.onnx"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 224, 224),), str(path), dynamo=False, do_constant_folding=False)
+    _, a = importers.to_spec(importers.read(str(path)))
+    shipped = cnncalc.analyse(ARCH / "shufflenet_v2.yaml")
+    assert a.totals == shipped.totals and a.totals["trainable_params"] == 2_278_604
+    assert sorted(layer.type for layer in a.layers) == sorted(layer.type for layer in shipped.layers)
+
+
 def built(a):  # type: ignore[no-untyped-def]
     """The spec's PyTorch export, built on the meta device, and the export's names."""
     e = export(a, "pytorch")
@@ -342,6 +356,17 @@ def test_functional_calls_without_a_layer_are_refused(module, message):
     with pytest.raises(ImportFailure) as err:
         importers.to_spec(read_module(module, "m", Options((4, 6, 6)), "m"))
     assert message in err.value.diagnostics[0].message
+
+
+def test_convnext_layer_norm_2d_is_one_layer_norm_over_the_channels(torchvision):
+    """torchvision's LayerNorm2d: permute, F.layer_norm over the last axis, permute back."""
+    from torchvision.models.convnext import LayerNorm2d
+
+    with torch.device("meta"):
+        model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 1), LayerNorm2d(8, eps=1e-6))
+    text, a = importers.to_spec(read_module(model, "m", Options((3, 5, 5)), "m"))
+    assert "{type: layer_norm, name: '1', axis: [1], eps: 1.0e-06}" in text
+    assert a.layer("1").trainable_params == 16 == sum(p.numel() for p in model[1].parameters())
 
 
 def test_modules_of_torch_nn():

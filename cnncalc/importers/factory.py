@@ -437,15 +437,16 @@ def _scope(n: Any) -> str:
     return str(next(reversed(stack.values()))[0]) if stack else ""
 
 
-def _alone(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None]) -> set[str]:
-    """The modules whose forward makes exactly one call that computes a tensor, and calls no module: a
-    layer there takes the module's path as its name (cnncalc's Concat, a user's wrapper of one call)."""
+def _alone(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None], inner: set[Any]) -> set[str]:
+    """The modules whose forward makes exactly one call that computes a tensor (a fused chain counted as
+    one), and calls no module: a layer there takes the module's path as its name (cnncalc's Concat,
+    torchvision's LayerNorm2d, a user's wrapper of one call)."""
     direct: Counter[str] = Counter()
     parents: set[str] = set()
     for n in nodes:
         if n.op == "call_module":
             path = str(n.target)
-        elif n.op in ("call_function", "call_method") and shape_of(n) is not None:
+        elif n.op in ("call_function", "call_method") and shape_of(n) is not None and n not in inner:
             path = _scope(n)
             direct[path] += 1
         else:
@@ -494,7 +495,7 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
     pools = _global_pools(gm, nodes, shape_of)
     chains.update(pools)
     inner = {j for before, _, _ in chains.values() for j in before}
-    alone = _alone(nodes, shape_of)
+    alone = _alone(nodes, shape_of, inner)
     pieces: dict[Any, tuple[Call, str, str]] = {}  # chunk, split → (the call, its key, the scope's name)
     for k, n in enumerate(nodes):
         if n.op == "placeholder":
