@@ -599,6 +599,9 @@ DATA_INPUTS = {"Reshape": 1, "Resize": 1, "Upsample": 1, "Pad": 1, "Slice": 1, "
                "Squeeze": 1, "Unsqueeze": 1, "Clip": 1, "Dropout": 1, "ReduceMean": 1, "ReduceMax": 1,
                "ReduceSum": 1, "TopK": 1, "Split": 1}
 NO_DATA = frozenset(("Shape", "Size", "Constant", "ConstantOfShape", "EyeLike", "RandomNormal", "RandomUniform"))
+# ops that are an activation, which a convolution or dense layer before them can take as its parameter
+ACTIVATIONS = frozenset(("Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu", "Softmax",
+                         "Clip"))
 # ops whose weights are their inputs after the first
 WEIGHTED = frozenset(("Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "PRelu",
                       "LayerNormalization", "GroupNormalization", "InstanceNormalization"))
@@ -759,7 +762,7 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
             src = producer.get(is_data[k][0])
             if src is not None and nodes[src].op_type == "Pad" and single(is_data[k][0]) and module(src, k):
                 absorbed[src] = k
-        if k not in absorbed.values() or mapped.get(k, ("",))[0] == "silu":
+        if op in ACTIVATIONS or mapped.get(k, ("",))[0] == "silu":
             _activation(g, nodes, k, producer, consumers, outputs, is_data, absorbed, mapped, paths, module)
     out_nodes: list[Node] = []
     owner: dict[str, str] = {input_name: INPUT}
@@ -823,11 +826,12 @@ def _activation(g: Graph, nodes: Any, k: int, producer: dict[str, int], consumer
     from ..layers.activations import activation_type
 
     n = nodes[k]
-    group = [j for j, t in absorbed.items() if t == k]
+    group = [j for t in is_data[k] if (j := producer.get(t, -1)) in absorbed and absorbed[j] == k]  # SiLU's Sigmoid
     x = next((t for t in is_data[k] if producer.get(t) not in group), None)
     src = producer.get(x) if x is not None else None
     if x is None or src is None or nodes[src].op_type not in ("Conv", "Gemm") or src in absorbed or src in mapped \
-            or src in absorbed.values() or x in outputs or any(c != k and c not in group for c in consumers.get(x, ())):
+            or any(absorbed.get(producer.get(t, -1)) == src for t in is_data[src]) or x in outputs \
+            or any(c != k and c not in group for c in consumers.get(x, ())):
         return
     seq = module(src, *group, k)
     if not seq or paths[src] != f"{seq}.0" or any(paths[j] != f"{seq}.1" for j in (*group, k)):
@@ -847,7 +851,7 @@ def _activation(g: Graph, nodes: Any, k: int, producer: dict[str, int], consumer
 
 
 def _split_pieces(op: Op, name: str, inputs: list[str], consumers: dict[str, list[int]], outputs: set[str],
-           ctx: Context) -> list[tuple[str, Node]]:
+                  ctx: Context) -> list[tuple[str, Node]]:
     """A chunk layer for each output of a Split that is read (the first named as the node, the others
     `<name>_<output>`)."""
     read = [(i, t) for i, t in enumerate(op.node.output) if t and (consumers.get(t) or t in outputs)]
