@@ -535,7 +535,7 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
             key = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", str(n.target))
             key = key.lstrip("_") if key.lstrip("_") in FUNCTIONS and n.op == "call_function" else key
             if taken:
-                call, key, scope = pieces[whole[0]]
+                _, key, scope = pieces[whole[0]]
             elif n in chains:
                 key = str(chains[n][1][0])  # a chain is named after its layer (channel_shuffle, not view)
             base = scope if scope in alone else f"{scope}.{key}" if scope else key

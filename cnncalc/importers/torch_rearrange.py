@@ -268,7 +268,7 @@ FUNCTIONS: dict[str, Callable[[Any], Mapped]] = {
     "min": merge("minimum"),
 }
 METHODS: dict[str, Callable[[Any], Mapped]] = {
-    "permute": lambda c: f_permute(c), "transpose": f_transpose, "swapaxes": f_transpose, "swapdims": f_transpose,
+    "permute": f_permute, "transpose": f_transpose, "swapaxes": f_transpose, "swapdims": f_transpose,
     "sub": merge("subtract"), "sub_": merge("subtract"), "maximum": merge("maximum"), "minimum": merge("minimum"),
 }
 
