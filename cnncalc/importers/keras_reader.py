@@ -274,7 +274,9 @@ def cropping(nd: int) -> Layers:
 
 
 def attention(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
-    if c.get("attention_axes") is not None:
+    axes = c.get("attention_axes")
+    rank = piece.get("rank")  # of the query, with the batch: Keras records the default axes once built
+    if axes is not None and not (rank and sorted(int(a) % rank for a in axes) == list(range(1, rank - 1))):
         raise Unmapped(f"attention over the axes {c['attention_axes']} (cnncalc's attends over every axis but "
                        "the features)")
     params: dict[str, Any] = {"heads": c["num_heads"], "key_dim": c["key_dim"], "bias": c.get("use_bias", True)}
@@ -438,6 +440,8 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
                 raise Unmapped("no cnncalc layer type computes it")
             if act != "linear" and act not in ACTIVATIONS:
                 raise Unmapped(f"activation {act!r}")
+            if cls == "MultiHeadAttention" and srcs and srcs[0] in shapes:
+                pieces.setdefault(base, {})["rank"] = len(shapes[srcs[0]])
             m = fn(cfg, pieces.get(base, {}) if not sep else {})
         except Unmapped as exc:
             node = ctx.unknown(where, cls, exc.reason, name, layer_inputs, shape, weights, exc.awaits)

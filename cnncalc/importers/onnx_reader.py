@@ -36,6 +36,7 @@ from .model import (
     unreadable,
 )
 
+MAX_EVALUATED = 200  # nodes of a size computation evaluated to know a constant input (a Pad's sizes)
 SMALL_TENSOR = 4096  # bytes of initializer data kept: shape constants (Reshape, Pad, Resize need their values)
 TENSOR_META = (1, 2, 8, 13, 14)  # TensorProto: dims, data_type, name, external_data, data_location
 MODEL_GRAPH, GRAPH_INITIALIZER = 7, 5
@@ -191,11 +192,16 @@ class Graph:
         self.consts: dict[str, Any] = {}  # name → numpy value, for small constants
         self.shapes: dict[str, tuple[int, ...] | None] = {}
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
+        self.graph_nodes = list(g.node)
+        self.producers: dict[str, int] = {t: k for k, n in enumerate(g.node) for t in n.output}
+        self.data: set[str] = set()  # the tensors computed from the network's input (set by _map)
+        self.origin: dict[str, str] = {}  # a stored weight reshaped or cast → the initializer it is
         for vi in list(g.input) + list(g.value_info) + list(g.output):
             self.shapes[vi.name] = _dims(vi)
 
     def const(self, name: str) -> Any:
-        """The value of a constant input (initializer, Constant, Identity of one), or None."""
+        """The value of a constant input (initializer, Constant, Identity of one, or a small computation of
+        those: torch writes a Pad's sizes as a dozen nodes), or None."""
         if name in self.consts:
             return self.consts[name]
         t = self.tensors.get(name)
@@ -203,9 +209,60 @@ class Graph:
             from onnx import numpy_helper
 
             return numpy_helper.to_array(t)
-        return None
+        value = self._evaluate(name)
+        if value is not None:
+            self.consts[name] = value
+        return value
+
+    def _evaluate(self, name: str) -> Any:
+        """The value of a tensor computed from constants alone (the shape of a computed tensor taken from
+        shape inference), by onnx's reference evaluator; None if it reads data or weights, or is large."""
+        if name not in self.producers or name in self.data:
+            return None
+        import numpy as np
+
+        nodes: dict[int, Any] = {}
+        known: dict[str, Any] = {}
+        stack = [name]
+        while stack:
+            t = stack.pop()
+            if t in known or t in self.data and t != name:
+                continue
+            if t in self.consts or (t in self.tensors and self.const(t) is not None):
+                known[t] = self.consts.get(t) if t in self.consts else self.const(t)
+                continue
+            k = self.producers.get(t)
+            if k is None or len(nodes) >= MAX_EVALUATED:
+                return None
+            n = self.graph_nodes[k]
+            if n.op_type == "Shape" and n.input and n.input[0] in self.data:
+                s = self.shape(n.input[0])
+                if s is None or any(d < 0 for d in s) or len(n.attribute):
+                    return None
+                known[t] = np.array(s, dtype=np.int64)
+                continue
+            if any(x in self.data for x in n.input) or n.op_type in ("Loop", "If", "Scan"):
+                return None
+            if k not in nodes:
+                nodes[k] = n
+                stack.extend(x for x in n.input if x)
+        try:
+            from onnx import helper, numpy_helper
+            from onnx.reference import ReferenceEvaluator
+
+            inits = [numpy_helper.from_array(np.asarray(v), t) for t, v in known.items()]
+            graph = helper.make_graph([nodes[k] for k in sorted(nodes)], "sizes", [],
+                                      [helper.make_tensor_value_info(name, 0, None)], inits)
+            model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
+            result: Any = ReferenceEvaluator(model).run(None, {})
+            value = result[0]
+        except Exception:  # anything the evaluator cannot run: the value stays unknown
+            return None
+        value = np.asarray(value)
+        return value if value.size <= SMALL_TENSOR else None
 
     def numel(self, name: str) -> int | None:
+        name = self.origin.get(name, name)
         if name in self.init:
             return math.prod(self.init[name])
         v = self.consts.get(name)
@@ -312,6 +369,8 @@ class Op:
         shape = self.g.init.get(name)
         if shape is None and name in self.g.consts:
             shape = tuple(self.g.consts[name].shape)
+        if shape is None and name in self.g.origin:  # a stored weight reshaped (PRelu's slopes as C x 1 x 1)
+            shape = self.g.shapes.get(name) or self.g.init[self.g.origin[name]]
         if shape is None:
             raise Unmapped("its weights are computed, not stored in the file", "")
         return shape
@@ -519,10 +578,10 @@ def clip(op: Op) -> Mapped:
     lo, hi = op.a("min"), op.a("max")
     if op.has(1):
         c = op.const_in(1)
-        lo = None if c is None else float(c)
+        lo = None if c is None or c.size != 1 else float(c.reshape(-1)[0])
     if op.has(2):
         c = op.const_in(2)
-        hi = None if c is None else float(c)
+        hi = None if c is None or c.size != 1 else float(c.reshape(-1)[0])
     if lo == 0 and hi == 6:
         return "relu6", {}
     if lo == 0 and hi is None:
@@ -662,6 +721,13 @@ DATA_INPUTS = {"Gather": 1, "Reshape": 1, "Resize": 1, "Upsample": 1, "Pad": 1, 
                "Squeeze": 1, "Unsqueeze": 1, "Clip": 1, "Dropout": 1, "ReduceMean": 1, "ReduceMax": 1,
                "ReduceSum": 1, "TopK": 1, "Split": 1}
 NO_DATA = frozenset(("Shape", "Size", "Constant", "ConstantOfShape", "EyeLike", "RandomNormal", "RandomUniform"))
+# ops that keep a stored weight's values (reshaped or cast): their output is still that weight
+RESHAPING = frozenset(("Unsqueeze", "Squeeze", "Reshape", "Cast", "Transpose", "Flatten"))
+# the inputs of each op that are sizes: computed from constants, they are evaluated and stored (torch writes
+# a Pad's sizes as a dozen nodes) so that shape inference knows the shapes after them
+SIZE_INPUTS = {"Pad": (1, 2), "Reshape": (1,), "Expand": (1,), "Tile": (1,), "Slice": (1, 2, 3, 4),
+               "Resize": (1, 2, 3), "Upsample": (1,), "Unsqueeze": (1,), "Squeeze": (1,), "ReduceMean": (1,),
+               "ReduceMax": (1,), "Clip": (1, 2), "ConstantOfShape": (0,)}
 # ops whose weights are their inputs after the first
 WEIGHTED = frozenset(("Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "PRelu",
                       "LayerNormalization", "GroupNormalization", "InstanceNormalization"))
@@ -712,6 +778,13 @@ def read(source: str, options: Options) -> Imported:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ctx.fail(f"onnx shape inference failed: {msg[:300]}") from None
     g = Graph(model, onnx, ctx)
+    if _fold_sizes(g, model, set(names)):
+        try:
+            model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        except Exception as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ctx.fail(f"onnx shape inference failed: {msg[:300]}") from None
+        g = Graph(model, onnx, ctx)
     nodes, outputs = _map(g, model.graph, names, ctx)
     producer = f"{model.producer_name} {model.producer_version}".strip()
     ctx.notes.insert(0, f"ONNX opset {g.opset}" + (f", written by {producer}" if producer else "")
@@ -724,10 +797,47 @@ def read(source: str, options: Options) -> Imported:
                     inputs=inputs, outputs=outputs)
 
 
+def _data(graph: Any, inputs: set[str]) -> set[str]:
+    """The tensors computed from the network's inputs (the others are weights, sizes and constants)."""
+    data = set(inputs)
+    for n in graph.node:
+        limit = DATA_INPUTS.get(n.op_type, len(n.input))
+        if n.op_type not in NO_DATA and any(t in data for t in n.input[:limit]):
+            data.update(t for t in n.output if t)
+    return data
+
+
+def _fold_sizes(g: Graph, model: Any, inputs: set[str]) -> bool:
+    """Store the value of each size input computed from constants (SIZE_INPUTS) as an initializer of its
+    own, read by that node; True if any was."""
+    from onnx import numpy_helper
+
+    g.data = _data(model.graph, inputs)
+    folded = False
+    for n in model.graph.node:
+        for k in SIZE_INPUTS.get(n.op_type, ()):
+            if len(n.input) <= k or not n.input[k] or n.input[k] in g.init or n.input[k] in g.data:
+                continue
+            if n.input[k] in g.producers and g.graph_nodes[g.producers[n.input[k]]].op_type == "Constant":
+                continue
+            value = g.const(n.input[k])
+            if value is None:
+                continue
+            name = f"{n.input[k]}__value"
+            if name not in g.init:
+                model.graph.initializer.append(numpy_helper.from_array(value, name))
+                g.init[name] = tuple(value.shape)
+                g.consts[name] = value
+            n.input[k] = name
+            folded = True
+    return folded
+
+
 def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tuple[list[Node], list[str]]:
     from onnx import numpy_helper
 
-    data: set[str] = set(input_names)
+    data: set[str] = g.data
+    data.update(input_names)
     producer: dict[str, int] = {}
     consumers: dict[str, list[int]] = {}
     for k, n in enumerate(graph.node):
@@ -751,6 +861,8 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
             skipped += 1
             if n.op_type == "Identity" and n.input and n.input[0] in g.init:
                 g.init[n.output[0]] = g.init[n.input[0]]
+            elif n.op_type in RESHAPING and n.input and n.output and (n.input[0] in g.init or n.input[0] in g.origin):
+                g.origin[n.output[0]] = g.origin.get(n.input[0], n.input[0])
             elif n.op_type == "Identity" and n.input and n.input[0] in g.consts:
                 g.consts[n.output[0]] = g.consts[n.input[0]]
     # fusions: a chain of nodes of one source module that is one layer (a Linear as MatMul + Add, SiLU as
@@ -842,7 +954,7 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
         held = [t for j in parts for t in nodes[j].input
                 if t and t not in data and (nodes[j].op_type in WEIGHTED or nodes[j].op_type == "Add")]
         weights = sum(g.numel(t) or 0 for t in held)
-        stored = [t for t in dict.fromkeys(held) if t in g.init]
+        stored = [t for t in dict.fromkeys(g.origin.get(t, t) for t in held) if t in g.init]
         out = op.out()
         shape = out[1:] if out is not None else None
         try:
