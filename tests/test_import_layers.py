@@ -102,7 +102,7 @@ TORCH = {
     "prelu_channels": (lambda: nn.PReLU(4), (4, 8, 8), "prelu", {"num_parameters": 4}, True),
     "selu": (lambda: nn.SELU(), (4, 8), "selu", {}, True),
     "celu": (lambda: nn.CELU(0.5), (4, 8), "celu", {"alpha": 0.5}, True),
-    "mish": (lambda: nn.Mish(), (4, 8), "mish", {}, False),
+    "mish": (lambda: nn.Mish(), (4, 8), "mish", {}, True),
     "softplus": (lambda: nn.Softplus(), (4, 8), "softplus", {}, True),
     "softsign": (lambda: nn.Softsign(), (4, 8), "softsign", {}, False),
     "tanhshrink": (lambda: nn.Tanhshrink(), (4, 8), "tanhshrink", {}, False),

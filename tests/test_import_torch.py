@@ -56,3 +56,29 @@ def test_shared_modules_are_written_with_share_and_the_outputs_named():
     assert "{share: enc2.bn2, name: enc2.bn2_1}" in text
     assert b.layer("enc1.conv1_1").params == 0 and b.layer("enc1.conv1_1").macs == b.layer("enc1.conv1").macs
     assert b.totals["trainable_params"] == 108_892 and b.totals["macs"] == 498_598_528
+
+
+def test_cnncalc_export_modules_are_read_back_as_their_layers():
+    """A ViT-like spec: patch_embedding, attention, select_token and dense on the last axis, exported to
+    PyTorch (cnncalc's PatchEmbedding, SelfAttention, SelectToken modules) and imported from that code."""
+    spec = cnncalc.loads("""
+name: tiny vit
+input: [3, 32, 32]
+layout: channels_first
+layers:
+  - {type: patch_embedding, name: embed, dim: 16, patch: 8, class_token: true, position_embedding: true}
+  - {type: multi_head_attention, name: attn, heads: 4}
+  - {type: dense, name: mlp, units: 16}
+  - {type: select_token, name: cls}
+  - {type: dense, name: head, units: 10}
+""", "vit.yaml")
+    a = cnncalc.analyse(spec)
+    e = export(a, "pytorch")
+    module = load_module(e.code, "cnncalc_export_vit")
+    with torch.device("meta"):
+        model = getattr(module, e.builder)()
+    text, b = importers.to_spec(read_module(model, "vit.py:build", Options(e.input_shape), "vit"))
+    assert [(layer.name, layer.type) for layer in b.layers] == [(layer.name, layer.type) for layer in a.layers]
+    compare(a, b, e.names)
+    assert b.totals["params"] == sum(p.numel() for p in model.parameters())
+    assert verify(b, "torch").ok

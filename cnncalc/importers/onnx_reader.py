@@ -896,6 +896,14 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
                     absorbed[s] = k
                     mapped[k] = ("silu", {})
                     break
+                t = producer.get(n.input[b])  # x · tanh(softplus(x)) = Mish (torch's export before opset 18)
+                sp = producer.get(nodes[t].input[0]) if t is not None and nodes[t].op_type == "Tanh" else None
+                if sp is not None and t is not None and nodes[sp].op_type == "Softplus" \
+                        and nodes[sp].input[0] == n.input[a] and single(n.input[b]) and single(nodes[t].input[0]) \
+                        and module(sp, t, k):
+                    absorbed[sp] = absorbed[t] = k
+                    mapped[k] = ("mish", {})
+                    break
         if op in ("Mul", "Add") and k not in mapped and len(is_data[k]) == len(n.input) >= 2:
             for t in n.input:  # cnncalc's Multiply reshapes a [C] scale to broadcast it
                 src = producer.get(t)
