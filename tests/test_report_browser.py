@@ -351,6 +351,10 @@ def test_two_heads_shows_both_inputs_and_both_outputs(browser, pages):
     click(browser, '[data-action="expand-all"]')
     assert browser.css(f'.graph [data-layer="{shared}"] .n-num').text == "shared weights · 37.75M MACs"
     assert browser.css(f'.graph [data-layer="{shared}"] .n-sub').text == "conv 3x3 · 128x128x16"
+    # a block with two inputs has a port for each, named after what it brings
+    ports = browser.js("return Array.from(document.querySelectorAll('.graph [data-frame] ~ .port-in, .graph .port-in'))"
+                       ".map(function (p) { return p.getAttribute('data-port'); })")
+    assert sorted(set(ports)) == ["bottleneck.relu2", "dec2.relu", "fuse1", "fuse2"]
     click(browser, '.graph [data-io="output"][data-index="1"]')
     assert browser.css(".details .d-head").text.startswith("cls (dense)")
     assert browser.css(".details .d-output").text == "· network output 2 of 2"

@@ -147,7 +147,7 @@
         while (c < cs.length && c < ct.length && cs[c] === ct[c]) c++;
         var lca = c > 0 ? ct[c - 1] : -1;
         add(lca, s < 0 ? "I" + (-1 - s) : m.unitIn(lca, s), m.unitIn(lca, t), s, t);
-        for (var d = c; d < ct.length; d++) add(ct[d], "PI", m.unitIn(ct[d], t), s, t);
+        for (var d = c; d < ct.length; d++) add(ct[d], "PI:" + s, m.unitIn(ct[d], t), s, t);  // a port per outside source
         for (d = c; d < cs.length; d++) add(cs[d], m.unitIn(cs[d], s), "PO", s, t);
       });
     });
@@ -163,6 +163,9 @@
   Model.prototype.unitIn = function (g, i) {  // the child unit of group g (-1: top) that holds layer i
     var c = this.chain[i], d = g < 0 ? 0 : this.depth[g] + 1;
     return d < c.length ? "G" + c[d] : "L" + i;
+  };
+  Model.prototype.sourceName = function (s) {  // what a read comes from: a layer, or (s < 0) a network input
+    return s < 0 ? this.ins[-1 - s].name : this.layers[s].name;
   };
   Model.prototype.localName = function (i) {
     var g = this.layerGroup[i], name = this.layers[i].name;
@@ -279,11 +282,11 @@
     this.cache.clear();
     this.draw();
   };
-  Graph.prototype.size = function (u) {
+  Graph.prototype.size = function (u, ports) {
     var c = u.charAt(0);
     if (c === "L") return [NW, NH];
     if (c === "I" || c === "O") return [NW, INH];
-    if (c === "P") return [PORT, PORT];
+    if (c === "P") return u.indexOf("PI:") === 0 && ports > 1 ? [Math.min(150, 14 + 5.8 * this.m.sourceName(+u.slice(3)).length), PORT + 14] : [PORT, PORT];
     var k = +u.slice(1);
     if (!this.expanded[k]) return [NW, NH + 6];
     var b = this.layout(k);
@@ -294,14 +297,14 @@
     var hit = this.cache.get(g);
     if (hit) return hit;
     var gr = this, m = gr.m, units = m.children.get(g).slice(), edges = [];
-    var hasPI = false, hasPO = false;
+    var ports = [], hasPO = false;  // a block's input ports (one per outside source, in reading order) and output port
     m.edges.get(g).forEach(function (e) {
       var p = e.split(">");
-      if (p[0] === "PI") hasPI = true;
+      if (p[0].indexOf("PI:") === 0 && ports.indexOf(p[0]) < 0) ports.push(p[0]);
       if (p[1] === "PO") hasPO = true;
       edges.push(p);
     });
-    if (hasPI) units.unshift("PI");
+    units = ports.concat(units);
     if (hasPO) units.push("PO");
     var pos = new Map();
     units.forEach(function (u, i) { pos.set(u, i); });
@@ -320,7 +323,7 @@
       run += cross[i];
       if (i === n - 1 || (run === 1 && next[i])) { pieces.push([start, i]); start = i + 1; }
     }
-    var sizes = units.map(function (u) { return gr.size(u); });
+    var sizes = units.map(function (u) { return gr.size(u, ports.length); });
     var laid = pieces.map(function (p) { return gr.piece(units, sizes, E, p[0], p[1]); });
     // stack pieces into columns no taller than the view (an open block may be taller before it wraps)
     var H = gr.height() * (g < 0 ? 1 : 1.6), cols = [], col = null;
@@ -496,7 +499,13 @@
       return;
     }
     if (c === "P") {
-      nodes.appendChild(sv("circle", {cx: it.x + ox, cy: it.y + oy, r: 4, "class": "port"}));
+      if (it.h > PORT) {  // one of several input ports: the dot where its edges start, what it brings above it
+        var src = m.sourceName(+u.slice(3));
+        nodes.appendChild(sv("g", {"class": "port-in", "data-port": src}, [
+          sv("title", {text: "from " + src}),
+          sv("text", {x: it.x + ox, y: y + 9, "text-anchor": "middle", "class": "port-label", text: "from " + clip(src, 22)}),
+          sv("circle", {cx: it.x + ox, cy: y + it.h - PORT / 2, r: 4, "class": "port"})]));
+      } else nodes.appendChild(sv("circle", {cx: it.x + ox, cy: it.y + oy, r: 4, "class": "port"}));
       return;
     }
     if (c === "L") {
