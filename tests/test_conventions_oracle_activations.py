@@ -88,7 +88,7 @@ def test_single_layer(case, tool):
     check(tool, cnncalc.analyse(spec(chw, layer, layout, case), convention=tool), run_tool(tool, factory(), chw))
 
 
-MINE = ("activations", "softmax", "dense", "attention", "patch_embedding")
+MINE = ("activations", "softmax", "dense", "attention", "patch_embedding", "layer_scale")
 
 
 @pytest.mark.parametrize("tool", TOOLS)
