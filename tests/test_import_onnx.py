@@ -18,7 +18,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 # what the importers do not read yet (strict: each mark fails once they do, and must go)
-PENDING = {"two_heads": "several inputs, shared layers", "r3d_18": "3-D layers are not imported yet"}
+PENDING = {"two_heads": "several inputs, shared layers", "r3d_18": "3-D layers are not imported yet",
+           "vit_b_16": "torch's ONNX exporter refuses nn.MultiheadAttention's fused inference path "
+                       "(aten::_native_multi_head_attention); attention and layer norm are not imported either",
+           "convnext_tiny": "Transpose (permute), layer norm and layer scale are not imported yet"}
 ARCHS_ALL = sorted(p.stem for p in ARCH.glob("*.yaml"))
 ARCHS = [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=PENDING[a])) if a in PENDING else a
          for a in ARCHS_ALL]

@@ -28,9 +28,11 @@ MODELS = {  # spec → (builder, keyword arguments)
     "mobilenet_v2": ("mobilenet_v2", {}),
     "mobilenet_v3_large": ("mobilenet_v3_large", {}),
     "efficientnet_b0": ("efficientnet_b0", {}),
+    "vit_b_16": ("vit_b_16", {}),
+    "convnext_tiny": ("convnext_tiny", {}),
 }
 # spec layers that stand for several pieces of the torchvision model: (modules, parameters)
-COMPOSED: dict[str, dict[str, tuple[list[str], list[str]]]] = {}
+COMPOSED = {"vit_b_16": {"patch_embedding": (["conv_proj"], ["class_token", "encoder.pos_embedding"])}}
 
 
 def measure(model, input_shape, names):
