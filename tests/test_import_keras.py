@@ -20,7 +20,11 @@ from cnncalc.export.verify import load_module, verify
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
+# what the importers do not read yet (strict: each mark fails once they do, and must go)
+PENDING = {"vit_b_16": "the PatchEmbedding, SelfAttention and SelectToken layers are not imported yet",
+           "convnext_tiny": "the LayerNormAxes and LayerScale layers are not imported yet"}
+ARCHS = [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=PENDING[a])) if a in PENDING else a
+         for a in sorted(p.stem for p in ARCH.glob("*.yaml"))]
 LARGE = 30_000_000  # params: saved as the JSON config only, not a weights archive
 
 

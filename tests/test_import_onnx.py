@@ -17,6 +17,10 @@ from cnncalc.export.verify import load_module, verify
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
+# what the importers do not read yet (strict: each mark fails once they do, and must go)
+PENDING = {"vit_b_16": "torch's ONNX exporter refuses nn.MultiheadAttention's fused inference path "
+                       "(aten::_native_multi_head_attention); attention and layer norm are not imported either",
+           "convnext_tiny": "Transpose (permute), layer norm and layer scale are not imported yet"}
 ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
 
 
@@ -102,7 +106,8 @@ AWAITING_ONNX = {
 
 @pytest.mark.parametrize("arch", [pytest.param(a, marks=pytest.mark.xfail(
     reason=AWAITING_ONNX[a], raises=importers.ImportFailure, strict=True))
-    if a in AWAITING_ONNX else a for a in ARCHS])
+    if a in AWAITING_ONNX else pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=PENDING[a]))
+    if a in PENDING else a for a in ARCHS])
 def test_round_trip_through_onnx(arch, tmp_path):
     a = cnncalc.analyse(ARCH / f"{arch}.yaml")
     path = tmp_path / f"{arch}.onnx"

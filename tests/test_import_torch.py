@@ -26,6 +26,8 @@ AWAITING_TORCH = {
     "unet": "CropOrPad computes its amounts from the tensors' sizes (len() under torch.fx)",
     "shufflenet_v2": "ChannelShuffle and Chunk modules",
     "efficientnet_b0_keras": "Rescaling and Normalization modules",
+    "vit_b_16": "nn.LayerNorm",
+    "convnext_tiny": "LayerNormAxes moves axes by the tensor's rank (a Proxy under torch.fx); LayerScale",
 }
 
 
