@@ -291,15 +291,21 @@ print(torchinfo.summary(torch_models.build(name), input_size=(1, *chw), verbose=
 
 
 def versus_torch(rep: Report, repeat: int) -> None:
-    """Every shipped architecture: `cnncalc show` (piped and in a terminal) against building the same
-    network in PyTorch and printing torchinfo.summary, each as a whole process."""
+    """Every shipped architecture that tests/torch_models.py builds: `cnncalc show` (piped and in a
+    terminal) against building the same network in PyTorch and printing torchinfo.summary, each as a
+    whole process."""
     rep.section("cnncalc show vs PyTorch + torchinfo.summary of the same network (whole process)")
-    probe = subprocess.run([PY, "-c", "import torch, torchinfo"], cwd=ROOT, env=ENV, capture_output=True)
-    if probe.returncode != 0 or not (ROOT / "tests" / "torch_models.py").exists():
+    probe = subprocess.run([PY, "-c", "import sys; sys.path.insert(0, 'tests'); import torchinfo, torch_models; "
+                            "print(*torch_models.MODELS)"], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    if probe.returncode != 0:
         rep.row("torch + torchinfo", "skipped (torch, torchinfo or tests/torch_models.py missing)")
         return
+    models = set(probe.stdout.split())
     for spec in sorted((ROOT / "architectures").glob("*.yaml")):
         net = spec.stem
+        if net not in models:
+            rep.row(f"{net}", "skipped (no PyTorch model of it in tests/torch_models.py)")
+            continue
         show = cnncalc_cmd("show", str(spec))
         t = timed_together({"piped": show, "tty": show}, max(3, repeat // 3), tty={"tty"}, columns=120)
         torch_t = timed([PY, "-c", TORCH_SCRIPT, net], 2)
