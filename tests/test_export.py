@@ -46,8 +46,9 @@ def test_generated_code_is_lint_clean(tmp_path):
     for arch in ARCHS + [p.stem for p in SINKS]:
         spec = ROOT / "architectures" / f"{arch}.yaml"
         spec = spec if spec.exists() else ROOT / "tests" / "data" / f"{arch}.yaml"
-        for target in ("pytorch", "keras"):
-            (tmp_path / f"{arch}_{target}.py").write_text(export(analyse(spec), target).code)
+        for target in ("pytorch", "keras"):  # named as in the repository: the code does not depend on where it is
+            (tmp_path / f"{arch}_{target}.py").write_text(export(analyse(spec), target,
+                                                                 spec.relative_to(ROOT).as_posix()).code)
     r = subprocess.run(["ruff", "check", "--no-cache", "--isolated", "--select", "E,F,W,B", "--line-length", "100",
                         str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout
