@@ -282,7 +282,7 @@ class _Parser:
         outputs = self._outputs(top.get("outputs"), scope, last)
         if self.out.errors:
             # not bound to a local first: exception → traceback → this frame → exception would be a
-            # cycle, keeping the whole parse alive until the collector runs (tests/test_no_cycles.py)
+            # cycle, keeping the whole parse alive until the collector runs
             raise SpecError(self.out.errors, partial=Network(
                 name, self.file, layout, tensor, input_loc, self.layers[: self.clean], dict(self.globals), [], None, "",
                 inputs=inputs, outputs=[], named_inputs="inputs" in top))

@@ -88,7 +88,7 @@ def test_single_layer(case, tool):
     check(tool, cnncalc.analyse(spec(chw, layer, layout, case), convention=tool), run_tool(tool, factory(), chw))
 
 
-MINE = ("activations", "softmax", "dense", "attention", "patch_embedding")
+MINE = ("activations", "softmax", "dense", "attention", "patch_embedding", "layer_scale")
 
 
 @pytest.mark.parametrize("tool", TOOLS)
@@ -115,7 +115,8 @@ def test_conventions_command_says_what_a_tool_does_not_count():
 
 # --------------------------------------------------------------------------- whole networks
 
-TORCHVISION = ("mobilenet_v3_large", "efficientnet_b0")  # hardswish/hardsigmoid, SiLU/sigmoid, SE blocks
+# hardswish/hardsigmoid, SiLU/sigmoid, SE blocks; attention, layer norm, GELU; layer scale, channel layer norm
+TORCHVISION = ("mobilenet_v3_large", "efficientnet_b0", "vit_b_16", "convnext_tiny")
 
 
 @pytest.mark.parametrize("tool", TOOLS)
@@ -126,4 +127,29 @@ def test_torchvision_architecture(arch, tool, torchvision):
     need(tool)
     model = getattr(torchvision.models, arch)(weights=None)
     analysis = cnncalc.analyse(ARCH_DIR / f"{arch}.yaml", convention=tool)
-    check(tool, analysis, run_tool(tool, model, (3, 224, 224)))
+    macs, flops = run_tool(tool, model, (3, 224, 224))
+    check(tool, analysis, (macs + layer_norm_2d_gap(analysis, tool), flops))
+
+
+def layer_norm_2d_gap(analysis, tool: str) -> int:
+    """What thop and ptflops do not see of ConvNeXt: torchvision's LayerNorm2d (the layer norms over the
+    channels outside the blocks) is a subclass of nn.LayerNorm, and both look modules up by exact class
+    (ptflops patches no F.layer_norm either). The conventions count a channel layer norm as the module cnncalc
+    exports for it, an nn.LayerNorm: thop 2·in, doubled with γ, β; ptflops in."""
+    weight = {"thop": 4, "ptflops": 1}.get(tool, 0)
+    return weight * sum(layer.tensor.numel for layer in analysis.layers if channel_layer_norm(layer))
+
+
+def channel_layer_norm(layer) -> bool:
+    """A layer norm over the channels of a channels-first image (torchvision's LayerNorm2d)."""
+    return layer.type == "layer_norm" and layer.layout == "channels_first" and bool(layer.tensor.spatial) and \
+        layer.spec.params.get("axis") in ((1,), [1], 1)
+
+
+def test_convnexts_layer_norm_2d_is_the_only_gap():
+    """The five LayerNorm2d of ConvNeXt-Tiny (the stem's, three downsampling layers', the classifier's)."""
+    a = cnncalc.analyse(ARCH_DIR / "convnext_tiny.yaml")
+    names = [layer.name for layer in a.layers if channel_layer_norm(layer)]
+    assert names == ["features.0.1", "features.2.0", "features.4.0", "features.6.0", "classifier.0"]
+    assert layer_norm_2d_gap(a, "ptflops") == 2 * 96 * 56 * 56 + 192 * 28 * 28 + 384 * 14 * 14 + 768
+    assert layer_norm_2d_gap(cnncalc.analyse(ARCH_DIR / "vit_b_16.yaml"), "thop") == 0  # nn.LayerNorm itself

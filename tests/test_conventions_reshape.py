@@ -21,6 +21,7 @@ import cnncalc
 from cnncalc import conventions
 from cnncalc.cli import main
 from cnncalc.layers import lookup
+from cnncalc.layers.layer_scale import LAYER_SCALE_TORCH
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
@@ -50,6 +51,21 @@ class LayerNormChannels(nn.Module):
 
     def forward(self, x):
         return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class ParameterScale(nn.Module):
+    """torchvision's ConvNeXt layer scale: `self.layer_scale * x`, a C x 1 x 1 parameter of the block."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.layer_scale = nn.Parameter(torch.full((c, 1, 1), 1e-6))
+
+    def forward(self, x):
+        return self.layer_scale * x
+
+
+EXPORTED: dict = {"torch": torch, "nn": nn}
+exec(LAYER_SCALE_TORCH, EXPORTED)  # noqa: S102 - cnncalc's own export helper
 
 
 def _crop(x):
@@ -119,6 +135,8 @@ LAYERS = {
     "maximum": (lambda: Fn(torch.maximum, 2), (4, 5, 6), "{type: maximum, inputs: [input, input]}"),
     "minimum": (lambda: Fn(torch.minimum, 2), (4, 5, 6), "{type: minimum, inputs: [input, input]}"),
     "average": (lambda: Fn(lambda a, b: (a + b) / 2, 2), (4, 5, 6), "{type: average, inputs: [input, input]}"),
+    "layer_scale": (lambda: EXPORTED["LayerScale"](4), (4, 5, 6), "layer_scale"),
+    "layer_scale_torchvision": (lambda: ParameterScale(4), (4, 5, 6), "layer_scale"),
 }
 
 

@@ -213,6 +213,26 @@ def small(width=4):
                          nn.Linear(width * 8 * 8, 10))
 
 
+class TwoInputs(nn.Module):
+    """A stem per input, one encoder called on both (shared weights), two outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.rgb = nn.Conv2d(3, 8, 3, padding=1)
+        self.depth = nn.Conv2d(1, 8, 3, padding=1)
+        self.encoder = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.ReLU())
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, rgb, depth):
+        a = self.encoder(self.rgb(rgb))
+        b = self.encoder(self.depth(depth))
+        return self.head(a.mean((2, 3))), self.head(b.mean((2, 3)))
+
+
+def two_inputs():
+    return TwoInputs()
+
+
 open(__file__ + ".ran", "w").close()  # the marker: this module ran
 '''
 
@@ -232,6 +252,21 @@ def test_python_factory_from_a_file(factories):
     assert a.totals["trainable_params"] == 6 * 28 + 12 + 6 * 64 * 10 + 10
     assert a.totals["non_trainable_params"] == 12
     assert [layer.name for layer in a.layers] == ["0", "1", "2", "3", "4"]
+
+
+def test_factory_of_two_inputs_takes_two_input_shapes(factories, tmp_path):
+    out = tmp_path / "two.yaml"
+    r = run("import", f"{factories}:two_inputs", "--input", "3x16x16", "--input", "1x16x16", "-o", str(out))
+    assert r.exit_code == 0, r.stderr
+    text = out.read_text()
+    assert "# (regenerate: cnncalc import " in text and "--input 3x16x16 --input 1x16x16 -o " in text
+    assert "\ninputs: {rgb: [3, 16, 16], depth: [1, 16, 16]}\noutputs: [head, head_1]\n" in text
+    assert "{share: encoder.0, name: encoder.0_1}" in text and "{share: head, name: head_1" in text
+    a = cnncalc.analyse(str(out))
+    assert a.totals["params"] == (3 * 9 * 8 + 8) + (9 * 8 + 8) + (8 * 9 * 8 + 8) + (8 * 5 + 5)
+    assert a.layer("encoder.0_1").macs == a.layer("encoder.0").macs == 8 * 9 * 8 * 16 * 16
+    line = one_line_error(run("import", f"{factories}:two_inputs", "--input", "3x16x16"), 1)
+    assert "forward takes 2 tensors (rgb, depth)" in line and "one --input per tensor" in line
 
 
 def test_factory_problems_are_one_line(factories):

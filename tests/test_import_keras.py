@@ -10,6 +10,7 @@ import warnings
 
 import pytest
 from conftest import ARCH
+from test_import_onnx import call_names
 
 import cnncalc
 from cnncalc import importers
@@ -20,7 +21,8 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
 # what the importers do not read yet (strict: each mark fails once they do, and must go)
-PENDING = {"two_heads": "several inputs, shared layers", "r3d_18": "3-D layers are not imported yet"}
+PENDING = {"vit_b_16": "the PatchEmbedding, SelfAttention and SelectToken layers are not imported yet",
+           "convnext_tiny": "the LayerNormAxes layer is not imported yet"}
 ARCHS = [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=PENDING[a])) if a in PENDING else a
          for a in sorted(p.stem for p in ARCH.glob("*.yaml"))]
 LARGE = 30_000_000  # params: saved as the JSON config only, not a weights archive
@@ -44,8 +46,9 @@ def test_round_trip_through_keras(arch, tmp_path):
     assert imp.layout == a.layout
     text, b = importers.to_spec(imp)
     by_name = {layer.name: layer for layer in b.layers}
+    names = call_names(a, e.names)  # a Keras layer called again (`share:`) is read back as `<layer>_<call>`
     for layer in a.layers:
-        got = by_name[e.names[layer.name]]
+        got = by_name[names[layer.name]]
         assert (got.output_shape, got.trainable_params, got.non_trainable_params, got.macs) == \
             (layer.output_shape, layer.trainable_params, layer.non_trainable_params, layer.macs), layer.name
     assert len(b.layers) == len(a.layers)

@@ -18,10 +18,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 # what the importers do not read yet (strict: each mark fails once they do, and must go)
-PENDING = {"two_heads": "several inputs, shared layers", "r3d_18": "3-D layers are not imported yet"}
-ARCHS_ALL = sorted(p.stem for p in ARCH.glob("*.yaml"))
-ARCHS = [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=PENDING[a])) if a in PENDING else a
-         for a in ARCHS_ALL]
+PENDING = {"vit_b_16": "torch's ONNX exporter refuses nn.MultiheadAttention's fused inference path "
+                       "(aten::_native_multi_head_attention); attention and layer norm are not imported either",
+           "convnext_tiny": "a Linear on channels-last tokens (MatMul + Add) is read as a product of two computed "
+                            "tensors, which awaits matmul"}
+ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
 
 
 class _LRN(torch.autograd.Function):
@@ -54,17 +55,33 @@ def to_onnx(a, path):
         for name, child in list(m.named_children()):
             if type(child) is torch.nn.LocalResponseNorm:
                 setattr(m, name, _OneOpLRN(child.size, child.alpha, child.beta, child.k))
+    names = [name for name, _, _ in a.network.inputs] if a.network.named_inputs else None
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(1, *e.input_shape),), str(path), dynamo=False,
-                          do_constant_folding=False)
+        torch.onnx.export(model, tuple(torch.zeros(1, *s) for s in e.input_shapes or [e.input_shape]), str(path),
+                          dynamo=False, do_constant_folding=False, input_names=names,
+                          output_names=list(a.network.outputs) if a.network.named_outputs else None)
     return e
 
 
+def call_names(original, names):
+    """The imported name of each original layer: its module path, or for the n-th call (n ≥ 1) of one
+    module (a layer given as `share:`), the path with `_n`, as torch's exporter and tracer name it."""
+    calls: dict[str, int] = {}
+    out = {}
+    for layer in original.layers:
+        path = names[layer.name]
+        n = calls.get(path, 0)
+        calls[path] = n + 1
+        out[layer.name] = path if n == 0 else f"{path}_{n}"
+    return out
+
+
 def compare(original, imported, names):
-    """Each original layer against the imported layer of its module path; layers the exporter leaves out
-    (dropout at inference) must be ones that compute nothing."""
+    """Each original layer against the imported layer of its module path (a shared layer: that module's
+    later call); layers the exporter leaves out (dropout at inference) must be ones that compute nothing."""
     by_name = {layer.name: layer for layer in imported.layers}
+    names = call_names(original, names)
     matched = 0
     for layer in original.layers:
         got = by_name.get(names[layer.name])
@@ -79,7 +96,8 @@ def compare(original, imported, names):
         assert imported.totals[key] == original.totals[key], key
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=PENDING[a]))
+                                  if a in PENDING else a for a in ARCHS])
 def test_round_trip_through_onnx(arch, tmp_path):
     a = cnncalc.analyse(ARCH / f"{arch}.yaml")
     path = tmp_path / f"{arch}.onnx"

@@ -76,6 +76,42 @@ def test_layer_norm_over_channels_of_a_channels_last_spec_exports_to_torch():
     torch.testing.assert_close(model(x), ref)
 
 
+@pytest.mark.parametrize("layout,dims,axis,moved", [
+    ("channels_first", (4, 5, 6), 1, (1,)),          # ConvNeXt's LayerNorm2d: the channels of N, C, H, W
+    ("channels_first", (4, 5, 6), [1, 2], (1, 2)),  # a run of axes that is not the trailing one
+    ("channels_last", (5, 6, 4), [1, 3], (2, 1)),   # H and C of N, H, W, C: torch's dims 2 and 1
+])
+def test_layer_norm_over_axes_that_are_not_the_last_exports_to_keras(layout, dims, axis, moved):
+    """Keras 3's torch backend hands any run of axes to torch's layer_norm, which normalises trailing ones
+    only: the export moves the axes last around LayerNormalization, and computes torch's values."""
+    import numpy as np
+
+    from cnncalc.export import export
+    from cnncalc.export.verify import load_module, verify
+
+    a = cnncalc.analyse(cnncalc.loads(f"input: {list(dims)}\nlayout: {layout}\nlayers:\n"
+                                      f"  - {{type: layer_norm, name: ln, axis: {axis}}}\n"))
+    assert verify(a, "keras").mismatches == []
+    e = export(a, "keras")
+    assert "LayerNormAxes(" in e.code
+    model = getattr(load_module(e.code, "ln_keras"), e.builder)()
+    g = torch.Generator().manual_seed(0)
+    chw = (4, 5, 6)  # torch's layout of the sample
+    shape = [chw[t - 1] for t in sorted(moved)]
+    gamma, beta = torch.randn(shape, generator=g), torch.randn(shape, generator=g)
+    # Keras's γ, β have the normalised axes in the spec's order (H before C in N, H, W, C)
+    spec_order = sorted(range(len(shape)), key=lambda i: sorted(moved)[i] if layout == "channels_first"
+                        else (3 if sorted(moved)[i] == 1 else sorted(moved)[i] - 1))
+    model.get_layer("ln").set_weights([gamma.permute(spec_order).numpy(), beta.permute(spec_order).numpy()])
+    x = torch.randn(2, *chw, generator=g)
+    ends = list(range(4 - len(moved), 4))
+    want = torch.nn.functional.layer_norm(x.movedim(sorted(moved), ends), shape, gamma, beta, 1e-5)
+    want = want.movedim(ends, sorted(moved))
+    got = keras.ops.convert_to_numpy(model(x.numpy() if layout == "channels_first" else x.permute(0, 2, 3, 1).numpy()))
+    got = got if layout == "channels_first" else got.transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-5)
+
+
 # ---------------------------------------------------------------- group norm, instance norm, batch norm
 
 def test_group_norm_grid_equals_torch():

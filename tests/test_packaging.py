@@ -28,10 +28,21 @@ def test_the_sdist_carries_the_docs_architectures_and_tests(dist):
     (sdist,) = dist.glob("cnncalc-*.tar.gz")
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    for needed in ("README.md", "pyproject.toml", "cnncalc/cli.py", "architectures/alexnet.yaml", "docs/spec.md",
-                   "tests/test_fuzz.py", ".pre-commit-hooks.yaml"):
+    for needed in ("LICENSE", "README.md", "pyproject.toml", "cnncalc/cli.py", "architectures/alexnet.yaml",
+                   "docs/spec.md", "tests/test_fuzz.py", ".pre-commit-hooks.yaml"):
         assert needed in names, needed
     assert not any("__pycache__" in n for n in names)
+
+
+def test_the_wheel_carries_the_licence(dist):
+    import zipfile
+
+    (wheel,) = dist.glob("cnncalc-*.whl")
+    with zipfile.ZipFile(wheel) as whl:
+        (licence,) = [n for n in whl.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+        assert whl.read(licence) == (ROOT / "LICENSE").read_bytes()
+        metadata = whl.read(licence.split("/")[0] + "/METADATA").decode()
+    assert "License-Expression: MIT" in metadata and "License-File: LICENSE" in metadata
 
 
 @pytest.mark.parametrize("kind", ["whl", "tar.gz"])

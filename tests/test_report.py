@@ -322,3 +322,37 @@ def test_an_output_in_a_missing_directory_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.output == f"{tmp_path / 'no' / 'such' / 'page.html'}: error: cannot write: No such file or directory\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_every_input_and_output_reaches_the_page(tmp_path):
+    path = ARCH / "two_heads.yaml"
+    _, data = report(path, tmp_path)
+    rep = data["report"]
+    names = [layer["name"] for layer in rep["doc"]["layers"]]
+    assert rep["inputs"] == [{"name": "image", "shape": [128, 128, 3]}, {"name": "mask", "shape": [128, 128, 1]}]
+    assert rep["outputs"] == [{"name": "seg", "shape": [128, 128, 2], "layer": names.index("seg")},
+                              {"name": "cls", "shape": [10], "layer": names.index("cls")}]
+    assert rep["named_inputs"] is True and rep["named_outputs"] is True
+    # a layer called again says so in its numbers line, not in its (shortened) operation line
+    assert rep["captions"][names.index("enc1_mask.conv1")] == rep["captions"][names.index("enc1.conv1")] == "conv 3x3"
+    _, single = report(ARCH / "resnet18.yaml", tmp_path)
+    assert single["report"]["inputs"] == [{"name": "input", "shape": [3, 224, 224]}]
+    assert single["report"]["outputs"] == [{"name": "fc", "shape": [1000], "layer": 68}]
+    assert single["report"]["named_inputs"] is False and single["report"]["named_outputs"] is False
+
+
+def test_the_comparison_carries_the_inputs_outputs_and_reads(tmp_path, spec):
+    text = (ARCH / "two_heads.yaml").read_text()
+    old = "{block: up, name: dec1, inputs: [dec2, fuse1], f: 16}"
+    assert old in text
+    b = spec(text.replace(old, "{block: up, name: dec1, inputs: [dec2, image_stem], f: 16}").replace(
+        "outputs: [seg, cls]", "outputs: [seg]"), "b.yaml")
+    _, data = report(ARCH / "two_heads.yaml", tmp_path, "--compare", str(b))
+    full = json.loads(run("diff", str(ARCH / "two_heads.yaml"), str(b), "-f", "json").stdout)
+    d = data["diffs"]["cnncalc"]
+    assert d["inputs"] == full["inputs"] and d["outputs"] == full["outputs"]
+    assert [(e["a"], e["status"]) for e in d["outputs"]] == [("seg", "unchanged"), ("cls", "removed")]
+    cat = next(e for e in data["entries"] if e["a"] == "dec1.cat")
+    assert cat["inputs"] == [["dec1.up", "fuse1"], ["dec1.up", "image_stem"]]
+    row = next(r for r in d["rows"] if data["entries"][r[0]]["a"] == "dec1.cat")
+    assert row[1:3] == ["changed", ["inputs"]]

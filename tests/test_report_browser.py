@@ -90,6 +90,15 @@ def test_every_architecture_opens_without_a_console_error(browser, pages, spec):
     # the graph fits: at most a few screens wide at the first look, never the length of the network
     width = browser.js("return document.querySelector('.graph').getBoundingClientRect().width")
     assert width < 4 * 1440
+    # every input is a source node and every output a sink node (the whole graph drawn)
+    click(browser, '[data-action="fit"]')
+    io = browser.js("return ['input', 'output'].map(function (k) { return Array.from(document.querySelectorAll("
+                    "'.graph .node.' + k + ' .n-name')).map(function (t) { return t.textContent; }); })")
+    shown = show_json(spec)
+    outputs = shown.get("outputs") or [{"name": shown["layers"][-1]["name"], "shape": shown["output_shape"]}]
+    assert io[0] == [f"input  {'x'.join(map(str, shown['input_shape']))}"] if "inputs" not in shown else len(io[0]) > 1
+    assert len(io[1]) == len(outputs) and io[1][-1].endswith("x".join(map(str, outputs[-1]["shape"])))
+    assert browser.errors() == []
 
 
 @pytest.mark.parametrize("spec", [ARCH / "resnet50.yaml", DENSENET], ids=lambda p: p.stem)
@@ -310,6 +319,140 @@ def test_the_diff_page_marks_the_changed_layers(browser, tmp_path):
           return svg.querySelector(p.getAttribute('marker-end').slice(4, -1)) !== null; }); })
         && new Set(Array.from(document.querySelectorAll('marker')).map(function (m) { return m.id; })).size
            === document.querySelectorAll('marker').length""")
+    assert browser.errors() == []
+
+
+def test_two_heads_shows_both_inputs_and_both_outputs(browser, pages):
+    spec = ARCH / "two_heads.yaml"
+    open_page(browser, pages(spec))
+    names = [layer["name"] for layer in show_json(spec)["layers"]]
+    click(browser, '[data-action="fit"]')
+    nodes = browser.js("""return Array.from(document.querySelectorAll('.graph [data-io]')).map(function (n) {
+        return [n.getAttribute('data-io'), n.getAttribute('data-index'), n.querySelector('.n-name').textContent]; });""")
+    assert sorted(nodes) == [["input", "0", "input image · 128x128x3"], ["input", "1", "input mask · 128x128x1"],
+                             ["output", "0", "output seg · 128x128x2"], ["output", "1", "output cls · 10"]]
+    # each input feeds its own stem; each output hangs below its layer
+    edges = set(browser.js("return Array.from(document.querySelectorAll('.graph path.edge')).map(function (p) {"
+                           " return p.getAttribute('data-edge'); })"))
+    seg, cls = names.index("seg"), names.index("cls")
+    assert {"-1|I0>L0", "-1|I1>L1", f"-1|L{seg}>O0", f"-1|L{cls}>O1"} <= edges
+    assert not any(e.startswith("-1|I0>") and e != "-1|I0>L0" for e in edges)
+    header = browser.js("return Array.from(document.querySelectorAll('.subtitle .io-list')).map(function (e) {"
+                        " return e.textContent; })")
+    assert header == ["inputs image 128x128x3, mask 128x128x1", "outputs seg 128x128x2, cls 10"]
+    assert browser.css('.table-pane tfoot td[data-col="shape"]').text == "seg 128x128x2, cls 10"
+    # a layer that reuses weights says so; an output node selects its layer
+    shared = names.index("enc1_mask.conv1")
+    click(browser, '[data-action="collapse-all"]')
+    block = browser.js("return Array.from(document.querySelectorAll('.graph .node.group')).map(function (g) {"
+                       " return g.querySelector('.n-name').textContent + ' | ' + g.querySelector('.n-num').textContent; })")
+    assert "▸ enc1_mask (6 layers) | shared weights · 75.50M MACs" in block
+    assert "▸ enc1 (6 layers) | 4.74K params · 75.50M MACs" in block
+    click(browser, '[data-action="expand-all"]')
+    assert browser.css(f'.graph [data-layer="{shared}"] .n-num').text == "shared weights · 37.75M MACs"
+    assert browser.css(f'.graph [data-layer="{shared}"] .n-sub').text == "conv 3x3 · 128x128x16"
+    # a block with two inputs has a port for each, named after what it brings
+    ports = browser.js("return Array.from(document.querySelectorAll('.graph [data-frame] ~ .port-in, .graph .port-in'))"
+                       ".map(function (p) { return p.getAttribute('data-port'); })")
+    assert sorted(set(ports)) == ["bottleneck.relu2", "dec2.relu", "fuse1", "fuse2"]
+    click(browser, '.graph [data-io="output"][data-index="1"]')
+    assert browser.css(".details .d-head").text.startswith("cls (dense)")
+    assert browser.css(".details .d-output").text == "· network output 2 of 2"
+    assert "sel" in browser.css(f'.graph [data-layer="{cls}"]').get_attribute("class")
+    click(browser, '[data-action="collapse-all"]')
+    browser.screenshot(ARTIFACTS / "two_heads.png")
+    assert browser.errors() == []
+
+
+def compare_page(tmp_path: Path, a: Path, b: Path) -> Path:
+    out = tmp_path / f"{a.stem}-{b.stem}.html"
+    result = CliRunner().invoke(main, ["report", str(a), "--compare", str(b), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def marked_edges(b: Browser, side: str) -> dict[str, list[str]]:
+    return b.js("""var o = {}; ['new', 'gone'].forEach(function (k) {
+        o[k] = Array.from(document.querySelectorAll('.c-graph[data-side="' + arguments[0] + '"] path.edge.d-' + k))
+          .map(function (p) { return p.getAttribute('data-edge'); }); }); return o;""".replace("arguments[0]", repr(side)))
+
+
+def test_the_diff_page_marks_a_rewired_skip(browser, tmp_path):
+    text = """name: skip
+input: 16x16x8
+layers:
+  - {type: conv2d, name: c1, filters: 8, kernel: 3, padding: 1}
+  - {type: conv2d, name: c2, filters: 8, kernel: 3, padding: 1}
+  - {type: conv2d, name: c3, filters: 8, kernel: 3, padding: 1}
+  - {type: add, name: skip, inputs: [c3, c1]}
+  - {type: global_avg_pool2d, name: gap}
+"""
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(text)
+    b.write_text(text.replace("inputs: [c3, c1]", "inputs: [c3, c2]"))
+    open_page(browser, compare_page(tmp_path, a, b))
+    for side in "ab":
+        assert "d-changed" in browser.css(f'.c-graph[data-side="{side}"] [data-layer="3"]').get_attribute("class")
+        assert browser.all(f'.c-graph[data-side="{side}"] .node.d-added, .c-graph[data-side="{side}"] .node.d-removed') == []
+    assert marked_edges(browser, "a") == {"new": [], "gone": ["-1|L0>L3"]}  # c1 → skip, no longer
+    assert marked_edges(browser, "b") == {"new": ["-1|L1>L3"], "gone": []}  # c2 → skip, new
+    row = browser.css(".c-layers tbody tr")
+    assert [td.text for td in row.find_elements("css selector", "td")] == [
+        "~", "skip", "add", "16x16x8", "0", "0", "2,048", "7", "c3, c1 → c3, c2"]
+    assert "changed" in row.find_elements("css selector", 'td[data-field="inputs"]')[0].get_attribute("class")
+    assert browser.css(".c-io-summary").text == "inputs and outputs as in A: input 16x16x8 → gap 8"
+    assert browser.all(".c-io") == []
+    assert browser.errors() == []
+    # the same in two_heads: the second decoder's skip now comes from the image stem, not the fused stage 1
+    rewired = tmp_path / "two_heads_rewired.yaml"
+    heads = (ARCH / "two_heads.yaml").read_text()
+    assert "{block: up, name: dec1, inputs: [dec2, fuse1], f: 16}" in heads
+    rewired.write_text(heads.replace("{block: up, name: dec1, inputs: [dec2, fuse1], f: 16}",
+                                     "{block: up, name: dec1, inputs: [dec2, image_stem], f: 16}"))
+    open_page(browser, compare_page(tmp_path, ARCH / "two_heads.yaml", rewired))
+    names = [layer["name"] for layer in show_json(rewired)["layers"]]
+    cat = names.index("dec1.cat")
+    assert "d-changed" in browser.css(f'.c-graph[data-side="b"] [data-layer="{cat}"]').get_attribute("class")
+    new = marked_edges(browser, "b")["new"]
+    assert new and all(e.endswith(f">L{cat}") or ">G" in e for e in new)  # into the block, then to its concat
+    assert marked_edges(browser, "a")["gone"] and browser.css(".c-legend").text.count("a read B") == 2
+    browser.screenshot(ARTIFACTS / "diff-rewired.png")
+    assert browser.errors() == []
+
+
+def test_the_diff_page_marks_inputs_and_outputs(browser, tmp_path):
+    a, b = tmp_path / "one.yaml", tmp_path / "two.yaml"
+    a.write_text("""name: one input
+input: 32x32x3
+layers:
+  - {type: conv2d, name: stem, filters: 8, kernel: 3, padding: 1}
+  - {type: global_avg_pool2d, name: gap}
+  - {type: dense, name: fc, units: 10}
+""")
+    b.write_text("""name: two inputs
+inputs: {image: 32x32x3, depth: 32x32x1}
+outputs: [fc, gap]
+layers:
+  - {type: conv2d, name: stem, inputs: [image], filters: 8, kernel: 3, padding: 1}
+  - {type: conv2d, name: depth_stem, inputs: [depth], filters: 8, kernel: 3, padding: 1}
+  - {type: add, name: fuse, inputs: [stem, depth_stem]}
+  - {type: global_avg_pool2d, name: gap}
+  - {type: dense, name: fc, units: 10}
+""")
+    open_page(browser, compare_page(tmp_path, a, b))
+    io = browser.js("""var o = {}; ['a', 'b'].forEach(function (s) {
+        o[s] = Array.from(document.querySelectorAll('.c-graph[data-side="' + s + '"] [data-io]')).map(function (n) {
+          return n.getAttribute('data-io') + n.getAttribute('data-index') + ':' + (['added', 'removed', 'changed'].filter(
+            function (k) { return n.classList.contains('d-' + k); })[0] || ''); }).sort(); }); return o;""")
+    assert io == {"a": ["input0:changed", "output0:"], "b": ["input0:changed", "input1:added", "output0:", "output1:added"]}
+    rows = browser.js("return Array.from(document.querySelectorAll('.c-io tbody tr')).map(function (r) {"
+                      " return Array.from(r.querySelectorAll('td')).map(function (td) { return td.textContent; }); })")
+    assert rows == [["=", "input", "input → image", "32x32x3", "1"], ["+", "input", "depth", "32x32x1", "2"],
+                    ["+", "output", "gap", "8", "2"]]
+    assert browser.css(".c-io-summary").text == "inputs: 1 added, 1 renamed; outputs: 1 added"
+    assert "d-changed" in browser.css('.c-graph[data-side="b"] [data-layer="3"]').get_attribute("class")  # gap reads fuse
+    assert marked_edges(browser, "b")["new"] == ["-1|L2>L3"]
+    browser.screenshot(ARTIFACTS / "diff-inputs.png")
     assert browser.errors() == []
 
 

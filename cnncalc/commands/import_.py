@@ -16,16 +16,17 @@ from .common import ShapeType, parse_sets, print_diagnostics
 @click.argument("source")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str),
               help="Write the spec to this file (written whole or not at all) instead of standard output.")
-@click.option("--input", "input_shape", type=ShapeType(), metavar="SHAPE",
+@click.option("--input", "input_shapes", type=ShapeType(), metavar="SHAPE", multiple=True,
               help="Input size without batch, in the source's layout (3x224x224 for PyTorch and ONNX); "
-                   "needed where the source does not fix it.")
+                   "needed where the source does not fix it. Repeat it for a model of several inputs, in "
+                   "their order.")
 @click.option("--allow-unknown", is_flag=True,
               help="Keep an operation no layer type computes as an `opaque` layer (its declared shape, counted "
                    "as zero), with a warning, instead of failing.")
 @click.option("--no-fold", is_flag=True, help="List every layer; no blocks or repeats.")
 @click.option("--arg", "args", multiple=True, metavar="NAME=VALUE",
               help="A keyword argument for a Python factory, e.g. --arg num_classes=10 (repeatable).")
-def import_(source: str, output: str | None, input_shape: tuple[int, ...] | None, allow_unknown: bool,
+def import_(source: str, output: str | None, input_shapes: tuple[tuple[int, ...], ...], allow_unknown: bool,
             no_fold: bool, args: tuple[str, ...]) -> None:
     """Write SOURCE as a cnncalc spec: names, layout and repeated blocks kept; every layer checked.
 
@@ -42,8 +43,8 @@ def import_(source: str, output: str | None, input_shape: tuple[int, ...] | None
     if output and os.path.exists(source) and os.path.exists(output) and os.path.samefile(source, output):
         click.echo(f"{output}: error: this is the model being imported; write the spec to another file", err=True)
         sys.exit(2)
-    options = importers.Options(input_shape, allow_unknown, parse_sets(args) if args else {})
-    command = " ".join(["cnncalc import", source, *(["--input", "x".join(map(str, input_shape))] if input_shape else []),
+    options = importers.Options(None, allow_unknown, parse_sets(args) if args else {}, list(input_shapes))
+    command = " ".join(["cnncalc import", source, *(f"--input {'x'.join(map(str, s))}" for s in input_shapes),
                         *(["--allow-unknown"] if allow_unknown else []), *(["--no-fold"] if no_fold else []),
                         *(f"--arg {a}" for a in args), *(["-o", output] if output else [])])
     try:

@@ -17,16 +17,25 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .model import Imported, ImportFailure, Options, unreadable
-
 if TYPE_CHECKING:
     from ..analysis import Analysis
     from ..spec import Network
+    from .model import Imported, ImportFailure, Options
 
 __all__ = ["read", "to_spec", "load_model", "kind_of", "is_model_file", "Imported", "Options", "ImportFailure"]
 
 KINDS = {".onnx": "onnx", ".keras": "keras", ".prototxt": "caffe", ".pbtxt": "caffe"}
 _FACTORY = re.compile(r"(?P<module>[A-Za-z_][\w.]*|.+\.py):(?P<attr>[A-Za-z_]\w*)")
+
+
+def __getattr__(name: str) -> Any:
+    """Imported, ImportFailure and Options, defined on first use: loading a spec file (`show`,
+    `lint`, `check`) goes through `load_model` and needs none of them."""
+    if name in ("Imported", "ImportFailure", "Options"):
+        from . import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def kind_of(source: str) -> str:
@@ -57,6 +66,8 @@ def is_model_file(path: str) -> bool:
 
 def read(source: str, options: Options | None = None) -> Imported:
     """The source's layers; raises ImportFailure (a SpecError) with one located message."""
+    from .model import Options, unreadable
+
     options = options or Options()
     kind = kind_of(source)
     if kind == "onnx":
@@ -79,6 +90,7 @@ def to_spec(imp: Imported, folding: bool = True, command: str = "", file: str | 
     from ..analysis import analyse
     from ..errors import SpecError
     from ..spec import loads
+    from .model import ImportFailure
     from .write import check, to_text
 
     file = file or imp.source

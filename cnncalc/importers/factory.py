@@ -29,6 +29,7 @@ from .model import (
     Options,
     Unmapped,
     compact,
+    input_name,
     missing,
     pending,
     unique_name,
@@ -112,8 +113,8 @@ class _Tracer:
         class Tracer(torch.fx.Tracer):  # type: ignore[misc,name-defined]
             def is_leaf_module(self, m: Any, qualname: str) -> bool:
                 return (type(m).__module__.startswith("torch.nn") and
-                        not isinstance(m, torch.nn.Sequential | torch.nn.ModuleList | torch.nn.ModuleDict)
-                        or rearrange.helper(m) is not None)
+                        not isinstance(m, torch.nn.Sequential | torch.nn.ModuleList | torch.nn.ModuleDict)) \
+                    or _helper(m) or rearrange.helper(m) is not None
 
         return Tracer()
 
@@ -122,8 +123,8 @@ def _trace(model: Any, source: str, ctx: Context, torch: Any, name: str = "") ->
     import torch.fx
     from torch.fx.passes.shape_prop import ShapeProp
 
-    shape = ctx.options.input_shape
-    if shape is None:
+    shapes = ctx.options.input_shapes
+    if not shapes:
         raise ctx.fail("a PyTorch module does not declare its input size; give it with --input, "
                        "e.g. --input 3x224x224 (channels first)")
     model.eval()
@@ -137,22 +138,29 @@ def _trace(model: Any, source: str, ctx: Context, torch: Any, name: str = "") ->
         raise ctx.fail(f"the traced graph has {len(gm.graph.nodes):,} nodes, more than the {MAX_NODES:,} "
                        "cnncalc imports")
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
-    if len(placeholders) != 1:
-        raise ctx.fail(f"forward takes {len(placeholders)} tensors; cnncalc imports networks of one input")
+    if len(placeholders) != len(shapes):
+        given = " ".join(f"--input {'x'.join(map(str, s))}" for s in shapes)
+        raise ctx.fail(f"forward takes {len(placeholders)} tensor{'s' if len(placeholders) != 1 else ''} "
+                       f"({', '.join(str(p.target) for p in placeholders[:5])}), {given} gives "
+                       f"{len(shapes)}: give one --input per tensor, in order")
+    text = ", ".join("x".join(map(str, s)) for s in shapes)
     try:
         with torch.no_grad():
-            ShapeProp(gm).propagate(torch.zeros((1, *shape), device="meta"))
+            ShapeProp(gm).propagate(*(torch.zeros((1, *s), device="meta") for s in shapes))
     except Exception as exc:
         raise ctx.fail(f"running the module on the meta device (shapes only, no weights) failed at "
                        f"{_one_line(exc)}; the model needs the values of its weights or input, or does not take "
-                       f"an input of {'x'.join(map(str, shape))}") from None
+                       f"input{'s' if len(shapes) > 1 else ''} of {text}") from None
     classes = {path: type(m).__name__ for path, m in model.named_modules() if path}
-    nodes = _map(gm, ctx, torch)
+    names = {p: input_name(str(p.target), ctx.taken) for p in placeholders} if len(placeholders) > 1 \
+        else {placeholders[0]: INPUT}
+    nodes, outputs = _map(gm, ctx, torch, names)
     name = name or type(model).__name__
-    ctx.notes.insert(0, f"traced with torch.fx on the meta device ({torch.__version__}); input "
-                        f"{'x'.join(map(str, shape))}")
-    return Imported(name, "channels_first", tuple(shape), nodes, source, "PyTorch", ctx.notes, ctx.warnings,
-                    classes)
+    ctx.notes.insert(0, f"traced with torch.fx on the meta device ({torch.__version__}); input{'s' if len(shapes) > 1 else ''} "
+                        f"{text}")
+    inputs = {names[p]: tuple(s) for p, s in zip(placeholders, shapes, strict=True)} if len(shapes) > 1 else {}
+    return Imported(name, "channels_first", tuple(shapes[0]), nodes, source, "PyTorch", ctx.notes, ctx.warnings,
+                    classes, inputs=inputs, outputs=outputs)
 
 
 # ---- mapping -------------------------------------------------------------------------------------
@@ -196,9 +204,6 @@ def _padding(m: Any, nd: int) -> Any:
 def m_conv(c: Call) -> Mapped:
     m = c.m
     nd = len(m.kernel_size)
-    if nd not in (1, 2):
-        raise Unmapped(f"{nd}-D convolution", "conv3d" if nd == 3 else "")
-    note = "" if m.padding_mode == "zeros" else f"padding_mode {m.padding_mode}: counted as zero padding (same shape)"
     params: dict[str, Any] = {}
     depthwise = nd == 2 and m.groups == m.in_channels and m.groups > 1
     if depthwise:
@@ -206,28 +211,28 @@ def m_conv(c: Call) -> Mapped:
         if m.out_channels != m.groups:
             params["depth_multiplier"] = m.out_channels // m.groups
     else:
-        kind = "conv1d" if nd == 1 else "conv2d"
+        kind = f"conv{nd}d"
         params["filters"] = m.out_channels
     params.update(kernel=compact(m.kernel_size), stride=compact(m.stride), padding=_padding(m, nd),
                   dilation=compact(m.dilation))
+    if m.padding_mode != "zeros":
+        params["padding_mode"] = m.padding_mode
     if not depthwise:
         params["groups"] = m.groups
     params["bias"] = m.bias is not None
-    return kind, params, note
+    return kind, params
 
 
 def m_conv_transpose(c: Call) -> Mapped:
     m = c.m
-    if len(m.kernel_size) != 2:
-        raise Unmapped(f"{len(m.kernel_size)}-D transposed convolution")
-    return "conv_transpose2d", {"filters": m.out_channels, "kernel": compact(m.kernel_size), "stride": compact(m.stride),
-                                "padding": compact(m.padding), "output_padding": compact(m.output_padding),
-                                "dilation": compact(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+    nd = len(m.kernel_size)
+    return f"conv_transpose{nd}d", {"filters": m.out_channels, "kernel": compact(m.kernel_size),
+                                    "stride": compact(m.stride), "padding": compact(m.padding),
+                                    "output_padding": compact(m.output_padding), "dilation": compact(m.dilation),
+                                    "groups": m.groups, "bias": m.bias is not None}
 
 
 def m_linear(c: Call) -> Mapped:
-    if len(c.x) != 2:
-        raise Unmapped("a Linear over a tensor of more than 2 dimensions", "matmul")
     return "dense", {"units": c.m.out_features, "bias": c.m.bias is not None}
 
 
@@ -239,51 +244,68 @@ def m_batch_norm(c: Call) -> Mapped:
                           "affine": m.affine}
 
 
-def m_pool(kind: str) -> Callable[[Call], Mapped]:
+def m_pool(kind: str, nd: int) -> Callable[[Call], Mapped]:
     def mapped(c: Call) -> Mapped:
         m = c.m
         params: dict[str, Any] = {"kernel": compact(m.kernel_size), "stride": compact(m.stride or m.kernel_size),
                                   "padding": compact(m.padding)}
         if m.ceil_mode:
             params["ceil_mode"] = True
-        if kind == "max_pool2d":
+        if kind == "max_pool":
             if getattr(m, "return_indices", False):
                 raise Unmapped("max pooling that also returns the indices")
             params["dilation"] = compact(m.dilation)
         else:
+            if getattr(m, "divisor_override", None):
+                raise Unmapped("average pooling with divisor_override")
             params["count_include_pad"] = m.count_include_pad
-        return kind, params
+        return f"{kind}{nd}d", params
     return mapped
 
 
 def _outputcompact(v: Any, x: tuple[int, ...]) -> Any:
-    v = list(v) if isinstance(v, list | tuple) else [v, v]
+    nd = len(x) - 2
+    v = list(v) if isinstance(v, list | tuple) else [v] * nd
     return compact([x[2 + k] if s is None else s for k, s in enumerate(v)])
 
 
-def m_adaptive_avg(c: Call) -> Mapped:
-    return "adaptive_avg_pool2d", {"output_size": _outputcompact(c.m.output_size, c.x)}
-
-
-def m_adaptive_max(c: Call) -> Mapped:
-    if _outputcompact(c.m.output_size, c.x) != 1:
-        raise Unmapped("adaptive max pooling to more than 1x1")
-    return "global_max_pool2d", {"keepdims": True}
+def m_adaptive(kind: str, nd: int) -> Callable[[Call], Mapped]:
+    def mapped(c: Call) -> Mapped:
+        size = _outputcompact(c.m.output_size, c.x)
+        if kind == "max":
+            if getattr(c.m, "return_indices", False):
+                raise Unmapped("adaptive max pooling that also returns the indices")
+            if size == 1:
+                return f"global_max_pool{nd}d", {"keepdims": True}
+        return f"adaptive_{kind}_pool{nd}d", {"output_size": size}
+    return mapped
 
 
 def m_act(kind: str, **params: Any) -> Callable[[Call], Mapped]:
     return lambda c: (kind, dict(params))
 
 
+def m_attrs(kind: str, **attrs: str) -> Callable[[Call], Mapped]:
+    """An activation whose spec parameters are attributes of the module (spec name → attribute)."""
+    return lambda c: (kind, {p: getattr(c.m, a) for p, a in attrs.items()})
+
+
 def m_hardtanh(c: Call) -> Mapped:
     if (c.m.min_val, c.m.max_val) == (0.0, 6.0):
         return "relu6", {}
-    raise Unmapped(f"Hardtanh({c.m.min_val}, {c.m.max_val}) (only (0, 6) is relu6)")
+    return "hardtanh", {"min_val": float(c.m.min_val), "max_val": float(c.m.max_val)}
 
 
-def m_softmax(c: Call) -> Mapped:
-    dim = c.m.dim
-    return "softmax", {"axis": -1 if dim is None else dim}
+def m_prelu(c: Call) -> Mapped:
+    n = c.m.num_parameters
+    return "prelu", {"num_parameters": n} if n != 1 else {}
+
+
+def m_softmax(kind: str) -> Callable[[Call], Mapped]:
+    def mapped(c: Call) -> Mapped:
+        dim = c.m.dim
+        return kind, {"axis": -1 if dim is None else dim}
+    return mapped
 
 
 def m_flatten(c: Call) -> Mapped:
@@ -292,16 +314,40 @@ def m_flatten(c: Call) -> Mapped:
     return "flatten", {}
 
 
-def m_pad(c: Call) -> Mapped:
-    p = list(c.m.padding) if isinstance(c.m.padding, tuple | list) else [c.m.padding] * 4
-    if len(p) != 4 or len(c.x) != 4:
-        raise Unmapped("padding of other than height and width")
-    left, right, top, bottom = p
-    value = getattr(c.m, "value", 0.0)
-    note = ""
-    if type(c.m).__name__ not in ("ZeroPad2d", "ConstantPad2d") or value:
-        note = f"{type(c.m).__name__}: counted as zero padding (same shape, no operations)"
-    return "zero_pad2d", {"padding": [[top, bottom], [left, right]]}, note
+TORCH_PAD_MODES = {"constant": "zeros", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+PAD_TYPES = {"zeros": "zero_pad", "constant": "constant_pad", "reflect": "reflection_pad",
+             "replicate": "replication_pad", "circular": "circular_pad"}
+
+
+def _pad_layer(mode: str, flat: list[int], x: tuple[int, ...], value: float) -> Mapped:
+    """A padding layer from PyTorch's pad sizes (last dim first: left, right, top, bottom, ...)."""
+    nd = len(x) - 2
+    if len(flat) != 2 * nd or nd not in (1, 2, 3) or any(p < 0 for p in flat):
+        raise Unmapped(f"padding {flat} of other than the {nd} spatial dims, or negative (cropping)")
+    pairs = [(flat[2 * k], flat[2 * k + 1]) for k in range(nd)][::-1]
+    if mode == "zeros" and value:
+        mode = "constant"
+    params: dict[str, Any] = {"padding": compact([b for b, _ in pairs]) if all(b == e for b, e in pairs)
+                              else [list(p) for p in pairs]}
+    if mode == "constant":
+        params["value"] = float(value)
+    return f"{PAD_TYPES[mode]}{nd}d", params
+
+
+def m_pad(mode: str) -> Callable[[Call], Mapped]:
+    def mapped(c: Call) -> Mapped:
+        nd = len(c.x) - 2
+        p = list(c.m.padding) if isinstance(c.m.padding, tuple | list) else [c.m.padding] * (2 * nd)
+        return _pad_layer(mode, p, c.x, getattr(c.m, "value", 0.0))
+    return mapped
+
+
+def f_pad(c: Call) -> Mapped:
+    mode = c.arg(2, "mode", "constant")
+    if mode not in TORCH_PAD_MODES:
+        raise Unmapped(f"padding mode {mode!r}")
+    value = c.arg(3, "value", None)
+    return _pad_layer(TORCH_PAD_MODES[mode], list(c.arg(1, "pad")), c.x, float(value or 0.0))
 
 
 def m_lrn(c: Call) -> Mapped:
@@ -309,24 +355,98 @@ def m_lrn(c: Call) -> Mapped:
     return "local_response_norm", {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}
 
 
+def m_attention(c: Call) -> Mapped:
+    m = c.m
+    q, k, v = (c.arg(i, name) for i, name in enumerate(("query", "key", "value")))
+    if not (q is k is v):
+        raise Unmapped("attention of a query to other keys or values (cnncalc's is self-attention)")
+    if not m.batch_first:
+        raise Unmapped("MultiheadAttention without batch_first (cnncalc's sequences come after the batch)")
+    if c.arg(4, "key_padding_mask") is not None or c.arg(6, "attn_mask") is not None:
+        raise Unmapped("attention with a mask computed by the network")
+    return "multi_head_attention", {"heads": m.num_heads, "bias": m.in_proj_bias is not None,
+                                    "add_bias_kv": m.bias_k is not None, "add_zero_attn": m.add_zero_attn,
+                                    "dropout": float(m.dropout)}
+
+
+def _module_table() -> dict[str, Callable[[Call], Mapped]]:
+    table: dict[str, Callable[[Call], Mapped]] = {}
+    for nd in (1, 2, 3):
+        table[f"Conv{nd}d"] = m_conv
+        table[f"ConvTranspose{nd}d"] = m_conv_transpose
+        table[f"BatchNorm{nd}d"] = m_batch_norm
+        table[f"MaxPool{nd}d"] = m_pool("max_pool", nd)
+        table[f"AvgPool{nd}d"] = m_pool("avg_pool", nd)
+        table[f"AdaptiveAvgPool{nd}d"] = m_adaptive("avg", nd)
+        table[f"AdaptiveMaxPool{nd}d"] = m_adaptive("max", nd)
+        table[f"ZeroPad{nd}d"] = m_pad("zeros")
+        table[f"ConstantPad{nd}d"] = m_pad("zeros")
+        table[f"ReflectionPad{nd}d"] = m_pad("reflect")
+        table[f"ReplicationPad{nd}d"] = m_pad("replicate")
+        table[f"CircularPad{nd}d"] = m_pad("circular")
+        table[f"Dropout{nd}d"] = lambda c: ("dropout", {"rate": c.m.p})
+    return table
+
+
 # nn.Module class name → mapping (a subclass of a torch.nn class maps as that class)
 MODULES: dict[str, Callable[[Call], Mapped]] = {
-    "Conv1d": m_conv, "Conv2d": m_conv, "ConvTranspose2d": m_conv_transpose, "Linear": m_linear,
-    "BatchNorm1d": m_batch_norm, "BatchNorm2d": m_batch_norm,
-    "MaxPool2d": m_pool("max_pool2d"), "AvgPool2d": m_pool("avg_pool2d"),
-    "AdaptiveAvgPool2d": m_adaptive_avg, "AdaptiveMaxPool2d": m_adaptive_max,
+    **_module_table(), "Linear": m_linear,
     "ReLU": m_act("relu"), "ReLU6": m_act("relu6"), "Hardtanh": m_hardtanh, "Sigmoid": m_act("sigmoid"),
     "Tanh": m_act("tanh"), "SiLU": m_act("silu"), "Hardswish": m_act("hardswish"),
-    "Hardsigmoid": m_act("hardsigmoid"), "GELU": lambda c: ("gelu", {}),
-    "LeakyReLU": lambda c: ("leaky_relu", {"negative_slope": c.m.negative_slope}),
-    "ELU": lambda c: ("elu", {"alpha": c.m.alpha}), "Softmax": m_softmax,
-    "Dropout": lambda c: ("dropout", {"rate": c.m.p}), "Dropout2d": lambda c: ("dropout", {"rate": c.m.p}),
-    "Dropout1d": lambda c: ("dropout", {"rate": c.m.p}), "AlphaDropout": lambda c: ("dropout", {"rate": c.m.p}),
+    "Hardsigmoid": m_act("hardsigmoid"), "GELU": m_attrs("gelu", approximate="approximate"),
+    "LeakyReLU": m_attrs("leaky_relu", negative_slope="negative_slope"), "ELU": m_attrs("elu", alpha="alpha"),
+    "PReLU": m_prelu, "SELU": m_act("selu"), "CELU": m_attrs("celu", alpha="alpha"), "Mish": m_act("mish"),
+    "Softplus": m_attrs("softplus", beta="beta", threshold="threshold"), "Softsign": m_act("softsign"),
+    "Tanhshrink": m_act("tanhshrink"), "Hardshrink": m_attrs("hardshrink", lambd="lambd"),
+    "Softshrink": m_attrs("softshrink", lambd="lambd"),
+    "Threshold": m_attrs("threshold", threshold="threshold", value="value"), "LogSigmoid": m_act("log_sigmoid"),
+    "Softmax": m_softmax("softmax"), "LogSoftmax": m_softmax("log_softmax"),
+    "Dropout": lambda c: ("dropout", {"rate": c.m.p}), "AlphaDropout": lambda c: ("dropout", {"rate": c.m.p}),
     "Identity": m_act("identity"), "Flatten": m_flatten, "LocalResponseNorm": m_lrn,
-    "ZeroPad2d": m_pad, "ConstantPad2d": m_pad, "ReflectionPad2d": m_pad, "ReplicationPad2d": m_pad,
+    "MultiheadAttention": m_attention,
     **rearrange.MODULES,  # resizing, rearranging, statistics
-    # modules whose layer type is being added
-    "MultiheadAttention": pending("attention"), "Conv3d": pending("conv3d"), "PReLU": pending("prelu"),
+}
+
+
+def _helper(m: Any) -> bool:
+    """A module class of code cnncalc's PyTorch export generated (its module says so), mapped in HELPERS."""
+    cls = type(m)
+    if cls.__name__ not in HELPERS:
+        return False
+    doc = getattr(getattr(cls, "forward", None), "__globals__", {}).get("__doc__") or ""
+    return isinstance(doc, str) and "\nGenerated by cnncalc " in doc
+
+
+def _features_last(c: Call) -> None:
+    if not getattr(c.m, "features_last", True) or getattr(c.m, "features", -1) != -1:
+        raise Unmapped("the features on axis 1 (a channels-last spec's export)")
+
+
+def h_patch_embedding(c: Call) -> Mapped:
+    _features_last(c)
+    m = c.m
+    return "patch_embedding", {"dim": m.proj.out_channels, "patch": compact(m.proj.kernel_size),
+                               "class_token": m.class_token is not None,
+                               "position_embedding": m.pos_embedding is not None, "bias": m.proj.bias is not None}
+
+
+def h_select_token(c: Call) -> Mapped:
+    _features_last(c)
+    return "select_token", {"index": c.m.index}
+
+
+def h_attention(c: Call) -> Mapped:
+    _features_last(c)
+    m = c.m.attn
+    return "multi_head_attention", {"heads": m.num_heads, "bias": m.in_proj_bias is not None,
+                                    "add_bias_kv": m.bias_k is not None, "add_zero_attn": m.add_zero_attn,
+                                    "dropout": float(m.dropout)}
+
+
+# the modules of cnncalc's own PyTorch export (class name → mapping), read back as the layers they export
+HELPERS: dict[str, Callable[[Call], Mapped]] = {
+    "Add": m_act("add"), "Concat": m_act("concat"), "Multiply": m_act("multiply"),
+    "PatchEmbedding": h_patch_embedding, "SelectToken": h_select_token, "SelfAttention": h_attention,
 }
 
 
@@ -364,24 +484,33 @@ def f_cat(c: Call) -> Mapped:
     return "concat", {}
 
 
-def f_adaptive_avg(c: Call) -> Mapped:
-    return "adaptive_avg_pool2d", {"output_size": _outputcompact(c.arg(1, "output_size"), c.x)}
+def f_adaptive(kind: str, nd: int) -> Callable[[Call], Mapped]:
+    def mapped(c: Call) -> Mapped:
+        size = _outputcompact(c.arg(1, "output_size"), c.x)
+        if kind == "max" and c.arg(2, "return_indices", False):
+            raise Unmapped("adaptive max pooling that also returns the indices")
+        return f"adaptive_{kind}_pool{nd}d", {"output_size": size}
+    return mapped
 
 
-def f_pool(kind: str) -> Callable[[Call], Mapped]:
+def f_pool(kind: str, nd: int) -> Callable[[Call], Mapped]:
     def mapped(c: Call) -> Mapped:
         kernel = c.arg(1, "kernel_size")
         stride = c.arg(2, "stride") or kernel
         params: dict[str, Any] = {"kernel": compact(kernel), "stride": compact(stride), "padding": compact(c.arg(3, "padding", 0))}
-        if kind == "max_pool2d":
+        if kind == "max_pool":
             params["dilation"] = compact(c.arg(4, "dilation", 1))
             ceil = c.arg(5, "ceil_mode", False)
+            if c.arg(6, "return_indices", False):
+                raise Unmapped("max pooling that also returns the indices")
         else:
             ceil = c.arg(4, "ceil_mode", False)
             params["count_include_pad"] = bool(c.arg(5, "count_include_pad", True))
+            if c.arg(6, "divisor_override", None):
+                raise Unmapped("average pooling with divisor_override")
         if ceil:
             params["ceil_mode"] = True
-        return kind, params
+        return f"{kind}{nd}d", params
     return mapped
 
 
@@ -389,13 +518,13 @@ def f_mean(c: Call) -> Mapped:
     dims = c.arg(1, "dim")
     dims = [dims] if isinstance(dims, int) else list(dims or [])
     rank = len(c.x)
-    if rank != 4 or sorted(d % rank for d in dims) != [2, 3]:
-        raise Unmapped(f"a mean over dims {dims} (only the spatial dims of an image are a global pooling)")
-    return "global_avg_pool2d", {"keepdims": bool(c.arg(2, "keepdim", False))}
+    if rank not in (3, 4, 5) or sorted(d % rank for d in dims) != list(range(2, rank)):
+        raise Unmapped(f"a mean over dims {dims} (only all the spatial dims are a global pooling)")
+    return f"global_avg_pool{rank - 2}d", {"keepdims": bool(c.arg(2, "keepdim", False))}
 
 
-def f_softmax(c: Call) -> Mapped:
-    return "softmax", {"axis": c.arg(1, "dim", -1)}
+def f_softmax(kind: str) -> Callable[[Call], Mapped]:
+    return lambda c: (kind, {"axis": c.arg(1, "dim", -1)})
 
 
 def f_dropout(c: Call) -> Mapped:
@@ -403,9 +532,24 @@ def f_dropout(c: Call) -> Mapped:
 
 
 def f_hardtanh(c: Call) -> Mapped:
-    if (c.arg(1, "min_val", -1.0), c.arg(2, "max_val", 1.0)) == (0.0, 6.0):
-        return "relu6", {}
-    raise Unmapped("hardtanh other than (0, 6)")
+    lo, hi = float(c.arg(1, "min_val", -1.0)), float(c.arg(2, "max_val", 1.0))
+    return ("relu6", {}) if (lo, hi) == (0.0, 6.0) else ("hardtanh", {"min_val": lo, "max_val": hi})
+
+
+def f_args(kind: str, **args: tuple[int, Any]) -> Callable[[Call], Mapped]:
+    """A function whose spec parameters are its arguments (spec name → (position, default))."""
+    return lambda c: (kind, {p: c.arg(i, p if p != "negative_slope" else "negative_slope", d)
+                             for p, (i, d) in args.items()})
+
+
+def f_getitem(c: Call) -> Mapped:
+    """x[:, i] of a tokens x features sequence: one token (ViT's class token)."""
+    index = c.arg(1, "index")
+    x = c.x
+    if len(x) == 3 and isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None) \
+            and isinstance(index[1], int):
+        return "select_token", {"index": index[1]}
+    raise Unmapped(f"indexing [{index}] (only x[:, i] of a sequence, one token, is a layer)")
 
 
 # functions (by __name__) and tensor methods → mapping
@@ -414,19 +558,32 @@ FUNCTIONS: dict[str, Callable[[Call], Mapped]] = {
     "imul": f_merge("multiply"), "cat": f_cat, "concat": f_cat, "relu": m_act("relu"), "relu_": m_act("relu"),
     "relu6": m_act("relu6"), "hardtanh": f_hardtanh, "sigmoid": m_act("sigmoid"), "tanh": m_act("tanh"),
     "silu": m_act("silu"), "hardswish": m_act("hardswish"), "hardsigmoid": m_act("hardsigmoid"),
-    "gelu": m_act("gelu"), "adaptive_avg_pool2d": f_adaptive_avg, "max_pool2d": f_pool("max_pool2d"),
-    "_max_pool2d": f_pool("max_pool2d"), "avg_pool2d": f_pool("avg_pool2d"), "dropout": f_dropout,
-    "softmax": f_softmax, "mean": f_mean,
+    "gelu": lambda c: ("gelu", {"approximate": c.arg(1, "approximate", "none")}),
+    "leaky_relu": lambda c: ("leaky_relu", {"negative_slope": float(c.arg(1, "negative_slope", 0.01))}),
+    "elu": f_args("elu", alpha=(1, 1.0)), "selu": m_act("selu"), "celu": f_args("celu", alpha=(1, 1.0)),
+    "mish": m_act("mish"), "softplus": f_args("softplus", beta=(1, 1.0), threshold=(2, 20.0)),
+    "softsign": m_act("softsign"), "tanhshrink": m_act("tanhshrink"), "logsigmoid": m_act("log_sigmoid"),
+    "hardshrink": f_args("hardshrink", lambd=(1, 0.5)), "softshrink": f_args("softshrink", lambd=(1, 0.5)),
+    "threshold": f_args("threshold", threshold=(1, None), value=(2, None)),
+    "dropout": f_dropout, "dropout1d": f_dropout, "dropout2d": f_dropout, "dropout3d": f_dropout,
+    "softmax": f_softmax("softmax"), "log_softmax": f_softmax("log_softmax"), "mean": f_mean, "pad": f_pad,
+    "getitem": f_getitem,
     "stochastic_depth": lambda c: ("dropout", {"rate": float(c.arg(1, "p", 0.5))},
                                    "stochastic depth: the identity at inference, as dropout"),
     **rearrange.FUNCTIONS,  # resizing, rearranging, statistics, merges
     "matmul": pending("matmul"), "bmm": pending("matmul"), "scaled_dot_product_attention": pending("attention"),
 }
+for _nd in (1, 2, 3):
+    FUNCTIONS.update({f"adaptive_avg_pool{_nd}d": f_adaptive("avg", _nd), f"adaptive_max_pool{_nd}d": f_adaptive("max", _nd),
+                      f"max_pool{_nd}d": f_pool("max_pool", _nd), f"avg_pool{_nd}d": f_pool("avg_pool", _nd),
+                      f"max_pool{_nd}d_with_indices": f_pool("max_pool", _nd),
+                      f"adaptive_max_pool{_nd}d_with_indices": f_adaptive("max", _nd)})
 METHODS: dict[str, Callable[[Call], Mapped]] = {
     "view": _reshape, "reshape": _reshape, "flatten": f_flatten, "mean": f_mean, "relu": m_act("relu"),
     "relu_": m_act("relu"), "sigmoid": m_act("sigmoid"), "tanh": m_act("tanh"), "add": f_merge("add"),
     "add_": f_merge("add"), "mul": f_merge("multiply"), "mul_": f_merge("multiply"), "contiguous": m_act("identity"),
-    "clone": m_act("identity"), "squeeze": _reshape, "unsqueeze": _reshape, "softmax": f_softmax,
+    "clone": m_act("identity"), "squeeze": _reshape, "unsqueeze": _reshape, "softmax": f_softmax("softmax"),
+    "log_softmax": f_softmax("log_softmax"),
     **rearrange.METHODS,
 }
 
@@ -456,29 +613,7 @@ def _alone(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None], 
     return {p for p, count in direct.items() if count == 1 and p and p not in parents}
 
 
-def _global_pools(gm: Any, nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None]
-                  ) -> dict[Any, tuple[list[Any], Mapped, Any]]:
-    """nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), the whole of a module (cnncalc's PyTorch export
-    of global_avg_pool2d): one layer, named as the Sequential."""
-    out: dict[Any, tuple[list[Any], Mapped, Any]] = {}
-    for n in nodes:
-        if n.op != "call_module" or not str(n.target).endswith(".1") or not n.args or not hasattr(n.args[0], "op"):
-            continue
-        p = n.args[0]
-        seq = str(n.target)[:-2]
-        if p.op != "call_module" or p.target != f"{seq}.0" or len(p.users) != 1:
-            continue
-        parent = gm.get_submodule(seq)
-        pool, flat = gm.get_submodule(p.target), gm.get_submodule(n.target)
-        shape = shape_of(n)
-        if [name for name, _ in parent.named_children()] == ["0", "1"] and type(pool).__name__ == "AdaptiveAvgPool2d" \
-                and type(flat).__name__ == "Flatten" and shape is not None and len(shape) == 2 \
-                and _outputcompact(pool.output_size, shape_of(p.args[0]) or (0, 0, 0, 0)) == 1:
-            out[n] = ([p], ("global_avg_pool2d", {}), p.args[0])
-    return out
-
-
-def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
+def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str]) -> tuple[list[Node], list[str]]:
     def shape_of(n: Any) -> tuple[int, ...] | None:
         tm = n.meta.get("tensor_meta") if hasattr(n, "meta") else None
         return tuple(int(d) for d in tm.shape) if tm is not None and hasattr(tm, "shape") else None
@@ -486,22 +621,22 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
     def shape_any(a: Any) -> tuple[int, ...] | None:
         return shape_of(a) if hasattr(a, "meta") else None
 
-    data: dict[Any, str] = {}  # fx node → the layer name holding its value
+    data: dict[Any, str] = dict(inputs)  # fx node → the layer name holding its value
+    pairs: set[Any] = set()  # nodes whose value is (output, attention weights): MultiheadAttention
     calls: dict[str, int] = {}
+    first: dict[str, Node] = {}  # module path → the layer of its first call
     out: list[Node] = []
-    warned: set[str] = set()
+    returned: list[str] = []
     nodes = list(gm.graph.nodes)
     chains = rearrange.fuse(nodes, shape_of, lambda a: Call(a, None, shape_any, []))  # channel_shuffle, ...
-    pools = _global_pools(gm, nodes, shape_of)
-    chains.update(pools)
     inner = {j for before, _, _ in chains.values() for j in before}
     alone = _alone(nodes, shape_of, inner)
     pieces: dict[Any, tuple[Call, str, str]] = {}  # chunk, split → (the call, its key, the scope's name)
     for k, n in enumerate(nodes):
-        if n.op == "placeholder":
-            data[n] = INPUT
+        if n.op == "output":
+            returned = [data[a] for a in _flat(n.args[0]) if hasattr(a, "meta") and a in data]
             continue
-        if n.op in ("output", "get_attr") or n in inner:
+        if n.op in ("placeholder", "get_attr") or n in inner:
             continue
         ins = [a for a in n.all_input_nodes if a in data]
         if n in chains and chains[n][2] in data:
@@ -514,20 +649,29 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
         if ins and shape_of(n) is None and rearrange.key(n) in rearrange.PIECES and n.op != "call_module":
             pieces[n] = (Call(n, None, shape_any, ins), rearrange.key(n), _scope(n))
             continue
-        if not ins or shape_of(n) is None:
+        module = gm.get_submodule(n.target) if n.op == "call_module" else None
+        shape = shape_of(n)
+        if n.op == "call_function" and getattr(n.target, "__name__", "") == "getitem" and ins and ins[0] in pairs:
+            if n.args[1] == 0:  # the attention's output; [1], its weights, is no layer of cnncalc
+                data[n] = data[ins[0]]
+                continue
+        if module is not None and type(module).__name__ == "MultiheadAttention":
+            tm = n.meta.get("tensor_meta")
+            shape = tuple(int(d) for d in tm[0].shape) if isinstance(tm, tuple | list) and tm else None
+            pairs.add(n)
+        if not ins or shape is None:
             continue  # sizes and constants: no layer
         where = f"fx node {k} ({n.op} {n.target if isinstance(n.target, str) else getattr(n.target, '__name__', n.target)})"
-        module = gm.get_submodule(n.target) if n.op == "call_module" else None
         if n.op == "call_module":
             calls[n.target] = calls.get(n.target, 0) + 1
             base = n.target if calls[n.target] == 1 else f"{n.target}_{calls[n.target] - 1}"
-            if n in pools:
-                base = str(n.target)[:-2]
             table = MODULES
             key = next((c.__name__ for c in type(module).__mro__ if c.__module__.startswith("torch.nn")
                         and c.__name__ in MODULES), type(module).__name__)
             helper = rearrange.helper(module)
-            if helper is not None:
+            if _helper(module):
+                table, key = HELPERS, type(module).__name__
+            elif helper is not None:
                 table, key = rearrange.HELPERS, helper
             op_text = type(module).__name__
         else:
@@ -541,18 +685,17 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
             base = scope if scope in alone else f"{scope}.{key}" if scope else key
             table = METHODS if n.op == "call_method" else FUNCTIONS
             op_text = f"{'.' if n.op == 'call_method' else ''}{key}()"
+        fused = _per_position_bias(gm, n, ins, data, out, shape)
+        if fused is not None:
+            data[n] = fused.name
+            continue
         name = unique_name(base, ctx.taken)
-        shape = shape_of(n)
         call = Call(n, module, shape_any, ins)
         weights = None
-        if module is not None and n not in pools:
+        if module is not None:
             weights = sum(p.numel() for p in module.parameters()) + sum(
                 b.numel() for bn, b in module.named_buffers() if not bn.endswith("num_batches_tracked"))
-            if calls[n.target] > 1 and weights and n.target not in warned:
-                warned.add(n.target)
-                ctx.warnings.append(f"module {n.target} is called {calls[n.target]}+ times: cnncalc counts its "
-                                    f"{weights:,} weights at each call, PyTorch's parameters() once")
-        inputs = [data[a] for a in ins]
+        layer_inputs = [data[a] for a in ins]
         try:
             if whole and not taken:
                 raise Unmapped(f"it reads every piece of a {pieces[whole[0]][1]} at once (cnncalc's chunk is one piece)")
@@ -566,11 +709,91 @@ def _map(gm: Any, ctx: Context, torch: Any) -> list[Node]:
                     raise Unmapped("no cnncalc layer type computes it")
                 m = fn(call)
         except Unmapped as exc:
-            node = ctx.unknown(where, op_text, exc.reason, name, inputs, shape[1:] if shape else None, weights,
+            node = ctx.unknown(where, op_text, exc.reason, name, layer_inputs, shape[1:] if shape else None, weights,
                                exc.awaits)
         else:
             kind, params, note = unpack(m)
-            node = Node(name, kind, params, inputs, shape[1:] if shape else None, weights, note, where)
+            node = Node(name, kind, params, layer_inputs, shape[1:] if shape else None, weights, note, where)
+            if module is not None and weights:  # a module with weights called again: the same layer (`share:`)
+                owner = first.setdefault(n.target, node)
+                if owner is not node:
+                    if (owner.type, owner.params) != (node.type, node.params):
+                        raise ctx.fail(f"{where}: module {n.target} is called again as another layer "
+                                       f"({node.type} after {owner.type}); cnncalc cannot write it as shared",
+                                       "import-mismatch")
+                    node.shares, node.weights = owner.name, 0
         data[n] = node.name
         out.append(node)
-    return out
+    return _global_pools(out, list(dict.fromkeys(returned)))
+
+
+def _global_pools(nodes: list[Node], returned: list[str]) -> tuple[list[Node], list[str]]:
+    """A module of just an adaptive pooling to 1 and a flatten (`nn.Sequential(nn.AdaptiveAvgPool2d(1),
+    nn.Flatten())`) is one global pooling layer named after the module, as its ONNX export reads."""
+    users: dict[str, int] = {}
+    inside: dict[str, int] = {}
+    for n in nodes:
+        for i in n.inputs:
+            users[i] = users.get(i, 0) + 1
+        parts = n.name.split(".")
+        for j in range(1, len(parts)):
+            inside[".".join(parts[:j])] = inside.get(".".join(parts[:j]), 0) + 1
+    renamed: dict[str, str] = {}
+    keep: list[Node] = []
+    for n in nodes:
+        p = keep[-1] if keep else None
+        head = n.name.rpartition(".")[0]
+        if (p is not None and n.type == "flatten" and n.inputs == [p.name] and users.get(p.name) == 1
+                and head and p.name.rpartition(".")[0] == head and inside.get(head) == 2 and not p.shares
+                and p.type.startswith(("adaptive_avg_pool", "adaptive_max_pool", "global_max_pool"))
+                and p.params.get("output_size", 1) == 1 and p.name not in returned):
+            kind = "avg" if "avg" in p.type else "max"
+            fused = Node(head, f"global_{kind}_pool{p.type[-2]}d", {}, p.inputs, n.shape, 0, "", n.where, n.cls)
+            keep[-1] = fused
+            renamed[n.name] = head
+            continue
+        if renamed:
+            n.inputs = [renamed.get(i, i) for i in n.inputs]
+        keep.append(n)
+    return keep, [renamed.get(r, r) for r in returned]
+
+
+def _per_position_bias(gm: Any, n: Any, ins: list[Any], data: dict[Any, str], out: list[Node],
+                       shape: tuple[int, ...] | None) -> Node | None:
+    """`conv(x) + bias`, a weight of the conv's output shape added to a convolution without bias (cnncalc's
+    PerPositionBias, AlphaGo's last layer): the convolution, with bias per_position, named after the
+    module holding both. None if `n` is not that."""
+    if n.op != "call_function" or getattr(n.target, "__name__", "") not in ("add", "iadd") or len(ins) != 1 \
+            or len(n.args) != 2 or shape is None:
+        return None
+    other: Any = next((a for a in n.args if a is not ins[0]), None)
+    src = ins[0]
+    if getattr(other, "op", "") != "get_attr" or src.op != "call_module" or len(src.users) != 1 or not out \
+            or out[-1].name != data[src]:
+        return None
+    conv = out[-1]
+    bias = gm.get_parameter(other.target) if isinstance(other.target, str) else None
+    if conv.type not in ("conv1d", "conv2d", "conv3d") or conv.params.get("bias") is not False or conv.shares \
+            or bias is None or tuple(bias.shape) not in (tuple(shape[1:]), tuple(shape)):
+        return None
+    scope = ".".join(str(other.target).split(".")[:-1])
+    parts: list[str] = []
+    for x, y in zip(conv.name.split("."), scope.split("."), strict=False):
+        if x != y:
+            break
+        parts.append(x)
+    common = ".".join(parts)
+    conv.params["bias"] = "per_position"
+    conv.weights = (conv.weights or 0) + bias.numel()
+    if common and common != conv.name:
+        conv.name = common
+    return conv
+
+
+def _flat(value: Any) -> list[Any]:
+    """The fx nodes of forward's return value (a tensor, or a tuple, list or dict of them), in order."""
+    if isinstance(value, tuple | list):
+        return [x for v in value for x in _flat(v)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _flat(v)]
+    return [value]

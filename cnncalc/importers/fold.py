@@ -68,10 +68,20 @@ class Folded:
     notes: list[str]
 
 
-def fold(nodes: list[Node], classes: dict[str, str] | None = None, enabled: bool = True) -> Folded:
-    """The spec body for `nodes` (in topological order, names unique)."""
+def fold(nodes: list[Node], classes: dict[str, str] | None = None, enabled: bool = True,
+         pinned: set[str] | None = None) -> Folded:
+    """The spec body for `nodes` (in topological order, names unique). `pinned`: layers named from the
+    top level (the network's outputs); they, shared layers and the layers they share stay at the top
+    level, outside any block, so that `outputs:` and `share:` can name them."""
     classes = classes or {}
+    pinned = set(pinned or ())
+    for n in nodes:
+        if n.shares:
+            pinned.update((n.name, n.shares))
     cands = _candidates(nodes) if enabled else []
+    if pinned:
+        at = sorted(k for k, n in enumerate(nodes) if n.name in pinned)
+        cands = _without(cands, at)
     folder = _Folder(nodes, classes)
     groups: dict[tuple[Any, ...], list[Cand]] = {}
     for c in cands:
@@ -95,6 +105,29 @@ def fold(nodes: list[Node], classes: dict[str, str] | None = None, enabled: bool
     while _inline_one(blocks, entries):
         pass
     return Folded(blocks, entries, notes)
+
+
+def _without(cands: list[Cand], at: list[int]) -> list[Cand]:
+    """The candidates that hold none of the node positions `at` (sorted), with their tree rebuilt."""
+    import bisect
+
+    def holds(c: Cand) -> bool:
+        k = bisect.bisect_left(at, c.first)
+        return k < len(at) and at[k] <= c.last
+
+    keep = [c for c in cands if not holds(c)]
+    kept = {id(c) for c in keep}
+    for c in keep:
+        c.children = [k for k in c.children if id(k) in kept]
+        p = c.parent
+        while p is not None and id(p) not in kept:
+            p = p.parent
+        c.parent = p
+    for c in keep:
+        if c.parent is not None and c not in c.parent.children:
+            c.parent.children.append(c)
+            c.parent.children.sort(key=lambda k: k.first)
+    return keep
 
 
 def _inline_one(blocks: list[Block], top: list[dict[str, Any]]) -> bool:
@@ -203,11 +236,11 @@ def _candidates(nodes: list[Node]) -> list[Cand]:
     for n in nodes:
         mine = _prefixes(n.name)
         for src in n.inputs:
-            theirs = set(_prefixes(src)) if src != INPUT else set()
+            theirs = set(_prefixes(src)) if src in index else set()
             for p in mine:
                 if p not in theirs:
                     ext.setdefault(p, set()).add(src)
-            if src != INPUT:
+            if src in index:
                 at = index[src]
                 own = set(mine)
                 for p in theirs:
@@ -477,11 +510,13 @@ class _Folder:
         while k < len(items):
             it = items[k]
             if it.cand is None:
-                entry: dict[str, Any] = {"type": it.kind, "name": it.local}
-                defaults = _defaults(it.kind)
                 assert it.node is not None
+                entry: dict[str, Any] = {"type": it.kind, "name": it.local}
+                if it.node.shares:
+                    entry = {"share": it.node.shares, "name": it.local}
+                defaults = _defaults(it.kind)
                 for key, value in it.node.params.items():
-                    if defaults.get(key, REQUIRED) != _freeze(value):
+                    if not it.node.shares and defaults.get(key, REQUIRED) != _freeze(value):
                         entry[key] = value
                 if it.inputs != [prev]:
                     entry["inputs"] = it.inputs

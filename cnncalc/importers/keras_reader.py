@@ -28,7 +28,7 @@ from .model import (
     Options,
     Unmapped,
     compact,
-    pending,
+    input_name,
     unique_name,
     unpack,
     unreadable,
@@ -98,7 +98,11 @@ def _h5_total(z: zipfile.ZipFile) -> int | None:
 ACTIVATIONS = {"linear": None, "relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh",
                "softmax": "softmax", "swish": "silu", "silu": "silu", "hard_sigmoid": "hardsigmoid",
                "hard_silu": "hardswish", "hard_swish": "hardswish", "gelu": "gelu", "elu": "elu",
-               "leaky_relu": "leaky_relu"}
+               "leaky_relu": "leaky_relu", "selu": "selu", "celu": "celu", "mish": "mish", "softplus": "softplus",
+               "softsign": "softsign", "log_sigmoid": "log_sigmoid", "log_softmax": "log_softmax",
+               "hard_tanh": "hardtanh", "tanh_shrink": "tanhshrink", "hard_shrink": "hardshrink",
+               "soft_shrink": "softshrink"}
+Layers = Callable[[dict[str, Any], dict[str, Any]], Mapped]
 
 
 def _act_name(cfg: dict[str, Any]) -> str:
@@ -109,35 +113,60 @@ def _act_name(cfg: dict[str, Any]) -> str:
     return str(a)
 
 
-def conv(kind: str) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
+def _pairs(value: Any, nd: int) -> list[list[int]]:
+    """Keras's padding or cropping (an int, one per dim, or a pair per dim) as a [begin, end] pair per dim."""
+    if isinstance(value, int):
+        return [[value, value] for _ in range(nd)]
+    value = list(value)
+    if nd == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return [[value[0], value[1]]]
+    return [[v, v] if isinstance(v, int) else [int(v[0]), int(v[1])] for v in value]
+
+
+def _pad_value(pairs: list[list[int]]) -> Any:
+    """Pairs as the spec writes a padding: one int, one per dim, or the pairs."""
+    if all(b == e for b, e in pairs):
+        return compact([b for b, _ in pairs])
+    return pairs
+
+
+def conv(kind: str) -> Layers:
     def mapped(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
         params: dict[str, Any] = {}
-        if kind != "depthwise_conv2d":
+        nd = len(c["kernel_size"]) if isinstance(c["kernel_size"], list | tuple) else 1
+        depthwise = kind.startswith("depthwise")
+        out_kind = kind
+        if kind == "depthwise_conv1d":  # no such spec type: a grouped conv1d, one group per channel
+            raise Unmapped("DepthwiseConv1D (a conv1d with groups = channels: give filters and groups)")
+        if not depthwise:
             params["filters"] = c["filters"]
         params.update(kernel=compact(c["kernel_size"]), stride=compact(c.get("strides", 1)),
                       padding=c.get("padding", "valid"), dilation=compact(c.get("dilation_rate", 1)))
         if "pad" in piece and params["padding"] == "valid":
             params["padding"] = piece["pad"]
-        if kind in ("conv2d", "conv1d") and c.get("groups", 1) != 1:
+        if kind.startswith("conv") and c.get("groups", 1) != 1:
             params["groups"] = c["groups"]
         if kind in ("depthwise_conv2d", "separable_conv2d") and c.get("depth_multiplier", 1) != 1:
             params["depth_multiplier"] = c["depth_multiplier"]
         params["bias"] = c.get("use_bias", True)
         if params["padding"] == "valid":
             params["padding"] = 0
-        return kind, params
+        if nd and kind == "conv":
+            out_kind = f"conv{nd}d"
+        return out_kind, params
     return mapped
 
 
 def conv_transpose(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     if c.get("groups", 1) != 1:
         raise Unmapped("grouped transposed convolution")
+    nd = len(c["kernel_size"]) if isinstance(c["kernel_size"], list | tuple) else 1
     params = {"filters": c["filters"], "kernel": compact(c["kernel_size"]), "stride": compact(c.get("strides", 1)),
               "padding": c.get("padding", "valid"), "dilation": compact(c.get("dilation_rate", 1)),
               "bias": c.get("use_bias", True)}
     if c.get("output_padding"):
         params["output_padding"] = compact(c["output_padding"])
-    return "conv_transpose2d", params
+    return f"conv_transpose{nd}d", params
 
 
 def dense(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
@@ -152,7 +181,7 @@ def batch_norm(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
                           "affine": bool(center)}
 
 
-def pool(kind: str) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
+def pool(kind: str, nd: int) -> Layers:
     def mapped(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
         kernel = c.get("pool_size", 2)
         stride = c.get("strides") or kernel
@@ -161,14 +190,18 @@ def pool(kind: str) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
         if "pad" in piece and padding == "valid":
             padding = piece["pad"]
         params["padding"] = 0 if padding == "valid" else padding
-        if kind == "avg_pool2d":
+        if kind == "avg_pool":
             params["count_include_pad"] = padding != "same"
-        return kind, params
+        return f"{kind}{nd}d", params
     return mapped
 
 
-def global_pool(kind: str) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
+def global_pool(kind: str) -> Layers:
     return lambda c, p: (kind, {"keepdims": bool(c.get("keepdims", False))})
+
+
+def adaptive(kind: str) -> Layers:
+    return lambda c, p: (kind, {"output_size": compact(c["output_size"])})
 
 
 def activation(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
@@ -192,19 +225,20 @@ def relu(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     raise Unmapped(f"ReLU(max_value={top}, negative_slope={slope})")
 
 
-def zero_pad(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
-    p = c["padding"]
-    if isinstance(p, int):
-        p = [[p, p], [p, p]]
-    elif isinstance(p[0], int):
-        p = [[p[0], p[0]], [p[1], p[1]]]
-    (t, b), (left, r) = p
-    return "zero_pad2d", {"padding": [[t, b], [left, r]]}
+def prelu(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+    return "prelu", {"shared_axes": [int(a) for a in (c.get("shared_axes") or [])]}
+
+
+def zero_pad(nd: int) -> Layers:
+    return lambda c, p: (f"zero_pad{nd}d", {"padding": _pad_value(_pairs(c["padding"], nd))})
 
 
 def constant_pad(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc export's ConstantPadding2D
-    kind, params = zero_pad(c, piece)[:2]
-    return kind, params, f"padding with {c.get('value', 0.0)}: counted as zero padding (same shape, no operations)"
+    params: dict[str, Any] = {"padding": _pad_value(_pairs(c["padding"], 2))}
+    value = float(c.get("value", 0.0))
+    if not value:
+        return "zero_pad2d", params
+    return "constant_pad2d", {**params, "value": value}
 
 
 def concat(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
@@ -227,21 +261,16 @@ def per_position(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc
     return kind, {**params, "bias": "per_position"}
 
 
-def cropping(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
-    (t, b), (left, r) = _pairs(c["cropping"], 2)
-    if "conv" in piece and piece["conv"][0] == "conv_transpose2d":  # cnncalc export: Conv2DTranspose + Cropping2D
-        kind, params = piece["conv"][:2]
-        return kind, {**params, "padding": [t, b, left, r]}
-    return "crop2d", {"cropping": [[t, b], [left, r]]}
-
-
-def _pairs(value: Any, nd: int) -> list[list[int]]:
-    """Keras's cropping or padding: an int, one per dim, or (begin, end) per dim."""
-    if isinstance(value, int):
-        return [[value, value]] * nd
-    if nd == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
-        return [list(value)]
-    return [[v, v] if isinstance(v, int) else list(v) for v in value]
+def cropping(nd: int) -> Layers:
+    def mapped(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+        pairs = _pairs(c["cropping"], nd)
+        if "conv" in piece and piece["conv"][0].startswith("conv_transpose"):  # cnncalc export: ConvNDTranspose + CroppingND
+            kind, params = piece["conv"][:2]
+            if nd == 2:
+                return kind, {**params, "padding": [v for pair in pairs for v in pair]}
+            return kind, {**params, "padding": pairs if nd > 1 else pairs[0]}
+        return f"crop{nd}d", {"cropping": pairs if nd > 1 else pairs[0]}
+    return mapped
 
 
 def _flat(value: Any) -> Any:
@@ -251,7 +280,7 @@ def _flat(value: Any) -> Any:
     return value
 
 
-def upsampling(nd: int) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
+def upsampling(nd: int) -> Layers:
     def mapped(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
         params: dict[str, Any] = {"size": compact(c.get("size", 2))}
         if nd == 2:
@@ -298,41 +327,69 @@ def rescaling(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     return "rescaling", {"scale": _flat(c["scale"]), "offset": _flat(c.get("offset", 0.0))}
 
 
-def simple(kind: str, **params: Any) -> Callable[[dict[str, Any], dict[str, Any]], Mapped]:
+def attention(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+    axes = c.get("attention_axes")
+    rank = piece.get("rank")  # of the query, with the batch: Keras records the default axes once built
+    if axes is not None and not (rank and sorted(int(a) % rank for a in axes) == list(range(1, rank - 1))):
+        raise Unmapped(f"attention over the axes {c['attention_axes']} (cnncalc's attends over every axis but "
+                       "the features)")
+    params: dict[str, Any] = {"heads": c["num_heads"], "key_dim": c["key_dim"], "bias": c.get("use_bias", True)}
+    if c.get("value_dim") is not None:
+        params["value_dim"] = c["value_dim"]
+    if c.get("output_shape") is not None:
+        shape = c["output_shape"]
+        shape = list(shape) if isinstance(shape, list | tuple) else [shape]
+        if len(shape) != 1:
+            raise Unmapped(f"attention output of shape {shape}")
+        params["output_dim"] = int(shape[0])
+    if c.get("dropout"):
+        params["dropout"] = float(c["dropout"])
+    return "multi_head_attention", params
+
+
+def simple(kind: str, **params: Any) -> Layers:
     return lambda c, p: (kind, dict(params))
 
 
+def _rate(c: dict[str, Any], p: dict[str, Any]) -> Mapped:
+    return "dropout", {"rate": c.get("rate", 0.5)}
+
+
 # Keras class name → mapping; a new layer type Keras has is one entry here
-LAYERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], Mapped]] = {
-    "Conv2D": conv("conv2d"), "Conv1D": conv("conv1d"), "DepthwiseConv2D": conv("depthwise_conv2d"),
-    "SeparableConv2D": conv("separable_conv2d"), "Conv2DTranspose": conv_transpose, "Dense": dense,
-    "BatchNormalization": batch_norm, "MaxPooling2D": pool("max_pool2d"), "AveragePooling2D": pool("avg_pool2d"),
-    "GlobalAveragePooling2D": global_pool("global_avg_pool2d"), "GlobalMaxPooling2D": global_pool("global_max_pool2d"),
+LAYERS: dict[str, Layers] = {
+    "Conv1D": conv("conv"), "Conv2D": conv("conv"), "Conv3D": conv("conv"), "DepthwiseConv1D": conv("depthwise_conv1d"),
+    "DepthwiseConv2D": conv("depthwise_conv2d"), "SeparableConv2D": conv("separable_conv2d"),
+    "Conv1DTranspose": conv_transpose, "Conv2DTranspose": conv_transpose, "Conv3DTranspose": conv_transpose,
+    "Dense": dense, "BatchNormalization": batch_norm,
     "Activation": activation, "ReLU": relu, "LeakyReLU": lambda c, p: ("leaky_relu",
                                                                         {"negative_slope": c.get("negative_slope", 0.3)}),
-    "ELU": lambda c, p: ("elu", {"alpha": c.get("alpha", 1.0)}), "Softmax": lambda c, p: ("softmax",
-                                                                                      {"axis": c.get("axis", -1)}),
-    "Flatten": simple("flatten"), "Reshape": reshape, "Dropout": lambda c, p: ("dropout", {"rate": c.get("rate", 0.5)}),
-    "SpatialDropout2D": lambda c, p: ("dropout", {"rate": c.get("rate", 0.5)}), "Identity": simple("identity"),
-    "ZeroPadding2D": zero_pad, "ConstantPadding2D": constant_pad, "Add": simple("add"),
+    "ELU": lambda c, p: ("elu", {"alpha": c.get("alpha", 1.0)}), "PReLU": prelu,
+    "Softmax": lambda c, p: ("softmax", {"axis": c.get("axis", -1)}),
+    "Flatten": simple("flatten"), "Reshape": reshape, "Dropout": _rate, "Identity": simple("identity"),
+    "ConstantPadding2D": constant_pad, "Add": simple("add"),
     "Multiply": simple("multiply"), "Concatenate": concat, "LocalResponseNorm": lrn, "PerPositionBias": per_position,
-    "Cropping2D": cropping, "Cropping1D": lambda c, p: ("crop1d", {"cropping": _pairs(c.get("cropping", 1), 1)[0]}),
-    "Cropping3D": lambda c, p: ("crop3d", {"cropping": _pairs(c.get("cropping", 1), 3)}),
+    "MultiHeadAttention": attention,
     "UpSampling1D": upsampling(1), "UpSampling2D": upsampling(2), "UpSampling3D": upsampling(3),
     "Resizing": resizing, "LayerNormalization": layer_norm, "GroupNormalization": group_norm,
     "Permute": lambda c, p: ("permute", {"dims": list(c["dims"])}), "Rescaling": rescaling,
     "Normalization": normalization, "Subtract": simple("subtract"), "Maximum": simple("maximum"),
     "Minimum": simple("minimum"), "Average": simple("average"),
-    "SpatialDropout1D": lambda c, p: ("dropout", {"rate": c.get("rate", 0.5)}),
-    "SpatialDropout3D": lambda c, p: ("dropout", {"rate": c.get("rate", 0.5)}),
     # the layers cnncalc's export defines for what Keras lacks
     "PixelShuffle": lambda c, p: ("pixel_unshuffle" if c.get("inverse") else "pixel_shuffle", {"factor": c["factor"]}),
     "ChannelShuffle": lambda c, p: ("channel_shuffle", {"groups": c["groups"]}),
     "Chunk": lambda c, p: ("chunk", {"chunks": c["chunks"], "index": c["index"]}),
     "CropOrPad": simple("crop_or_pad"),
-    # layers whose layer type is being added
-    "MultiHeadAttention": pending("attention"), "Conv3D": pending("conv3d"), "PReLU": pending("prelu"),
+    "LayerScale": lambda c, p: ("layer_scale", {"init_values": c["init_values"], "projection_dim": c["projection_dim"],
+                                                "axis": c.get("axis", -1)}),
 }
+for _nd in (1, 2, 3):
+    LAYERS.update({f"MaxPooling{_nd}D": pool("max_pool", _nd), f"AveragePooling{_nd}D": pool("avg_pool", _nd),
+                   f"GlobalAveragePooling{_nd}D": global_pool(f"global_avg_pool{_nd}d"),
+                   f"GlobalMaxPooling{_nd}D": global_pool(f"global_max_pool{_nd}d"),
+                   f"AdaptiveAveragePooling{_nd}D": adaptive(f"adaptive_avg_pool{_nd}d"),
+                   f"AdaptiveMaxPooling{_nd}D": adaptive(f"adaptive_max_pool{_nd}d"),
+                   f"ZeroPadding{_nd}D": zero_pad(_nd), f"Cropping{_nd}D": cropping(_nd),
+                   f"SpatialDropout{_nd}D": _rate})
 
 
 def _tensors(args: Any) -> list[dict[str, Any]]:
@@ -344,6 +401,10 @@ def _tensors(args: Any) -> list[dict[str, Any]]:
     if isinstance(args, list | tuple):
         return [t for v in args for t in _tensors(v)]
     return []
+
+
+FUSED_ACTIVATION = ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv2D", "Dense",
+                    "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
 
 
 def from_config(config: dict[str, Any], source: str, options: Options, kind: str, model: Any = None) -> Imported:
@@ -366,116 +427,197 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
     layout = formats.pop() if formats else "channels_last"
     built = {layer.name: layer for layer in model.layers} if model is not None else {}
     sequential = config.get("class_name") == "Sequential"
-    # consumers' records of each layer's output shape (Keras 3 configs carry them)
-    shapes: dict[str, tuple[int, ...]] = {}
+    calls = _calls(layers, sequential, ctx)
+    # consumers' records of each call's output shape (Keras 3 configs carry them)
+    shapes: dict[tuple[str, int], tuple[int, ...]] = {}
     for lc in layers:
         for node in lc.get("inbound_nodes") or []:
             if isinstance(node, dict):
-                for t in _tensors(node.get("args", [])):
+                for t in _tensors([node.get("args", []), node.get("kwargs", {})]):
                     hist = t.get("keras_history")
                     if hist and t.get("shape") is not None:
-                        shapes[hist[0]] = tuple(-1 if d is None else d for d in t["shape"])
-    owner: dict[str, str] = {}
+                        shapes[(hist[0], int(hist[1]))] = tuple(-1 if d is None else d for d in t["shape"])
+    given = list(options.input_shapes)
+    input_layers = [(k, lc) for k, lc in enumerate(layers) if lc.get("class_name") == "InputLayer"]
+    if given and input_layers and len(given) != len(input_layers):
+        raise ctx.fail(f"--input gives {len(given)} shapes, the model has {len(input_layers)} inputs")
+    owner: dict[tuple[str, int], str] = {}
+    inputs: dict[str, tuple[int, ...]] = {}
+    for j, (k, lc) in enumerate(input_layers):
+        cfg = lc.get("config", {}) or {}
+        lname = str(cfg.get("name") or lc.get("name") or f"input_{k}")
+        where = f"layer {k} ({lc.get('class_name')} {lname!r})"
+        in_shape = _input_shape(cfg.get("batch_shape") or cfg.get("batch_input_shape"), given[j] if given else None,
+                                where, ctx)
+        name = INPUT if len(input_layers) == 1 else input_name(lname, ctx.taken)
+        owner[(lname, 0)] = name
+        inputs[name] = in_shape
     nodes: list[Node] = []
     pieces: dict[str, dict[str, Any]] = {}
-    input_shape: tuple[int, ...] | None = None
-    prev = INPUT
-    for k, lc in enumerate(layers):
+    first: dict[str, Node] = {}  # layer → the node of its first call
+    prev: str = INPUT
+    for k, lc, call, srcs in calls:
         cls = lc.get("class_name", "?")
         cfg = lc.get("config", {}) or {}
         lname = str(cfg.get("name") or lc.get("name") or f"layer_{k}")
-        where = f"layer {k} ({cls} {lname!r})"
-        if cls == "InputLayer":
-            shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
-            input_shape = _input_shape(shape, ctx, where)
-            owner[lname] = INPUT
-            continue
-        if sequential and input_shape is None:
-            build = (lc.get("build_config") or {}).get("input_shape") or cfg.get("batch_input_shape")
-            input_shape = _input_shape(build, ctx, where)
-        srcs = _sources(lc, sequential, prev, ctx, where)
-        inputs = [owner[s] for s in srcs if s in owner]
-        if len(inputs) != len(srcs):
-            missing_src = next(s for s in srcs if s not in owner)
-            raise ctx.fail(f"{where}: reads {missing_src!r}, which is not a layer before it")
+        where = f"layer {k} ({cls} {lname!r})" + (f", call {call + 1}" if call else "")
+        if sequential:
+            if not inputs:
+                build = (lc.get("build_config") or {}).get("input_shape") or cfg.get("batch_input_shape")
+                inputs[INPUT] = _input_shape(build, given[0] if given else None, where, ctx)
+            srcs = [(prev, 0)] if prev != INPUT else []
+            layer_inputs = [owner[srcs[0]]] if srcs else [INPUT]
+        else:
+            missing_src = next((s for s in srcs if s not in owner), None)
+            if missing_src is not None:
+                raise ctx.fail(f"{where}: reads {missing_src[0]!r}, which is not a layer before it")
+            layer_inputs = [owner[s] for s in srcs]
+        if cls == "MultiHeadAttention":
+            layer_inputs = list(dict.fromkeys(layer_inputs))
         base, sep, role = lname.partition("__")
-        out = shapes.get(lname)
-        shape = tuple(out[1:]) if out and all(d > 0 for d in out[1:]) else None
+        recorded = shapes.get((lname, call))
+        shape = tuple(recorded[1:]) if recorded and all(d > 0 for d in recorded[1:]) else None
         fn = LAYERS.get(cls)
-        if sep and role and fn is not None and cls not in ("PerPositionBias", "Cropping2D", "LocalResponseNorm"):
+        if sep and role and fn is not None and cls not in ("PerPositionBias", "Cropping1D", "Cropping2D",
+                                                            "Cropping3D", "LocalResponseNorm"):
             # an extra layer cnncalc's Keras export made for the spec layer `base` (`<layer>__<role>`)
             mapped = fn(cfg, {})
             piece = pieces.setdefault(base, {})
-            if mapped[0] == "zero_pad2d":
+            if mapped[0].startswith(("zero_pad", "constant_pad")):  # the padding of a conv or a pool
                 piece["pad"] = mapped[1]["padding"]
-            elif mapped[0] in ("conv2d", "conv_transpose2d", "depthwise_conv2d", "separable_conv2d"):
+            elif mapped[0].startswith(("conv", "depthwise_conv", "separable_conv")):
                 piece["conv"] = mapped
-            owner[lname] = inputs[0]
+            owner[(lname, call)] = layer_inputs[0]
             prev = lname
             continue
-        name = unique_name(lname, ctx.taken)
+        again = first.get(lname)
+        name = unique_name(lname if again is None else f"{lname}_{call}", ctx.taken)
         weights = None
         if lname in built:
             weights = int(built[lname].count_params()) + sum(int(p.count_params()) for p in
                                                              _pieces(built, lname))
-        act = _act_name(cfg) if cls in ("Conv2D", "Conv1D", "DepthwiseConv2D", "SeparableConv2D", "Dense",
-                                          "Conv2DTranspose") else "linear"
+        act = _act_name(cfg) if cls in FUSED_ACTIVATION else "linear"
         try:
             if fn is None:
                 raise Unmapped("no cnncalc layer type computes it")
             if act != "linear" and act not in ACTIVATIONS:
                 raise Unmapped(f"activation {act!r}")
-            if cls == "Dense" and shape is not None and len(shape) > 1:
-                raise Unmapped("a Dense layer over a tensor of more than 2 dimensions", "matmul")
+            if cls == "MultiHeadAttention" and srcs and srcs[0] in shapes:
+                pieces.setdefault(base, {})["rank"] = len(shapes[srcs[0]])
             m = fn(cfg, pieces.get(base, {}) if not sep else {})
         except Unmapped as exc:
-            node = ctx.unknown(where, cls, exc.reason, name, inputs, shape, weights, exc.awaits)
+            node = ctx.unknown(where, cls, exc.reason, name, layer_inputs, shape, weights, exc.awaits)
         else:
             kind_, params, note = unpack(m)
             layer_type = lookup(kind_)
             if act not in ("linear", "") and layer_type is not None and "activation" in layer_type.params:  # one layer
                 params, act = {**params, "activation": ACTIVATIONS[act]}, "linear"
-            node = Node(name, kind_, params, inputs, shape, weights, note, where)
+            node = Node(name, kind_, params, layer_inputs, shape, weights, note, where)
+            if again is not None:  # the layer called again: the same weights (`share:`)
+                node.shares, node.weights = again.name, 0
+        if again is None:
+            first[lname] = node
         nodes.append(node)
-        owner[lname] = node.name
+        owner[(lname, call)] = node.name
         if act not in ("linear", "") and node.type != "opaque":
             act_type = ACTIVATIONS[act]
             assert act_type is not None
             extra = Node(unique_name(f"{name}_{act}", ctx.taken), act_type, {}, [node.name], shape, None,
                          f"the activation of {name}", where)
             nodes.append(extra)
-            owner[lname] = extra.name
+            owner[(lname, call)] = extra.name
         prev = lname
-    if input_shape is None:
+    if not inputs:
         raise ctx.fail("the model has no input layer with a shape; give it with --input")
+    returned: list[str] = []
+    if not sequential:
+        for ref in _refs(inner.get("output_layers")):
+            if ref in owner and owner[ref] not in inputs:
+                returned.append(owner[ref])
     ctx.notes.insert(0, f"{config.get('class_name')} model of {len(layers)} layers, {layout}"
                      + ("; every layer's weights checked against count_params()" if model is not None else ""))
     name = str(inner.get("name") or os.path.splitext(os.path.basename(source))[0])
-    return Imported(name, layout, input_shape, nodes, source, kind, ctx.notes, ctx.warnings)
+    first_shape = next(iter(inputs.values()))
+    return Imported(name, layout, first_shape, nodes, source, kind, ctx.notes, ctx.warnings,
+                    inputs=inputs if len(inputs) > 1 else {}, outputs=list(dict.fromkeys(returned)))
+
+
+def _refs(value: Any) -> list[tuple[str, int]]:
+    """[layer, node index] of each entry of a config's output_layers ([name, i, j], or a list of them)."""
+    if not isinstance(value, list) or not value:
+        return []
+    if isinstance(value[0], str):
+        value = [value]
+    return [(str(v[0]), int(v[1])) for v in value if isinstance(v, list) and len(v) >= 2]
+
+
+def _calls(layers: list[Any], sequential: bool, ctx: Context
+           ) -> list[tuple[int, dict[str, Any], int, list[tuple[str, int]]]]:
+    """Every call of every layer but the inputs, (layer index, config, call index, the [layer, call] each of
+    its inputs comes from), in an order where each call comes after the calls it reads (a layer called
+    again on a later tensor is listed once in the config, at its first call)."""
+    out: list[tuple[int, dict[str, Any], int, list[tuple[str, int]]]] = []
+    for k, lc in enumerate(layers):
+        if not isinstance(lc, dict):
+            raise ctx.fail(f"layer {k} is not a layer config", "unreadable")
+        if lc.get("class_name") == "InputLayer":
+            continue
+        nodes = lc.get("inbound_nodes")
+        if sequential or nodes is None:
+            out.append((k, lc, 0, []))
+            continue
+        if not nodes:
+            continue  # a layer never called: no part of the graph
+        for j, node in enumerate(nodes):
+            if isinstance(node, dict):  # Keras 3
+                srcs = [(str(t["keras_history"][0]), int(t["keras_history"][1]))
+                        for t in _tensors([node.get("args", []), node.get("kwargs", {})]) if t.get("keras_history")]
+            else:  # Keras 2: [[layer, node index, tensor index, kwargs], ...]
+                srcs = [(str(entry[0]), int(entry[1])) for entry in node]
+            out.append((k, lc, j, srcs))
+    if sequential:
+        return out
+    done = {(str((lc.get("config") or {}).get("name") or lc.get("name")), 0) for lc in layers
+            if isinstance(lc, dict) and lc.get("class_name") == "InputLayer"}
+    order: list[tuple[int, dict[str, Any], int, list[tuple[str, int]]]] = []
+    waiting: dict[tuple[str, int], list[int]] = {}
+    missing = [0] * len(out)
+    ready = []
+    keys = [(str((lc.get("config") or {}).get("name") or lc.get("name")), j) for _, lc, j, _ in out]
+    for i, (_, _, _, srcs) in enumerate(out):
+        need = {s for s in srcs if s not in done}
+        missing[i] = len(need)
+        for s in need:
+            waiting.setdefault(s, []).append(i)
+        if not need:
+            ready.append(i)
+    import heapq
+
+    heapq.heapify(ready)
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(out[i])
+        for w in waiting.pop(keys[i], []):
+            missing[w] -= 1
+            if missing[w] == 0:
+                heapq.heappush(ready, w)
+    if len(order) != len(out):
+        k, lc, j, srcs = next(c for i, c in enumerate(out) if missing[i])
+        name = (lc.get("config") or {}).get("name") or lc.get("name")
+        bad = next(s for s in srcs if s not in done and s not in {keys[i] for i in range(len(out)) if not missing[i]})
+        raise ctx.fail(f"layer {k} ({lc.get('class_name')} {name!r}): reads {bad[0]!r}, which is not a layer "
+                       "of the model (or the layers read each other in a cycle)")
+    return order
 
 
 def _pieces(built: dict[str, Any], base: str) -> list[Any]:
     return [layer for n, layer in built.items() if n.startswith(base + "__")]
 
 
-def _input_shape(shape: Any, ctx: Context, where: str) -> tuple[int, ...]:
-    given = ctx.options.input_shape
+def _input_shape(shape: Any, given: tuple[int, ...] | None, where: str, ctx: Context) -> tuple[int, ...]:
     if given is not None:
         return tuple(given)
     if not isinstance(shape, list | tuple) or len(shape) < 2 or any(d is None for d in shape[1:]):
         raise ctx.fail(f"{where}: the input shape {shape} is not fixed; give it with --input "
                        "(e.g. --input 224x224x3)")
     return tuple(int(d) for d in shape[1:])
-
-
-def _sources(lc: dict[str, Any], sequential: bool, prev: str, ctx: Context, where: str) -> list[str]:
-    nodes = lc.get("inbound_nodes")
-    if sequential or nodes is None:
-        return [prev]
-    if len(nodes) != 1:
-        raise ctx.fail(f"{where}: the layer is called {len(nodes)} times (shared weights); cnncalc imports layers "
-                       "called once")
-    node = nodes[0]
-    if isinstance(node, dict):  # Keras 3
-        return [t["keras_history"][0] for t in _tensors(node.get("args", []))]
-    return [entry[0] for entry in node]  # Keras 2: [[layer, node index, tensor index, kwargs], ...]

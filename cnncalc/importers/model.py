@@ -32,6 +32,7 @@ class Node:
     note: str = ""  # a comment: what was approximated here
     where: str = ""  # its place in the source, for messages: "node 12 (Conv '/conv1/Conv')"
     cls: str = ""  # the source's class of the module it belongs to (names blocks), if known
+    shares: str = ""  # the node whose weights this one uses (the same module or layer called again)
 
 
 @dataclass
@@ -48,6 +49,8 @@ class Imported:
     warnings: list[str] = field(default_factory=list)  # printed, and written into the spec
     classes: dict[str, str] = field(default_factory=dict)  # module path → class name (block names)
     total_weights: int | None = None  # all weights the source holds, where it says (checked against the totals)
+    inputs: dict[str, tuple[int, ...]] = field(default_factory=dict)  # several named inputs (node inputs name them)
+    outputs: list[str] = field(default_factory=list)  # the nodes the network returns (empty: its last node)
 
 
 class ImportFailure(SpecError):
@@ -114,6 +117,11 @@ def f32(value: float) -> float:
     return v
 
 
+def input_name(name: str, taken: set[str]) -> str:
+    """A source's input name as a spec input name (no `.`, which would read as a module path)."""
+    return unique_name(name.replace(".", "_"), taken)
+
+
 def unique_name(name: str, taken: set[str]) -> str:
     """`name` made a valid spec layer name (letters, digits, `_`, `.`, `-`) and unique in `taken`."""
     clean = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in name).strip(".-") or "layer"
@@ -134,6 +142,13 @@ class Options:
     input_shape: tuple[int, ...] | None = None  # the input without batch, in the source's layout
     allow_unknown: bool = False  # an operation without a layer type becomes an `opaque` layer
     args: dict[str, Any] = field(default_factory=dict)  # keyword arguments of a Python factory
+    input_shapes: list[tuple[int, ...]] = field(default_factory=list)  # every input's, for several inputs
+
+    def __post_init__(self) -> None:
+        if self.input_shape is not None and not self.input_shapes:
+            self.input_shapes = [self.input_shape]
+        elif self.input_shapes and self.input_shape is None:
+            self.input_shape = self.input_shapes[0]
 
 
 class Context:

@@ -14,7 +14,7 @@ nodes (MAX_RUNS in all), so a hostile graph cannot make cnncalc compute much.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 MAX_ELEMENTS = 1 << 16
@@ -209,9 +209,9 @@ def _evaluate(n: Any, inputs: list[Any], opsets: Any) -> list[Any]:
     return [next(it) if t else None for t in outs]
 
 
-def data_tensors(graph: Any, input_name: str, data_inputs: dict[str, int], no_data: frozenset[str]) -> set[str]:
-    """The tensors computed from the network's input (as the reader's mapping sees them)."""
-    data = {input_name}
+def data_tensors(graph: Any, inputs: Iterable[str], data_inputs: dict[str, int], no_data: frozenset[str]) -> set[str]:
+    """The tensors computed from the network's inputs (as the reader's mapping sees them)."""
+    data = set(inputs)
     for n in graph.node:
         limit = data_inputs.get(n.op_type, len(n.input))
         if n.op_type not in no_data and any(t in data for t in n.input[:limit]):
@@ -219,18 +219,19 @@ def data_tensors(graph: Any, input_name: str, data_inputs: dict[str, int], no_da
     return data
 
 
-def settle(model: Any, input_name: str, data_inputs: dict[str, int], no_data: frozenset[str],
+def settle(model: Any, inputs: Iterable[str], data_inputs: dict[str, int], no_data: frozenset[str],
            shapes_of: Callable[[Any], dict[str, tuple[int, ...] | None]], infer: Callable[[Any], Any]) -> Any:
     """`model` with each computed size input (the inputs after the data of the ops in `data_inputs`) that
     can be computed written as an initializer, and its shapes inferred again."""
     from onnx import numpy_helper
 
+    names = set(inputs)
     taken = {t.name for t in model.graph.initializer}
     count = 0
     folder: Folder | None = None
     for _ in range(MAX_ROUNDS):
         g = model.graph
-        data = data_tensors(g, input_name, data_inputs, no_data)
+        data = data_tensors(g, names, data_inputs, no_data)
         folder = Folder(g, model.opset_import, shapes_of(model), data, folder)
         changed = False
         for n in g.node:

@@ -29,6 +29,7 @@ from .model import (
     Unmapped,
     compact,
     f32,
+    input_name,
     missing,
     pending,
     unique_name,
@@ -193,11 +194,14 @@ class Graph:
         self.shapes: dict[str, tuple[int, ...] | None] = {}
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
         self.folder: Folder | None = None  # computes the values of small tensors made of constants
+        self.data: set[str] = set()  # the tensors computed from the network's inputs
+        self.origin: dict[str, str] = {}  # a stored weight reshaped or cast → the initializer it is
         for vi in list(g.input) + list(g.value_info) + list(g.output):
             self.shapes[vi.name] = _dims(vi)
 
     def const(self, name: str) -> Any:
-        """The value of a constant input (initializer, Constant, Identity of one), or None."""
+        """The value of a constant input (initializer, Constant, Identity of one, or a small computation of
+        those, by the folder: torch writes a Pad's sizes as a dozen nodes), or None."""
         if name in self.consts:
             return self.consts[name]
         t = self.tensors.get(name)
@@ -205,9 +209,10 @@ class Graph:
             from onnx import numpy_helper
 
             return numpy_helper.to_array(t)
-        return None
+        return self.folder.value(name) if self.folder is not None else None
 
     def numel(self, name: str) -> int | None:
+        name = self.origin.get(name, name)
         if name in self.init:
             return math.prod(self.init[name])
         v = self.consts.get(name)
@@ -262,7 +267,9 @@ def _padding(pads: list[int] | None, nd: int) -> Any:
         return compact(begin)
     if nd == 1:
         return [begin[0], end[0]]
-    return [v for pair in zip(begin, end, strict=True) for v in pair]
+    if nd == 2:
+        return [v for pair in zip(begin, end, strict=True) for v in pair]
+    return [[b, e] for b, e in zip(begin, end, strict=True)]
 
 
 def _auto_pad(mode: str, sizes: tuple[int, ...], kernel: list[int], stride: list[int], dilation: list[int],
@@ -319,6 +326,8 @@ class Op:
         shape = self.g.init.get(name)
         if shape is None and name in self.g.consts:
             shape = tuple(self.g.consts[name].shape)
+        if shape is None and name in self.g.origin:  # a stored weight reshaped (PRelu's slopes as C x 1 x 1)
+            shape = self.g.shapes.get(name) or self.g.init[self.g.origin[name]]
         if shape is None:
             raise Unmapped("its weights are computed, not stored in the file", "")
         return shape
@@ -333,8 +342,8 @@ def conv(op: Op) -> Mapped:
     w = op.weight(1)
     x = op.x
     nd = len(w) - 2
-    if nd not in (1, 2):
-        raise Unmapped(f"{nd}-D convolution", "conv3d" if nd == 3 else "")
+    if nd not in (1, 2, 3):
+        raise Unmapped(f"{nd}-D convolution")
     kernel = list(w[2:])
     stride = list(op.a("strides", [1] * nd))
     dilation = list(op.a("dilations", [1] * nd))
@@ -346,7 +355,7 @@ def conv(op: Op) -> Mapped:
         if w[0] != groups:
             params["depth_multiplier"] = w[0] // groups
     else:
-        kind = "conv1d" if nd == 1 else "conv2d"
+        kind = f"conv{nd}d"
         params["filters"] = w[0]
     params["kernel"] = compact(kernel)
     params["stride"] = compact(stride)
@@ -362,7 +371,7 @@ def conv_transpose(op: Op) -> Mapped:
     w = op.weight(1)
     x = op.x
     nd = len(w) - 2
-    if nd != 2:
+    if nd not in (1, 2, 3):
         raise Unmapped(f"{nd}-D transposed convolution")
     groups = op.a("group", 1)
     kernel = list(w[2:])
@@ -384,7 +393,7 @@ def conv_transpose(op: Op) -> Mapped:
         pads = begin + end
     elif mode == "VALID":
         pads = None
-    return "conv_transpose2d", {"filters": w[1] * groups, "kernel": compact(kernel), "stride": compact(stride),
+    return f"conv_transpose{nd}d", {"filters": w[1] * groups, "kernel": compact(kernel), "stride": compact(stride),
                                 "padding": _padding(pads, nd), "output_padding": compact(out_pad),
                                 "dilation": compact(dilation), "groups": groups, "bias": op.has(2)}
 
@@ -396,7 +405,7 @@ def pool(kind: str) -> Callable[[Op], Mapped]:
         x = op.x
         kernel = list(op.a("kernel_shape"))
         nd = len(kernel)
-        if nd != 2:
+        if nd not in (1, 2, 3):
             raise Unmapped(f"{nd}-D pooling")
         stride = list(op.a("strides", [1] * nd))
         dilation = list(op.a("dilations", [1] * nd))
@@ -405,19 +414,20 @@ def pool(kind: str) -> Callable[[Op], Mapped]:
                                                        op.a("pads"))}
         if op.a("ceil_mode", 0):
             params["ceil_mode"] = True
-        if kind == "max_pool2d":
+        if kind == "max_pool":
             params["dilation"] = compact(dilation)
         else:
             params["count_include_pad"] = bool(op.a("count_include_pad", 0))
-        return kind, params
+        return f"{kind}{nd}d", params
     return mapped
 
 
 def global_pool(kind: str) -> Callable[[Op], Mapped]:
     def mapped(op: Op) -> Mapped:
-        if len(op.x) != 4:
-            raise Unmapped("global pooling of a tensor that is not an image")
-        return kind, {"keepdims": True}
+        nd = len(op.x) - 2
+        if nd not in (1, 2, 3):
+            raise Unmapped(f"global pooling over {nd} spatial dims")
+        return f"{kind}{nd}d", {"keepdims": True}
     return mapped
 
 
@@ -428,9 +438,9 @@ def reduce(kind: str) -> Callable[[Op], Mapped]:
             c = op.const_in(1)
             axes = None if c is None else [int(v) for v in c.reshape(-1)]
         rank = len(op.x)
-        if rank != 4 or sorted(a % rank for a in (axes or [])) != [2, 3]:
-            raise Unmapped(f"{op.type} over axes {axes} (only the spatial axes of an image are a global pooling)")
-        return kind, {"keepdims": bool(op.a("keepdims", 1))}
+        if rank not in (3, 4, 5) or sorted(a % rank for a in (axes or [])) != list(range(2, rank)):
+            raise Unmapped(f"{op.type} over axes {axes} (only all the spatial axes are a global pooling)")
+        return f"{kind}{rank - 2}d", {"keepdims": bool(op.a("keepdims", 1))}
     return mapped
 
 
@@ -443,9 +453,8 @@ def gemm(op: Op) -> Mapped:
 
 
 def matmul(op: Op) -> Mapped:
-    if len(op.x) != 2 or op.node.input[1] not in op.g.init and op.const_in(1) is None:
-        raise Unmapped("a matrix product of tensors of more than 2 dimensions, or of two computed tensors",
-                       "matmul")
+    if len(op.x) < 2 or op.node.input[1] not in op.g.init and op.const_in(1) is None:
+        raise Unmapped("a matrix product of two computed tensors", "matmul")
     w = op.weight(1)
     if len(w) != 2:
         raise Unmapped("a matrix product with a weight of more than 2 dimensions", "matmul")
@@ -476,8 +485,42 @@ def hard_sigmoid(op: Op) -> Mapped:
 
 
 def gelu(op: Op) -> Mapped:
-    approx = op.a("approximate", "none")
-    return "gelu", {}, "" if approx == "none" else f"Gelu approximate={approx}: counted as gelu (same counts)"
+    return "gelu", {"approximate": op.a("approximate", "none")}
+
+
+def prelu(op: Op) -> Mapped:
+    slope = op.weight(1)
+    n = math.prod(slope)
+    x = op.x
+    if n == 1:
+        return "prelu", {}
+    if len(x) >= 2 and n == x[1] and len(slope) >= 1 and slope[0] == n and len(slope) <= len(x) - 1:
+        return "prelu", {"num_parameters": n}
+    raise Unmapped(f"PRelu with slopes of shape {list(slope)} (only one, or one per channel)")
+
+
+def selu(op: Op) -> Mapped:
+    alpha, gamma = op.a("alpha", 1.6732632), op.a("gamma", 1.050701)
+    if abs(alpha - 1.6732632423543772) > 1e-6 or abs(gamma - 1.0507009873554805) > 1e-6:
+        raise Unmapped(f"Selu with alpha {alpha}, gamma {gamma} (cnncalc's selu has the standard constants)")
+    return "selu", {}
+
+
+def shrink(op: Op) -> Mapped:
+    lambd, bias = float(op.a("lambd", 0.5)), float(op.a("bias", 0.0))
+    if bias == 0:
+        return "hardshrink", {"lambd": lambd}
+    if bias == lambd:
+        return "softshrink", {"lambd": lambd}
+    raise Unmapped(f"Shrink with bias {bias} and lambd {lambd} (only 0: hardshrink, or lambd: softshrink)")
+
+
+def gather(op: Op) -> Mapped:
+    index = op.const_in(1)
+    rank = len(op.x)
+    if rank != 3 or op.a("axis", 0) % rank != 1 or index is None or index.ndim != 0:
+        raise Unmapped("Gather other than one token of a tokens x features sequence (x[:, i])")
+    return "select_token", {"index": int(index)}
 
 
 def softmax(op: Op) -> Mapped:
@@ -492,15 +535,17 @@ def clip(op: Op) -> Mapped:
     lo, hi = op.a("min"), op.a("max")
     if op.has(1):
         c = op.const_in(1)
-        lo = None if c is None else float(c)
+        lo = None if c is None or c.size != 1 else float(c.reshape(-1)[0])
     if op.has(2):
         c = op.const_in(2)
-        hi = None if c is None else float(c)
+        hi = None if c is None or c.size != 1 else float(c.reshape(-1)[0])
     if lo == 0 and hi == 6:
         return "relu6", {}
     if lo == 0 and hi is None:
         return "relu", {}
-    raise Unmapped(f"Clip to [{lo}, {hi}] (only [0, 6] is relu6 and [0, ∞) relu)")
+    if lo is not None and hi is not None:
+        return "hardtanh", {"min_val": lo, "max_val": hi}
+    raise Unmapped(f"Clip to [{lo}, {hi}] (a clip to one bound other than [0, ∞) is no layer type)")
 
 
 def dropout(op: Op) -> Mapped:
@@ -544,23 +589,67 @@ def merge(kind: str) -> Callable[[Op], Mapped]:
     return mapped
 
 
-def pad(op: Op) -> Mapped:
+PAD_MODES = {"constant": "zeros", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+PAD_TYPES = {"zeros": "zero_pad", "constant": "constant_pad", "reflect": "reflection_pad",
+             "replicate": "replication_pad", "circular": "circular_pad"}
+
+
+def _pads(op: Op) -> tuple[str, list[int], list[int], float]:
+    """(spec mode, begin and end of each spatial dim, value) of a Pad node."""
     mode = op.a("mode", "constant")
     pads = op.a("pads")
     if pads is None:
         c = op.const_in(1)
         pads = None if c is None else [int(v) for v in c.reshape(-1)]
-    value = op.const_in(2)
-    if pads is not None and any(p < 0 for p in pads):  # torch's F.pad crops by negative amounts
-        return rearrange.crop_pad(op.x, pads)
-    if pads is None or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)) or any(p < 0 for p in pads):
-        raise Unmapped(f"Pad {pads} (only non-negative padding of height and width)")
-    note = ""
-    if mode != "constant":
-        note = f"{mode} padding: counted as zero padding (same shape, no operations)"
-    elif value is not None and float(value) != 0:
-        note = f"padding with {float(value):g}: counted as zero padding (same shape, no operations)"
-    return "zero_pad2d", {"padding": [[pads[2], pads[6]], [pads[3], pads[7]]]}, note
+    if op.has(3):
+        raise Unmapped("Pad of chosen axes (only pads given for every axis)")
+    c = op.const_in(2)
+    value = float(c) if c is not None else float(op.a("value", 0.0))
+    rank = len(op.x)
+    nd = rank - 2
+    if pads is None or len(pads) != 2 * rank or nd not in (1, 2, 3) or any(pads[i] for i in (0, 1, rank, rank + 1)) \
+            or any(p < 0 for p in pads):
+        raise Unmapped(f"Pad {pads} (only non-negative padding of the 1 to 3 spatial dims)")
+    if mode not in PAD_MODES:
+        raise Unmapped(f"Pad mode {mode!r}")
+    spec_mode = PAD_MODES[mode]
+    if spec_mode == "zeros" and value != 0:
+        spec_mode = "constant"
+    return spec_mode, list(pads[2:rank]), list(pads[rank + 2:]), value
+
+
+def _negative(op: Op) -> list[int] | None:
+    """The pads of a Pad by negative amounts (torch's F.pad crops so), else None."""
+    pads = op.a("pads")
+    if pads is None:
+        c = op.const_in(1)
+        pads = None if c is None else [int(v) for v in c.reshape(-1)]
+    return pads if pads is not None and any(p < 0 for p in pads) else None
+
+
+def pad(op: Op) -> Mapped:
+    negative = _negative(op)
+    if negative is not None:
+        return rearrange.crop_pad(op.x, negative)
+    mode, begin, end, value = _pads(op)
+    params: dict[str, Any] = {"padding": compact(begin) if begin == end else
+                              [[b, e] for b, e in zip(begin, end, strict=True)]}
+    if mode == "constant":
+        params["value"] = value
+    return f"{PAD_TYPES[mode]}{len(begin)}d", params
+
+
+def _pad_fuses(g: Graph, nodes: Any, p: int, k: int) -> bool:
+    """Pad node p before node k (a Conv, MaxPool or AveragePool that pads nothing itself) is that layer's
+    padding: zeros for all three, reflect/replicate/circular (PyTorch's padding_mode) for a Conv."""
+    last = Op(g, nodes[k], k, [])
+    if last.a("auto_pad", "NOTSET") not in ("NOTSET", "VALID") or any(last.a("pads") or []):
+        return False
+    try:
+        mode = _pads(Op(g, nodes[p], p, []))[0]
+    except (Unmapped, ImportFailure):
+        return False
+    return mode == "zeros" or mode != "constant" and nodes[k].op_type == "Conv"
 
 
 def lrn(op: Op) -> Mapped:
@@ -575,15 +664,19 @@ def squeeze(op: Op) -> Mapped:
 # op type → mapping. A new layer type that an ONNX op computes is one entry here.
 OPS: dict[str, Callable[[Op], Mapped]] = {
     "Conv": conv, "ConvTranspose": conv_transpose,
-    "MaxPool": pool("max_pool2d"), "AveragePool": pool("avg_pool2d"),
-    "GlobalAveragePool": global_pool("global_avg_pool2d"), "GlobalMaxPool": global_pool("global_max_pool2d"),
-    "ReduceMean": reduce("global_avg_pool2d"), "ReduceMax": reduce("global_max_pool2d"),
+    "MaxPool": pool("max_pool"), "AveragePool": pool("avg_pool"),
+    "GlobalAveragePool": global_pool("global_avg_pool"), "GlobalMaxPool": global_pool("global_max_pool"),
+    "ReduceMean": reduce("global_avg_pool"), "ReduceMax": reduce("global_max_pool"),
     "Gemm": gemm, "MatMul": matmul, "BatchNormalization": batch_norm, "LRN": lrn,
     "Relu": simple("relu"), "LeakyRelu": leaky_relu, "Elu": elu, "Sigmoid": simple("sigmoid"),
     "Tanh": simple("tanh"), "HardSigmoid": hard_sigmoid, "HardSwish": simple("hardswish"), "Gelu": gelu,
     "Softmax": softmax, "Clip": clip, "Dropout": dropout, "Identity": simple("identity"),
     "Flatten": flatten, "Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": squeeze,
     "Concat": concat, "Add": merge("add"), "Sum": merge("add"), "Mul": rearrange.multiply, "Pad": pad,
+    "PRelu": prelu, "Selu": selu, "Celu": lambda op: ("celu", {"alpha": float(op.a("alpha", 1.0))}),
+    "Softplus": simple("softplus"), "Softsign": simple("softsign"), "Mish": simple("mish"), "Shrink": shrink,
+    "ThresholdedRelu": lambda op: ("threshold", {"threshold": float(op.a("alpha", 1.0)), "value": 0.0}),
+    "LogSoftmax": lambda op: ("log_softmax", {"axis": unpack(softmax(op))[1]["axis"]}), "Gather": gather,
     "Resize": rearrange.resize, "Upsample": rearrange.resize, "DepthToSpace": rearrange.depth_to_space,
     "SpaceToDepth": rearrange.space_to_depth, "Transpose": rearrange.transpose, "Slice": rearrange.slice_op,
     "LayerNormalization": rearrange.layer_norm, "GroupNormalization": rearrange.group_norm,
@@ -591,17 +684,19 @@ OPS: dict[str, Callable[[Op], Mapped]] = {
     "Max": rearrange.merge("maximum"), "Min": rearrange.merge("minimum"), "Mean": rearrange.merge("average"),
     "Div": rearrange.divide,
     # operators whose layer type is being added
-    "PRelu": pending("prelu"), "Einsum": pending("matmul"),
+    "Einsum": pending("matmul"),
 }
 
 # the inputs of an op that carry data; the others are sizes, axes or constants
-DATA_INPUTS = {"Reshape": 1, "Resize": 1, "Upsample": 1, "Pad": 1, "Slice": 1, "Expand": 1, "Tile": 1,
+DATA_INPUTS = {"Gather": 1, "Reshape": 1, "Resize": 1, "Upsample": 1, "Pad": 1, "Slice": 1, "Expand": 1, "Tile": 1,
                "Squeeze": 1, "Unsqueeze": 1, "Clip": 1, "Dropout": 1, "ReduceMean": 1, "ReduceMax": 1,
                "ReduceSum": 1, "TopK": 1, "Split": 1}
 NO_DATA = frozenset(("Shape", "Size", "Constant", "ConstantOfShape", "EyeLike", "RandomNormal", "RandomUniform"))
 # ops that are an activation, which a convolution or dense layer before them can take as its parameter
 ACTIVATIONS = frozenset(("Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu", "Softmax",
                          "Clip"))
+# ops that keep a stored weight's values (reshaped or cast): their output is still that weight
+RESHAPING = frozenset(("Unsqueeze", "Squeeze", "Reshape", "Cast", "Transpose", "Flatten"))
 # ops whose weights are their inputs after the first
 WEIGHTED = frozenset(("Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "PRelu",
                       "LayerNormalization", "GroupNormalization", "InstanceNormalization"))
@@ -621,25 +716,32 @@ def read(source: str, options: Options) -> Imported:
         raise ctx.fail(f"the graph has {len(g0.node):,} nodes, more than the {MAX_NODES:,} cnncalc imports")
     inits = {t.name for t in g0.initializer}
     real = [vi for vi in g0.input if vi.name not in inits]
-    if len(real) != 1:
-        raise ctx.fail(f"the graph has {len(real)} inputs ({', '.join(vi.name for vi in real[:5])}); "
-                       "cnncalc imports networks of one input")
-    inp = real[0]
-    dims = _dims(inp)
-    if dims is None or len(dims) < 2:
-        raise ctx.fail(f"input {inp.name!r} has no declared shape; give it with --input")
-    if options.input_shape is not None:
-        if len(options.input_shape) != len(dims) - 1:
-            raise ctx.fail(f"--input has {len(options.input_shape)} dims, the model's input {inp.name!r} "
-                           f"has {len(dims) - 1} besides the batch")
-        dims = (1, *options.input_shape)
-    if any(d < 1 for d in dims[1:]):
-        raise ctx.fail(f"input {inp.name!r} has the shape {list(dims)}, with sizes not fixed in the file; "
-                       "give them with --input (e.g. --input 3x224x224)")
-    shape = inp.type.tensor_type.shape
-    for k, d in enumerate(dims):
-        shape.dim[k].Clear()
-        shape.dim[k].dim_value = d if k else 1
+    if not real:
+        raise ctx.fail("the graph has no input")
+    given = options.input_shapes
+    if given and len(given) != len(real):
+        raise ctx.fail(f"--input gives {len(given)} shape{'s' if len(given) != 1 else ''}, the model has "
+                       f"{len(real)} input{'s' if len(real) != 1 else ''} ({', '.join(vi.name for vi in real[:5])})")
+    shapes: list[tuple[int, ...]] = []
+    for k, inp in enumerate(real):
+        dims = _dims(inp)
+        if dims is None or len(dims) < 2:
+            raise ctx.fail(f"input {inp.name!r} has no declared shape; give it with --input")
+        if given:
+            if len(given[k]) != len(dims) - 1:
+                raise ctx.fail(f"--input {'x'.join(map(str, given[k]))} has {len(given[k])} dims, the model's input "
+                               f"{inp.name!r} has {len(dims) - 1} besides the batch")
+            dims = (1, *given[k])
+        if any(d < 1 for d in dims[1:]):
+            raise ctx.fail(f"input {inp.name!r} has the shape {list(dims)}, with sizes not fixed in the file; "
+                           "give them with --input (e.g. --input 3x224x224)")
+        shape = inp.type.tensor_type.shape
+        for j, d in enumerate(dims):
+            shape.dim[j].Clear()
+            shape.dim[j].dim_value = d if j else 1
+        shapes.append(tuple(dims[1:]))
+    names = {inp.name: input_name(inp.name, ctx.taken) for inp in real} if len(real) > 1 else {real[0].name: INPUT}
+
     def infer(m: Any) -> Any:
         try:
             return onnx.shape_inference.infer_shapes(m, strict_mode=False, data_prop=True)
@@ -647,24 +749,27 @@ def read(source: str, options: Options) -> Imported:
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ctx.fail(f"onnx shape inference failed: {msg[:300]}") from None
 
-    model = settle(infer(model), inp.name, DATA_INPUTS, NO_DATA, _all_dims, infer)
+    model = settle(infer(model), set(names), DATA_INPUTS, NO_DATA, _all_dims, infer)
     g = Graph(model, onnx, ctx)
-    g.folder = Folder(model.graph, model.opset_import, _all_dims(model),
-                      data_tensors(model.graph, inp.name, DATA_INPUTS, NO_DATA))
-    nodes = _map(g, model.graph, inp.name, ctx)
+    g.data = data_tensors(model.graph, set(names), DATA_INPUTS, NO_DATA)
+    g.folder = Folder(model.graph, model.opset_import, _all_dims(model), set(g.data))
+    nodes, outputs = _map(g, model.graph, names, ctx)
     producer = f"{model.producer_name} {model.producer_version}".strip()
     ctx.notes.insert(0, f"ONNX opset {g.opset}" + (f", written by {producer}" if producer else "")
                      + f"; {len(model.graph.node):,} nodes, {len(inits):,} initializers")
     name = model.graph.name
     if name in ("", "main_graph", "torch_jit", "torch-jit-export"):  # the exporters' placeholders
         name = os.path.splitext(os.path.basename(source))[0]
-    return Imported(name, "channels_first", tuple(dims[1:]), nodes, source, "ONNX", ctx.notes, ctx.warnings)
+    inputs = {names[inp.name]: s for inp, s in zip(real, shapes, strict=True)} if len(real) > 1 else {}
+    return Imported(name, "channels_first", shapes[0], nodes, source, "ONNX", ctx.notes, ctx.warnings,
+                    inputs=inputs, outputs=outputs)
 
 
-def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
+def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tuple[list[Node], list[str]]:
     from onnx import numpy_helper
 
-    data: set[str] = {input_name}
+    data: set[str] = g.data
+    data.update(input_names)
     producer: dict[str, int] = {}
     consumers: dict[str, list[int]] = {}
     for k, n in enumerate(graph.node):
@@ -688,6 +793,8 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
             skipped += 1
             if n.op_type == "Identity" and n.input and n.input[0] in g.init:
                 g.init[n.output[0]] = g.init[n.input[0]]
+            elif n.op_type in RESHAPING and n.input and n.output and (n.input[0] in g.init or n.input[0] in g.origin):
+                g.origin[n.output[0]] = g.origin.get(n.input[0], n.input[0])
             elif n.op_type == "Identity" and n.input and n.input[0] in g.consts:
                 g.consts[n.output[0]] = g.consts[n.input[0]]
     # fusions: a chain of nodes of one source module that is one layer (a Linear as MatMul + Add, SiLU as
@@ -732,6 +839,14 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
                     absorbed[s] = k
                     mapped[k] = ("silu", {})
                     break
+                t = producer.get(n.input[b])  # x · tanh(softplus(x)) = Mish (torch's export before opset 18)
+                sp = producer.get(nodes[t].input[0]) if t is not None and nodes[t].op_type == "Tanh" else None
+                if sp is not None and t is not None and nodes[sp].op_type == "Softplus" \
+                        and nodes[sp].input[0] == n.input[a] and single(n.input[b]) and single(nodes[t].input[0]) \
+                        and module(sp, t, k):
+                    absorbed[sp] = absorbed[t] = k
+                    mapped[k] = ("mish", {})
+                    break
         if op in ("Mul", "Add") and k not in mapped and len(is_data[k]) == len(n.input) >= 2:
             for t in n.input:  # cnncalc's Multiply reshapes a [C] scale to broadcast it
                 src = producer.get(t)
@@ -754,18 +869,24 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
         elif op in ("Flatten", "Reshape", "Squeeze") and is_data[k]:
             src = producer.get(is_data[k][0])
             out = g.shape(n.output[0])
-            if src is not None and nodes[src].op_type == "GlobalAveragePool" and single(is_data[k][0]) \
-                    and out is not None and len(out) == 2 and module(src, k):
-                absorbed[src] = k
-                mapped[k] = ("global_avg_pool2d", {})
+            if src is not None and nodes[src].op_type in ("GlobalAveragePool", "GlobalMaxPool") \
+                    and single(is_data[k][0]) and out is not None and len(out) == 2 and module(src, k):
+                rank = len(g.shape(is_data[k][0]) or ())
+                if rank in (3, 4, 5):
+                    absorbed[src] = k
+                    kind = "avg" if nodes[src].op_type == "GlobalAveragePool" else "max"
+                    mapped[k] = (f"global_{kind}_pool{rank - 2}d", {})
         elif op in ("Conv", "MaxPool", "AveragePool") and is_data[k]:  # explicit padding before
             src = producer.get(is_data[k][0])
-            if src is not None and nodes[src].op_type == "Pad" and single(is_data[k][0]) and module(src, k):
+            if src is not None and nodes[src].op_type == "Pad" and single(is_data[k][0]) and module(src, k) \
+                    and _pad_fuses(g, nodes, src, k):
                 absorbed[src] = k
         if op in ACTIVATIONS or mapped.get(k, ("",))[0] == "silu":
             _activation(g, nodes, k, producer, consumers, outputs, is_data, absorbed, mapped, paths, module)
     out_nodes: list[Node] = []
-    owner: dict[str, str] = {input_name: INPUT}
+    owner: dict[str, str] = dict(input_names)
+    by_name: dict[str, Node] = {}
+    weights_of: dict[str, str] = {}  # initializer → the layer that first used it
 
     def resolve(t: str) -> str:
         """The tensor a fused chain really reads for its input `t`."""
@@ -785,8 +906,10 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
         inputs = [owner[resolve(t)] for t in is_data[k]]
         if len(parts) > 1:  # a fused chain reads a tensor once (SiLU: x and sigmoid(x))
             inputs = list(dict.fromkeys(inputs))
-        weights = sum(g.numel(t) or 0 for j in parts for t in nodes[j].input
-                      if t and t not in data and (nodes[j].op_type in WEIGHTED or nodes[j].op_type == "Add"))
+        held = [t for j in parts for t in nodes[j].input
+                if t and t not in data and (nodes[j].op_type in WEIGHTED or nodes[j].op_type == "Add")]
+        weights = sum(g.numel(t) or 0 for t in held)
+        stored = [t for t in dict.fromkeys(g.origin.get(t, t) for t in held) if t in g.init]
         out = op.out()
         shape = out[1:] if out is not None else None
         if n.op_type == "Split" and k not in mapped:  # a layer for each piece read
@@ -807,13 +930,46 @@ def _map(g: Graph, graph: Any, input_name: str, ctx: Context) -> list[Node]:
             if kind in rearrange.KINDS:
                 weights = rearrange.weights(g, kind, params, [nodes[j] for j in parts], data)  # type: ignore[assignment]
             node = Node(name, kind, params, inputs, shape, weights, note, op.where)
+            _share(node, stored, weights_of, by_name, ctx)
         for t in n.output:
             owner[t] = node.name
         out_nodes.append(node)
+        by_name[node.name] = node
     if skipped:
         ctx.notes.append(f"{skipped} nodes compute sizes or constants, not data (Shape, Constant, Identity of "
                          "weights, ...): they are no layers")
-    return out_nodes
+    returned: list[str] = []
+    for o in graph.output:
+        t = o.name
+        if t not in owner or owner[t] in input_names.values():
+            raise ctx.fail(f"graph output {o.name!r} is not computed by any layer (an input, or a constant)")
+        returned.append(owner[t])
+    return out_nodes, list(dict.fromkeys(returned))
+
+
+def _share(node: Node, stored: list[str], weights_of: dict[str, str], by_name: dict[str, Node],
+           ctx: Context) -> None:
+    """A node whose stored weights an earlier layer used becomes that layer called again (`share:`); one
+    that shares only some of them, or the weights of a layer of another kind, cannot be written."""
+    firsts = {weights_of.get(t) for t in stored}
+    if firsts == {None}:
+        for t in stored:
+            weights_of[t] = node.name
+        return
+    if not stored:
+        return
+    owners = sorted(n for n in firsts if n is not None)
+    first = by_name[owners[0]]
+    mine = [t for t in stored]
+    theirs = [t for t, o in weights_of.items() if o == first.name]
+    if len(owners) > 1 or None in firsts or sorted(mine) != sorted(theirs):
+        raise ctx.fail(f"{node.where}: uses some of the weights of {', '.join(owners)} and not others; cnncalc "
+                       "shares whole layers (`share:`), so this sharing cannot be written", "import-mismatch")
+    if (first.type, first.params) != (node.type, node.params):
+        raise ctx.fail(f"{node.where}: uses the weights of {first.name} ({first.type}) as a {node.type} with "
+                       "other settings; a shared layer is the same layer called again", "import-mismatch")
+    node.shares = first.shares or first.name
+    node.weights = 0
 
 
 def _activation(g: Graph, nodes: Any, k: int, producer: dict[str, int], consumers: dict[str, list[int]],
@@ -884,14 +1040,11 @@ def _fused(g: Graph, nodes: Any, parts: list[int], k: int) -> Mapped | None:
         kind, params = conv(first)[:2]
         return kind, {**params, "bias": "per_position"}
     if first.type == "Pad":
-        kind_pad, pp, note = pad(first)  # type: ignore[misc]
-        if kind_pad != "zero_pad2d":
-            raise Unmapped("a crop before a layer")
-        (top, bottom), (left, right) = pp["padding"]
-        kind, params, *rest = OPS[last.op_type](Op(g, last, k, [last.input[0]]))
-        if params.get("padding") not in (0, None) or note and "zero" in note and last.op_type == "AveragePool":
-            raise Unmapped("padding before a layer that pads as well")
-        params["padding"] = _padding([top, left, bottom, right], 2)
+        mode, begin, end, _ = _pads(first)
+        kind, params = unpack(OPS[last.op_type](Op(g, last, k, [last.input[0]])))[:2]
+        params["padding"] = _padding(begin + end, len(begin))
+        if mode != "zeros":
+            params["padding_mode"] = mode
         return kind, params
     return None
 

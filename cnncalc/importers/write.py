@@ -28,14 +28,20 @@ def to_text(imp: Imported, folding: bool = True, command: str = "") -> str:
     """The spec a person would write: header comments, name, input, layout, blocks, layers."""
     from ..version import __version__
 
-    f = fold(imp.nodes, imp.classes, folding)
+    outputs = written_outputs(imp)
+    f = fold(imp.nodes, imp.classes, folding, set(outputs))
     out = [f"# {_comment(imp.name)}: imported by cnncalc {__version__} from {_comment(imp.source)} ({imp.kind})"]
     if command:
         out.append(f"# (regenerate: {_comment(command)})")
     out += [f"# {_comment(n)}" for n in imp.notes]
     out += [f"# WARNING: {_comment(w)}" for w in imp.warnings]
     out.append(f"name: {_flow(imp.name)}")
-    out.append(f"input: {_flow(list(imp.input))}")
+    if len(imp.inputs) > 1:
+        out.append(f"inputs: {_flow({k: list(v) for k, v in imp.inputs.items()})}")
+    else:
+        out.append(f"input: {_flow(list(imp.input))}")
+    if outputs:
+        out.append(f"outputs: {_flow(outputs)}")
     out.append(f"layout: {imp.layout}")
     if f.blocks:
         out.append("blocks:")
@@ -48,6 +54,13 @@ def to_text(imp: Imported, folding: bool = True, command: str = "") -> str:
     out.append("layers:")
     out += _entries(f.entries, f.notes, "  ")
     return "\n".join(out) + "\n"
+
+
+def written_outputs(imp: Imported) -> list[str]:
+    """The `outputs:` to write: the network's outputs, unless it returns its last layer alone."""
+    if not imp.outputs or not imp.nodes or imp.outputs == [imp.nodes[-1].name]:
+        return []
+    return list(imp.outputs)
 
 
 def _entries(entries: list[dict[str, Any]], notes: list[str], indent: str) -> list[str]:

@@ -14,9 +14,12 @@ A `Dim` holds the numbers; its `formula` and `explain` text are written from the
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from ..errors import LayerError
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 ROWS = {"H": "row", "W": "column", "L": "position", "D": "slice"}
@@ -65,6 +68,8 @@ class Dim:
             f"({self.size} − {kt})/{self.stride} + 1"
         if self.exact:
             return f"{expr} = {self.out}"
+        from fractions import Fraction  # only for --explain: not imported by a plain `show`
+
         rounding = "⌈⌉ ceil_mode" if self.mode == "ceil" else "⌊⌋ floor"
         exact = Fraction(self.size + self.pad_begin + self.pad_end - self.k_eff, self.stride) + 1
         return f"{expr} = {ratio_text(exact)} → {rounding} = {self.out}"
@@ -97,6 +102,8 @@ def ratio_text(ratio: float | Fraction) -> str:
     """2.33, but 2.99998 rather than a misleading 3.00 when the value is not a whole number. Digits
     come from integer arithmetic: (99999999999999999999 − 2)/3 + 1 is 33333333333333333333.33, not
     a float's 33333333333333331968.00."""
+    from fractions import Fraction
+
     r = Fraction(ratio)
     whole, rest = divmod(abs(r.numerator), r.denominator)
     sign = "-" if r < 0 else ""

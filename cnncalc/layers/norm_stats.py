@@ -32,6 +32,29 @@ LAYER_NORM_AXES_TORCH = '''class LayerNormAxes(nn.Module):
         ends = list(range(x.dim() - len(self.axes), x.dim()))
         return self.norm(x.movedim(self.axes, ends)).movedim(ends, self.axes)
 '''
+LAYER_NORM_AXES_KERAS = '''class LayerNormAxes(keras.layers.Layer):
+    """LayerNormalization over axes that are not the last ones (the channels of a channels-first
+    tensor), with those axes moved to the end: Keras 3's torch backend hands any one axis, or a run
+    of axes, to torch's layer_norm, which normalises only trailing ones."""
+
+    def __init__(self, axes, epsilon=1e-3, center=True, scale=True, name=None):
+        super().__init__(name=name)
+        self.axes = list(axes)
+        trailing = list(range(-len(self.axes), 0))
+        self.norm = keras.layers.LayerNormalization(axis=trailing, epsilon=epsilon, center=center,
+                                                    scale=scale)
+
+    def build(self, input_shape):
+        rest = [d for a, d in enumerate(input_shape) if a not in self.axes]
+        self.norm.build(rest + [input_shape[a] for a in self.axes])
+
+    def call(self, x):
+        ends = list(range(len(x.shape) - len(self.axes), len(x.shape)))
+        return ops.moveaxis(self.norm(ops.moveaxis(x, self.axes, ends)), ends, self.axes)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+'''
 
 
 def statistics(x: Tensor, groups: int, scale: bool, shift: bool) -> dict[str, Count]:
@@ -105,6 +128,7 @@ class LayerNorm(Layer):
         **AFFINE,
     }
     torch_helpers = {"LayerNormAxes": LAYER_NORM_AXES_TORCH}
+    keras_helpers = {"LayerNormAxes": LAYER_NORM_AXES_KERAS}
     counting = {
         "fvcore": {"macs": {"in": 4, "affine_in": 1}},  # aten::layer_norm: 5 per element with γ, 4 without
         "thop": {"macs": {"in": 2, "affine_in": 2}},
@@ -173,11 +197,13 @@ class LayerNorm(Layer):
         values = site.values
         axes = [a + 1 for a in cls.axes(values, site.x, site.layout)]
         n = len(site.x.dims(site.layout))
+        affine = [Arg("center", bool(values["affine"] and values["center"]), True),
+                  Arg("scale", bool(values["affine"] and values["scale"]), True)]
+        if axes != list(range(n - len(axes) + 1, n + 1)):  # not the trailing axes (LayerNorm2d's channels)
+            return [("", Call("LayerNormAxes", [pos("axes", tuple(axes)), Arg("epsilon", values["eps"]), *affine]))]
         axis = -1 if axes == [n] else (axes[0] if len(axes) == 1 else axes)
-        return [("", Call("layers.LayerNormalization", [
-            Arg("axis", axis, -1), Arg("epsilon", values["eps"]),
-            Arg("center", bool(values["affine"] and values["center"]), True),
-            Arg("scale", bool(values["affine"] and values["scale"]), True)]))]
+        return [("", Call("layers.LayerNormalization", [Arg("axis", axis, -1), Arg("epsilon", values["eps"]),
+                                                          *affine]))]
 
 
 class GroupNorm(Layer):

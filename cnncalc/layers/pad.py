@@ -14,7 +14,7 @@ from typing import ClassVar
 from ..errors import LayerError, Unsupported
 from .base import NOT_COUNTED, Layer, ReceptiveStep, Result, Tensor, need_spatial
 from .geometry import DIM_NAMES
-from .mapping import Call, pos, size
+from .mapping import Call, Site, pos, size
 from .params import Param
 
 MODES = ("zeros", "reflect", "replicate", "circular")
@@ -86,6 +86,13 @@ def _pad(mode: str, word: str, nd: int, doc: str) -> type[Pad]:
                                      "doc": f"{doc} (torch.nn.{torch_name}; Keras has none)"})
 
 
+def keras_zero_pad(site: Site) -> Call:
+    """Keras's ZeroPadding of the layer's sides: (begin, end) for 1-D, a pair per dim above."""
+    pads = tuple(site.values["padding"])
+    return Call(f"layers.ZeroPadding{len(pads)}D", [pos("padding", pads[0] if len(pads) == 1 else pads),
+                                                    *site.data_format()])
+
+
 class ConstantPad(Pad):
     """A constant border: Keras's ZeroPadding when the constant is 0."""
 
@@ -96,8 +103,6 @@ class ConstantPad(Pad):
         if site.values["value"] != 0:
             raise Unsupported(f"{cls.name} with value {site.values['value']}: Keras pads only with zeros "
                               f"(ZeroPadding{cls.ndim}D)")
-        from .zero_pad import keras_zero_pad
-
         return [("", keras_zero_pad(site))]
 
 

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from .mapping import Call, Site, pos
-from .pad import Pad
-
-
-def keras_zero_pad(site: Site) -> Call:
-    """Keras's ZeroPadding of the layer's sides: (begin, end) for 1-D, a pair per dim above."""
-    pads = tuple(site.values["padding"])
-    return Call(f"layers.ZeroPadding{len(pads)}D", [pos("padding", pads[0] if len(pads) == 1 else pads),
-                                                    *site.data_format()])
+from .pad import Pad, keras_zero_pad
 
 
 class ZeroPad(Pad):

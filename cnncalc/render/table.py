@@ -33,14 +33,16 @@ PIPED_WIDTH = 200  # rich's console width when stdout is not a terminal: lines a
 
 
 def console(stderr: bool = False) -> Console:
-    """A rich console that respects NO_COLOR and FORCE_COLOR and does not wrap tables when piped."""
+    """A rich console that respects NO_COLOR and FORCE_COLOR and does not wrap tables when piped.
+    No `:name:` emoji codes: nothing cnncalc prints is written in them (and rich would otherwise
+    load its emoji table to look for them)."""
     import sys
 
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else PIPED_WIDTH
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False, emoji=False)
 
 
 class Column:

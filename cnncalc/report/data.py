@@ -4,7 +4,8 @@
 page needs besides: each convention's per-layer MACs and FLOPs (what `show --convention NAME`
 prints), each layer's `--explain` lines under every convention, the table's receptive-field cells
 as `show --columns rf,jump,start` writes them, the block structure, the spec lines of each layer,
-the warnings and unmet `expect:` values, and the spec's source text.
+the warnings and unmet `expect:` values, every input and output of the network (the `inputs` and
+`outputs` of the JSON document are there only when the spec names them), and the spec's source text.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def report_data(a: Analysis, memory: MemoryConfig | None = None, source: str | N
         "expect": {"stated": expect_count(a), "unmet": [diagnostic(d) for d in expect_check(a)]},
         "memory_summary": extra.summary(),
         "source": {"file": a.file, "text": source},
+        **io_data(a),
     }
     if with_explain:
         base, tails = explain_lines(a, numbers)
@@ -123,13 +125,27 @@ def report_data(a: Analysis, memory: MemoryConfig | None = None, source: str | N
     return out
 
 
+def io_data(a: Analysis) -> dict[str, Any]:
+    """Every input (name, shape) and output (name, shape, index of its layer) of `a`, each in the spec's
+    order, and whether the spec names them (`inputs:`, `outputs:`) or has the one `input` and last layer."""
+    index = {layer.name: i for i, layer in enumerate(a.layers)}
+    return {"inputs": [{"name": n, "shape": list(s)} for n, s in a.inputs],
+            "outputs": [{"name": n, "shape": list(s), "layer": index[n]} for n, s in a.outputs],
+            "named_inputs": a.network.named_inputs, "named_outputs": a.network.named_outputs}
+
+
+SHARED = " (shared)"
+
+
 def _caption(layer: LayerResult) -> str:
+    """The diagram's operation line, without its `(shared)`: the node says so in its numbers line."""
     from ..diagram import caption
 
     try:
-        return caption(layer)
+        text = caption(layer)
     except (KeyError, TypeError, ValueError, IndexError):  # a layer type the diagram has no caption for
         return layer.type
+    return text[:-len(SHARED)] if layer.shares and text.endswith(SHARED) else text
 
 
 def page_data(a: Analysis, memory: MemoryConfig | None = None, source: str | None = None,

@@ -81,8 +81,19 @@
     m.n = layers.length;
     m.index = new Map();
     layers.forEach(function (l, i) { m.index.set(l.name, i); });
+    // the network's inputs (source nodes "I0", "I1", ...) and outputs (sink nodes "O0", ... below their layers)
+    m.ins = rep.inputs;
+    m.outs = rep.outputs;
+    var inIndex = m.inIndex = new Map();
+    m.ins.forEach(function (x, k) { inIndex.set(x.name, k); });
+    m.outputOf = new Map();  // layer index -> the indices of the outputs it makes
+    m.outs.forEach(function (o, k) {
+      if (!m.outputOf.has(o.layer)) m.outputOf.set(o.layer, []);
+      m.outputOf.get(o.layer).push(k);
+    });
+    // what each layer reads: a layer's index, or -1 - k for the network's input k
     m.inputs = layers.map(function (l) {
-      return l.inputs.map(function (s) { return m.index.has(s) ? m.index.get(s) : -1; });
+      return l.inputs.map(function (s) { return m.index.has(s) ? m.index.get(s) : -1 - (inIndex.has(s) ? inIndex.get(s) : 0); });
     });
     m.groups = rep.groups;
     m.layerGroup = rep.layer_group;
@@ -98,9 +109,10 @@
     });
     // children of each group (key -1: the top level), in the order of their first layer
     m.children = new Map();
-    m.children.set(-1, ["I"]);
+    m.children.set(-1, m.ins.map(function (x, k) { return "I" + k; }));
     m.groups.forEach(function (g, k) { m.children.set(k, []); });
     var seen = new Set();
+    var sinks = [];  // [top-level unit, output index]: each output's node follows the unit that makes it
     layers.forEach(function (l, i) {
       var c = m.chain[i], parent = -1;
       for (var d = 0; d <= c.length; d++) {
@@ -108,21 +120,41 @@
         if (!seen.has(u)) { seen.add(u); m.children.get(parent).push(u); }
         parent = c[d];
       }
+      (m.outputOf.get(i) || []).forEach(function (k) { sinks.push([c.length ? "G" + c[0] : "L" + i, k]); });
+    });
+    var top = m.children.get(-1);
+    sinks.sort(function (x, y) { return x[1] - y[1]; }).forEach(function (sk) {
+      var at = top.indexOf(sk[0]) + 1;
+      while (at < top.length && top[at].charAt(0) === "O") at++;
+      top.splice(at, 0, "O" + sk[1]);
     });
     // local edges of each group (between its child units, and from/to its ports)
     m.edges = new Map();
     m.children.forEach(function (v, k) { m.edges.set(k, new Set()); });
-    var add = function (g, a, b) { if (a !== b) m.edges.get(g).add(a + ">" + b); };
+    // which reads (source layer > layer, a network input as -1 - k) each drawn edge carries: to mark a rewired one
+    m.carry = new Map();
+    var add = function (g, a, b, s, t) {
+      if (a === b) return;
+      m.edges.get(g).add(a + ">" + b);
+      var key = g + "|" + a + ">" + b;
+      if (!m.carry.has(key)) m.carry.set(key, []);
+      m.carry.get(key).push(s + ">" + t);
+    };
     layers.forEach(function (l, t) {
       var ct = m.chain[t];
       m.inputs[t].forEach(function (s) {
         var cs = s < 0 ? [] : m.chain[s], c = 0;
         while (c < cs.length && c < ct.length && cs[c] === ct[c]) c++;
         var lca = c > 0 ? ct[c - 1] : -1;
-        add(lca, s < 0 ? "I" : m.unitIn(lca, s), m.unitIn(lca, t));
-        for (var d = c; d < ct.length; d++) add(ct[d], "PI", m.unitIn(ct[d], t));
-        for (d = c; d < cs.length; d++) add(cs[d], m.unitIn(cs[d], s), "PO");
+        add(lca, s < 0 ? "I" + (-1 - s) : m.unitIn(lca, s), m.unitIn(lca, t), s, t);
+        for (var d = c; d < ct.length; d++) add(ct[d], "PI:" + s, m.unitIn(ct[d], t), s, t);  // a port per outside source
+        for (d = c; d < cs.length; d++) add(cs[d], m.unitIn(cs[d], s), "PO", s, t);
       });
+    });
+    m.outs.forEach(function (o, k) {
+      var cs = m.chain[o.layer];
+      add(-1, m.unitIn(-1, o.layer), "O" + k, o.layer, "O" + k);
+      for (var d = 0; d < cs.length; d++) add(cs[d], m.unitIn(cs[d], o.layer), "PO", o.layer, "O" + k);
     });
     // per-layer numbers the page sorts and draws
     m.totals = rep.doc.totals;
@@ -131,6 +163,9 @@
   Model.prototype.unitIn = function (g, i) {  // the child unit of group g (-1: top) that holds layer i
     var c = this.chain[i], d = g < 0 ? 0 : this.depth[g] + 1;
     return d < c.length ? "G" + c[d] : "L" + i;
+  };
+  Model.prototype.sourceName = function (s) {  // what a read comes from: a layer, or (s < 0) a network input
+    return s < 0 ? this.ins[-1 - s].name : this.layers[s].name;
   };
   Model.prototype.localName = function (i) {
     var g = this.layerGroup[i], name = this.layers[i].name;
@@ -247,11 +282,11 @@
     this.cache.clear();
     this.draw();
   };
-  Graph.prototype.size = function (u) {
+  Graph.prototype.size = function (u, ports) {
     var c = u.charAt(0);
     if (c === "L") return [NW, NH];
-    if (c === "I") return [NW, INH];
-    if (c === "P") return [PORT, PORT];
+    if (c === "I" || c === "O") return [NW, INH];
+    if (c === "P") return u.indexOf("PI:") === 0 && ports > 1 ? [Math.min(150, 14 + 5.8 * this.m.sourceName(+u.slice(3)).length), PORT + 14] : [PORT, PORT];
     var k = +u.slice(1);
     if (!this.expanded[k]) return [NW, NH + 6];
     var b = this.layout(k);
@@ -262,14 +297,14 @@
     var hit = this.cache.get(g);
     if (hit) return hit;
     var gr = this, m = gr.m, units = m.children.get(g).slice(), edges = [];
-    var hasPI = false, hasPO = false;
+    var ports = [], hasPO = false;  // a block's input ports (one per outside source, in reading order) and output port
     m.edges.get(g).forEach(function (e) {
       var p = e.split(">");
-      if (p[0] === "PI") hasPI = true;
+      if (p[0].indexOf("PI:") === 0 && ports.indexOf(p[0]) < 0) ports.push(p[0]);
       if (p[1] === "PO") hasPO = true;
       edges.push(p);
     });
-    if (hasPI) units.unshift("PI");
+    units = ports.concat(units);
     if (hasPO) units.push("PO");
     var pos = new Map();
     units.forEach(function (u, i) { pos.set(u, i); });
@@ -288,7 +323,7 @@
       run += cross[i];
       if (i === n - 1 || (run === 1 && next[i])) { pieces.push([start, i]); start = i + 1; }
     }
-    var sizes = units.map(function (u) { return gr.size(u); });
+    var sizes = units.map(function (u) { return gr.size(u, ports.length); });
     var laid = pieces.map(function (p) { return gr.piece(units, sizes, E, p[0], p[1]); });
     // stack pieces into columns no taller than the view (an open block may be taller before it wraps)
     var H = gr.height() * (g < 0 ? 1 : 1.6), cols = [], col = null;
@@ -312,8 +347,8 @@
         pc.nodes.forEach(function (nd) {
           items.push({u: nd.u, x: nd.x + dx, y: nd.y + dy, w: nd.w, h: nd.h, col: ci});
         });
-        pc.edges.forEach(function (pts) {
-          paths.push({pts: pts.map(function (p) { return [p.x + dx, p.y + dy]; }), col: ci, col2: ci});
+        pc.edges.forEach(function (pe) {
+          paths.push({pts: pe.pts.map(function (p) { return [p.x + dx, p.y + dy]; }), col: ci, col2: ci, key: g + "|" + pe.key});
         });
       });
       x += c.w + COLGAP;
@@ -321,12 +356,12 @@
     var at = new Map();
     items.forEach(function (it) { at.set(it.u, it); });
     for (var k = 0; k + 1 < laid.length; k++) {  // the single edge between consecutive pieces
-      var a = at.get(units[pieces[k][1]]), b = at.get(units[pieces[k + 1][0]]);
+      var a = at.get(units[pieces[k][1]]), b = at.get(units[pieces[k + 1][0]]), key = g + "|" + units[pieces[k][1]] + ">" + units[pieces[k + 1][0]];
       var x1 = a.x, y1 = a.y + a.h / 2, x2 = b.x, y2 = b.y - b.h / 2;
-      if (a.col === b.col) paths.push({pts: [[x1, y1], [x1, (y1 + y2) / 2], [x2, (y1 + y2) / 2], [x2, y2]], col: a.col, col2: a.col, curve: true});
+      if (a.col === b.col) paths.push({pts: [[x1, y1], [x1, (y1 + y2) / 2], [x2, (y1 + y2) / 2], [x2, y2]], col: a.col, col2: a.col, curve: true, key: key});
       else {
         var gx = colRanges[a.col][1] + COLGAP / 2, top = Math.max(0, y2 - GAP + 4);
-        paths.push({pts: [[x1, y1], [x1, y1 + 8], [gx, y1 + 8], [gx, top], [x2, top], [x2, y2]], col: a.col, col2: b.col, bridge: true});
+        paths.push({pts: [[x1, y1], [x1, y1 + 8], [gx, y1 + 8], [gx, top], [x2, top], [x2, y2]], col: a.col, col2: b.col, bridge: true, key: key});
       }
     }
     var w = Math.max(0, x - COLGAP), h = 0;
@@ -347,14 +382,25 @@
     for (var i = a; i <= b; i++) G.setNode(String(i), {width: sizes[i][0], height: sizes[i][1]});
     E.forEach(function (e) { if (e[0] >= a && e[0] <= b && e[1] >= a && e[1] <= b) G.setEdge(String(e[0]), String(e[1])); });
     dagre.layout(G);
-    var nodes = [], edges = [];
+    var nodes = [], edges = [], x0 = 0, y0 = 0, x1 = 0, y1 = 0;
     for (i = a; i <= b; i++) {
       var nd = G.node(String(i));
       nodes.push({u: units[i], x: nd.x, y: nd.y, w: sizes[i][0], h: sizes[i][1]});
+      x0 = Math.min(x0, nd.x - sizes[i][0] / 2); x1 = Math.max(x1, nd.x + sizes[i][0] / 2);
+      y0 = Math.min(y0, nd.y - sizes[i][1] / 2); y1 = Math.max(y1, nd.y + sizes[i][1] / 2);
     }
-    G.edges().forEach(function (e) { edges.push(G.edge(e).points); });
+    G.edges().forEach(function (e) {
+      var pts = G.edge(e).points;
+      pts.forEach(function (q) { x0 = Math.min(x0, q.x); x1 = Math.max(x1, q.x); y0 = Math.min(y0, q.y); y1 = Math.max(y1, q.y); });
+      edges.push({pts: pts, key: units[+e.v] + ">" + units[+e.w]});
+    });
+    // dagre keeps the nodes inside its box but not always the bends of a long edge: widen the box to hold them
+    if (x0 < 0 || y0 < 0) {
+      nodes.forEach(function (n) { n.x -= x0; n.y -= y0; });
+      edges.forEach(function (pe) { pe.pts = pe.pts.map(function (q) { return {x: q.x - x0, y: q.y - y0}; }); });
+    }
     var gg = G.graph();
-    return {w: gg.width, h: gg.height, nodes: nodes, edges: edges};
+    return {w: Math.max(gg.width, x1) - x0, h: Math.max(gg.height, y1) - y0, nodes: nodes, edges: edges};
   };
 
   Graph.prototype.draw = function () {
@@ -399,7 +445,7 @@
     var gr = this;
     box.paths.forEach(function (p) {
       if (p.col2 < first || p.col > last) return;
-      edgesLayer.appendChild(edgePath(p, gr.arrow));
+      edgesLayer.appendChild(edgePath(p, gr.arrow, gr.edgeMark(p.key)));
     });
     box.items.forEach(function (it) {
       if (it.col < first || it.col > last) return;
@@ -409,17 +455,25 @@
     this.restyle();
   };
   function defs(id) {
-    return sv("defs", null, [sv("marker", {id: id, viewBox: "0 0 8 8", refX: 7, refY: 4, markerWidth: 7,
-      markerHeight: 7, orient: "auto-start-reverse"}, [sv("path", {d: "M0,0 L8,4 L0,8 z", "class": "arrowhead"})])]);
+    return sv("defs", null, [sv("marker", {id: id, viewBox: "0 0 8 8", refX: 7, refY: 4, markerWidth: 9,
+      markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse"}, [sv("path", {d: "M0,0 L8,4 L0,8 z", "class": "arrowhead"})])]);
   }
-  function edgePath(p, arrow) {
+  // "new" (B) or "gone" (A) when the edge carries a read that the other spec does not have (a rewired input)
+  Graph.prototype.edgeMark = function (key) {
+    var marks = this.opts.edgeMarks, reads = marks && key ? this.m.carry.get(key) : null;
+    if (!reads) return null;
+    for (var i = 0; i < reads.length; i++) if (marks.has(reads[i])) return marks.get(reads[i]);
+    return null;
+  };
+  function edgePath(p, arrow, mark) {
     var pts = p.pts, d = "M" + pts[0][0].toFixed(1) + "," + pts[0][1].toFixed(1);
     if (p.curve && pts.length === 4) {
       d += " C" + [pts[1], pts[2], pts[3]].map(function (q) { return q[0].toFixed(1) + "," + q[1].toFixed(1); }).join(" ");
     } else {
       for (var i = 1; i < pts.length; i++) d += " L" + pts[i][0].toFixed(1) + "," + pts[i][1].toFixed(1);
     }
-    return sv("path", {d: d, "class": "edge" + (p.bridge ? " bridge" : ""), "marker-end": "url(#" + arrow + ")"});
+    return sv("path", {d: d, "class": "edge" + (p.bridge ? " bridge" : "") + (mark ? " d-" + mark : ""), "data-edge": p.key || null,
+      "marker-end": "url(#" + arrow + ")"});
   }
   function clip(s, n) { return s.length > n ? "…" + s.slice(s.length - n + 1) : s; }
   function fit(head, tail, n) {  // head + tail in n characters, shortening the head
@@ -430,14 +484,28 @@
   Graph.prototype.unit = function (it, ox, oy, nodes, edges) {
     var m = this.m, u = it.u, x = it.x + ox - it.w / 2, y = it.y + oy - it.h / 2, c = u.charAt(0);
     var conv = this.opts.conv();
-    if (c === "I") {
-      nodes.appendChild(sv("g", {"class": "node input", transform: "translate(" + x + "," + y + ")"}, [
-        sv("rect", {width: it.w, height: it.h, rx: 6, "class": "n-bg"}),
-        sv("text", {x: 10, y: 21, "class": "n-name", text: "input  " + shape(m.doc.input_shape)})]));
+    if (c === "I" || c === "O") {
+      var k0 = +u.slice(1), io = c === "I" ? m.ins[k0] : m.outs[k0], kind = c === "I" ? "input" : "output";
+      var named = c === "I" ? m.rep.named_inputs : m.rep.named_outputs;
+      var iomark = this.opts.ioMarks ? this.opts.ioMarks[kind][k0] : null;
+      var label = named ? fit(kind + " " + io.name, " · " + shape(io.shape), 30) : fit(kind, "  " + shape(io.shape), 30);
+      nodes.appendChild(sv("g", {"class": "node " + kind + (iomark ? " d-" + iomark : ""), "data-io": kind, "data-index": k0,
+        transform: "translate(" + x + "," + y + ")"}, [
+        sv("title", {text: (c === "I" ? "network input " : "network output ") + (k0 + 1) + " of " + (c === "I" ? m.ins : m.outs).length +
+          ": " + io.name + " " + shape(io.shape) + (c === "O" ? " (the output of layer " + m.layers[io.layer].name + ")" : "") +
+          (iomark ? "\n" + iomark + " in B" : "")}),
+        sv("rect", {width: it.w, height: it.h, rx: c === "I" ? 6 : 12, "class": "n-bg"}),
+        sv("text", {x: 10, y: 21, "class": "n-name", text: label})]));
       return;
     }
     if (c === "P") {
-      nodes.appendChild(sv("circle", {cx: it.x + ox, cy: it.y + oy, r: 4, "class": "port"}));
+      if (it.h > PORT) {  // one of several input ports: the dot where its edges start, what it brings above it
+        var src = m.sourceName(+u.slice(3));
+        nodes.appendChild(sv("g", {"class": "port-in", "data-port": src}, [
+          sv("title", {text: "from " + src}),
+          sv("text", {x: it.x + ox, y: y + 9, "text-anchor": "middle", "class": "port-label", text: "from " + clip(src, 22)}),
+          sv("circle", {cx: it.x + ox, cy: y + it.h - PORT / 2, r: 4, "class": "port"})]));
+      } else nodes.appendChild(sv("circle", {cx: it.x + ox, cy: it.y + oy, r: 4, "class": "port"}));
       return;
     }
     if (c === "L") {
@@ -446,12 +514,12 @@
       var g = sv("g", {"class": "node layer f-" + family(l.type) + (mark ? " d-" + mark : ""), "data-layer": i,
         transform: "translate(" + x + "," + y + ")"}, [
         sv("title", {text: l.name + " (" + l.type + ")\noutput " + shape(l.output_shape) + "\nparams " + commas(l.params) +
-          "\nMACs " + commas(macs) + " (" + conv + ")"}),
+          (l.shares ? " (the weights of " + l.shares + ")" : "") + "\nMACs " + commas(macs) + " (" + conv + ")"}),
         sv("rect", {width: it.w, height: it.h, rx: 6, "class": "n-bg"}),
         sv("rect", {x: 0, y: 0, width: 4, height: it.h, "class": "n-stripe"}),
         sv("text", {x: 10, y: 15, "class": "n-name", text: clip(m.localName(i), 27)}),
         sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(m.rep.captions[i], " · " + shape(l.output_shape), 29)}),
-        sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(l.params, macs)})]);
+        sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(l.params, macs, l.shares)})]);
       var heavy = this.opts.heat ? this.opts.heat(i) : 0;
       if (heavy > 0) g.appendChild(sv("rect", {x: 4, y: it.h - 3, width: Math.max(1, (it.w - 4) * heavy), height: 3, "class": "n-heat"}));
       nodes.appendChild(g);
@@ -468,7 +536,8 @@
         sv("rect", {width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-bg"}),
         sv("text", {x: 10, y: 15, "class": "n-name", text: "▸ " + fit(m.groupLocalName(k), " (" + nl + " layers)", 28)}),
         sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(grp.block, " · " + shape(out.output_shape), 29)}),
-        sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(m.groupSum(k, "params"), m.groupSum(k, "macs", conv))})]));
+        sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(m.groupSum(k, "params"), m.groupSum(k, "macs", conv),
+          !m.groupSum(k, "params") && grp.layers.some(function (i) { return m.layers[i].shares; }))})]));
       return;
     }
     var frame = sv("g", {"class": "frame" + (inner ? " d-inner di-" + inner : ""), "data-frame": k}, [
@@ -480,12 +549,14 @@
     nodes.appendChild(frame);
     var b = this.layout(k), bx = x + (it.w - b.w) / 2, by = y + HEAD, gr = this;
     b.paths.forEach(function (p) {
-      edges.appendChild(edgePath({pts: p.pts.map(function (q) { return [q[0] + bx, q[1] + by]; }), curve: p.curve, bridge: p.bridge}, gr.arrow));
+      edges.appendChild(edgePath({pts: p.pts.map(function (q) { return [q[0] + bx, q[1] + by]; }), curve: p.curve, bridge: p.bridge, key: p.key},
+        gr.arrow, gr.edgeMark(p.key)));
     });
     b.items.forEach(function (ch) { gr.unit(ch, bx, by, nodes, edges); });
   };
-  function nodeNumbers(params, macs) {
-    return (num(params) ? human(params) + " params" : "no params") + " · " + (num(macs) ? human(macs) + " MACs" : "0 MACs");
+  function nodeNumbers(params, macs, shares) {
+    return (shares ? "shared weights" : num(params) ? human(params) + " params" : "no params") + " · " +
+      (num(macs) ? human(macs) + " MACs" : "0 MACs");
   }
   Graph.prototype.groupMark = function (k) {
     var ls = this.m.groups[k].layers, found = null;
@@ -554,6 +625,8 @@
     if (t) { this.toggle(+t.getAttribute("data-group"), 1); this.draw(); return; }
     t = ev.target.closest("[data-layer]");
     if (t && this.opts.onSelect) this.opts.onSelect(+t.getAttribute("data-layer"), "graph");
+    t = ev.target.closest('[data-io="output"]');
+    if (t && this.opts.onSelect) this.opts.onSelect(this.m.outs[+t.getAttribute("data-index")].layer, "io");
   };
   Graph.prototype.onOver = function (ev) {
     if (!this.opts.onHover) return;
@@ -561,6 +634,8 @@
     if (t) return this.opts.onHover(+t.getAttribute("data-layer"));
     t = ev.target.closest("[data-group]");
     if (t) return this.opts.onHover(this.m.groups[+t.getAttribute("data-group")].layers);
+    t = ev.target.closest('[data-io="output"]');
+    if (t) return this.opts.onHover(this.m.outs[+t.getAttribute("data-index")].layer);
     this.opts.onHover(null);
   };
 
@@ -697,7 +772,7 @@
   };
   Table.prototype.footer = function () {
     var m = this.m, c = m.conv[this.app.conv], t = m.totals, mem = m.memory;
-    var vals = {name: "Total", shape: shape(m.doc.output_shape), params: commas(t.params),
+    var vals = {name: "Total", shape: outputsText(m), params: commas(t.params),
       trainable_params: commas(t.trainable_params), non_trainable_params: commas(t.non_trainable_params),
       macs: commas(c.total_macs), flops: commas(c.total_flops), act: commas(mem.activation_elements),
       act_mem: commas(mem.activation_bytes), param_mem: commas(mem.param_bytes)};
@@ -904,7 +979,7 @@
       return maxMacs ? num(macs[i]) / maxMacs : 0;
     };
     app.graph = new Graph(m, graphHost, {conv: function () { return app.conv; }, heat: app.heat,
-      onSelect: function (i) { app.select(i, "graph"); }, onHover: function (h) { app.hover(h, "graph"); }});
+      onSelect: function (i, from) { app.select(i, from === "io" ? "io" : "graph"); }, onHover: function (h) { app.hover(h, "graph"); }});
     // the graph and the side panel take the rest of the first screen (the graph's columns are as tall)
     var top = app.graph.view.getBoundingClientRect().top + window.scrollY;
     if (top > 0 && window.innerHeight) {
@@ -929,8 +1004,8 @@
     };
     append(this.header, [
       el("div", {"class": "title"}, [el("h1", {text: d.name}),
-        el("div", {"class": "subtitle", text: (m.rep.source.file || "") + " · input " + shape(d.input_shape) + " (" + d.layout + ") → output " +
-          shape(d.output_shape) + " · " + m.n + " layers"})]),
+        el("div", {"class": "subtitle"}, [(m.rep.source.file || "") + " · ", ioList(m, "input"), " (" + d.layout + ") → ",
+          ioList(m, "output"), " · " + m.n + " layers"])]),
       el("div", {"class": "cards"}, [
         card("Params", t.params, "params", human(t.params) + " · trainable " + commas(t.trainable_params)),
         card("Non-trainable", t.non_trainable_params, "non_trainable_params"),
@@ -939,6 +1014,19 @@
       el("div", {"class": "conv"}, [el("label", null, ["Convention ", select]), el("div", {"class": "conv-summary", text: c.summary})]),
       el("div", {"class": "memory", text: m.rep.memory_summary})]);
   };
+  // `input 224x224x3`, or `inputs image 128x128x3, mask 128x128x1`: every input or output, each in a span
+  function ioList(m, kind) {
+    var items = kind === "input" ? m.ins : m.outs, named = kind === "input" ? m.rep.named_inputs : m.rep.named_outputs;
+    var box = el("span", {"class": "io-list", "data-io": kind}, [kind + (items.length > 1 ? "s " : " ")]);
+    items.forEach(function (x, k) {
+      if (k) box.appendChild(document.createTextNode(", "));
+      box.appendChild(el("span", {"class": "io-item", "data-index": k}, named ? [el("b", {text: x.name}), " " + shape(x.shape)] : shape(x.shape)));
+    });
+    return box;
+  }
+  function outputsText(m) {  // the table footer's output shapes: one, or each named
+    return m.outs.length === 1 ? shape(m.outs[0].shape) : m.outs.map(function (o) { return o.name + " " + shape(o.shape); }).join(", ");
+  }
   Report.prototype.drawDiags = function () {
     var app = this, rep = this.rep, box = this.diags;
     clear(box);
@@ -1003,7 +1091,10 @@
       el("div", {"class": "d-meta"}, [
         el("span", {text: "layer " + (i + 1) + " of " + m.n}),
         g >= 0 ? el("span", {text: " · in block " + m.groups[g].name + " (" + m.groups[g].block + ")"}) : null,
-        el("span", {text: " · reads " + (l.inputs.join(", ") || "-")})]),
+        el("span", {text: " · reads " + (l.inputs.join(", ") || "-")}),
+        l.shares ? el("span", {text: " · shares the weights of " + l.shares}) : null,
+        m.outputOf.has(i) ? el("span", {"class": "d-output", text: " · " + (m.outs.length > 1 ? "network output " +
+          m.outputOf.get(i).map(function (k) { return k + 1; }).join(", ") + " of " + m.outs.length : "the network's output")}) : null]),
       el("dl", {"class": "d-nums"}, [
         el("dt", {text: "params"}), el("dd", {"data-field": "params", text: commas(l.params)}),
         el("dt", {text: "trainable / non-trainable"}), el("dd", {text: commas(l.trainable_params) + " / " + commas(l.non_trainable_params)}),
@@ -1069,22 +1160,50 @@
       if (e.a !== null && cp.a.index.has(e.a)) marksA[cp.a.index.get(e.a)] = mk;
       if (e.b !== null && cp.b.index.has(e.b)) marksB[cp.b.index.get(e.b)] = mk;
     });
-    var s = d.summary;
+    var edgesA = new Map(), edgesB = new Map(), counterpart = {};  // A's name -> B's, layers and network inputs
+    cp.data.pairs.forEach(function (p) { counterpart[p[0]] = p[1]; });
+    d.inputs.forEach(function (e) { if (e.a !== null && e.b !== null) counterpart[e.a] = e.b; });
+    var source = function (model, name) { return model.index.has(name) ? model.index.get(name) : -1 - (model.inIndex.get(name) || 0); };
+    d.layers.forEach(function (e) {
+      if (e.a === null || e.b === null || e.changed.indexOf("inputs") < 0) return;
+      var ia = cp.a.index.get(e.a), ib = cp.b.index.get(e.b), mapped = e.inputs[0].map(function (n) { return counterpart[n]; });
+      e.inputs[1].forEach(function (n) { if (mapped.indexOf(n) < 0) edgesB.set(source(cp.b, n) + ">" + ib, "new"); });
+      e.inputs[0].forEach(function (n, k) { if (e.inputs[1].indexOf(mapped[k]) < 0) edgesA.set(source(cp.a, n) + ">" + ia, "gone"); });
+    });
+    var ioA = {input: {}, output: {}}, ioB = {input: {}, output: {}}, ioRows = [];
+    ["input", "output"].forEach(function (kind) {
+      d[kind + "s"].forEach(function (e) {
+        if (e.status === "unchanged") return;
+        var mk = e.status === "renamed" ? "changed" : e.status;
+        if (e.index[0] !== null) ioA[kind][e.index[0]] = mk;
+        if (e.index[1] !== null) ioB[kind][e.index[1]] = mk;
+        ioRows.push(ioRow(kind, e));
+      });
+    });
+    var s = d.summary, ioText = ioSummary(d);
     var head = el("div", {"class": "c-head"}, [
       el("h2", {text: "Compared with " + d.b.name}),
       el("div", {"class": "subtitle", text: d.a.file + " → " + d.b.file + " · convention " + d.convention}),
       el("div", {"class": "conv-summary", text: cp.report.m.conv[d.convention].summary}),
       el("div", {"class": "c-summary", text: s.changed + " changed, " + s.added + " added, " + s.removed + " removed, " +
-        s.renamed + " renamed, " + s.unchanged + " unchanged"})]);
+        s.renamed + " renamed, " + s.unchanged + " unchanged"}),
+      el("div", {"class": "c-io-summary" + (ioText ? " changed" : ""), text: ioText ? ioText : "inputs and outputs as in A: " + ioNames(d.b)}),
+      el("div", {"class": "c-legend"}, [legend("added", "added in B"), legend("removed", "removed from A"), legend("changed", "changed"),
+        edgesA.size || edgesB.size ? legend("new", "a read B adds (a rewired input)", true) : null,
+        edgesA.size || edgesB.size ? legend("gone", "a read B drops", true) : null]),
+      ioRows.length ? el("table", {"class": "c-io"}, [el("thead", null, el("tr", null, ["", "network", "name", "shape", "position"].map(function (h) {
+        return el("th", {text: h}); }))), el("tbody", null, ioRows)]) : null]);
     var totals = el("table", {"class": "c-totals"}, [el("thead", null, el("tr", null, ["", "A", "B", "change", "relative"].map(function (h) { return el("th", {text: h}); }))),
       el("tbody", null, Object.keys(d.totals).map(function (k) {
         var t = d.totals[k];
         return el("tr", {"data-total": k, "class": num(t.change) ? "changed" : null}, [el("th", {text: k}), el("td", {"class": "num", text: commas(t.a)}),
           el("td", {"class": "num", text: commas(t.b)}), el("td", {"class": "num", text: signed(t.change)}), el("td", {"class": "num", text: t.relative_text})]);
       }))]);
-    var rows = d.layers.filter(function (e) { return e.status !== "unchanged"; }).map(function (e) { return diffRow(e, cp); });
-    var list = el("table", {"class": "c-layers"}, [el("thead", null, el("tr", null, ["", "layer", "type", "output shape", "params", "MACs", "FLOPs", "RF"].map(function (h) { return el("th", {text: h}); }))),
-      el("tbody", null, rows.length ? rows : el("tr", null, el("td", {colspan: 8, "class": "muted", text: "no layer differs"})))]);
+    var differ = d.layers.filter(function (e) { return e.status !== "unchanged"; });
+    var cols = DIFF_COLS.filter(function (c) { return !c.link || differ.some(function (e) { return linkText(e, c.key) !== ""; }); });
+    var rows = differ.map(function (e) { return diffRow(e, cp, cols); });
+    var list = el("table", {"class": "c-layers"}, [el("thead", null, el("tr", null, ["", "layer"].concat(cols.map(function (c) { return c.label; })).map(function (h) { return el("th", {text: h}); }))),
+      el("tbody", null, rows.length ? rows : el("tr", null, el("td", {colspan: cols.length + 2, "class": "muted", text: "no layer differs"})))]);
     if (!cp.ga) {
       cp.headBox = el("div");
       cp.listBox = el("div");
@@ -1108,8 +1227,8 @@
       cp.byName = {a: {}, b: {}};
       cp.data.pairs.forEach(function (p) { var e = {a: p[0], b: p[1]}; cp.byName.a[p[0]] = e; cp.byName.b[p[1]] = e; });
       var conv = function () { return cp.report.conv; };
-      cp.ga = new Graph(cp.a, left, {conv: conv, marks: marksA, onHover: hoverBoth("a"), onSelect: function (i) { cp.pick("a", i); }});
-      cp.gb = new Graph(cp.b, right, {conv: conv, marks: marksB, onHover: hoverBoth("b"), onSelect: function (i) { cp.pick("b", i); }});
+      cp.ga = new Graph(cp.a, left, {conv: conv, marks: marksA, ioMarks: ioA, edgeMarks: edgesA, onHover: hoverBoth("a"), onSelect: function (i) { cp.pick("a", i); }});
+      cp.gb = new Graph(cp.b, right, {conv: conv, marks: marksB, ioMarks: ioB, edgeMarks: edgesB, onHover: hoverBoth("b"), onSelect: function (i) { cp.pick("b", i); }});
       // open the blocks that hold a difference when they are few; otherwise they stay closed and marked
       [[cp.ga, marksA], [cp.gb, marksB]].forEach(function (gm) {
         var g = gm[0], holders = new Set();
@@ -1119,6 +1238,10 @@
     }
     cp.ga.marks = marksA;
     cp.gb.marks = marksB;
+    cp.ga.opts.ioMarks = ioA;
+    cp.gb.opts.ioMarks = ioB;
+    cp.ga.opts.edgeMarks = edgesA;
+    cp.gb.opts.edgeMarks = edgesB;
     cp.ga.cache.clear();
     cp.gb.cache.clear();
     clear(cp.headBox);
@@ -1126,7 +1249,16 @@
     clear(cp.listBox);
     cp.listBox.appendChild(list);
   };
-  Compare.prototype.show = function () { this.ga.draw(); this.gb.draw(); };
+  Compare.prototype.show = function () {
+    this.ga.draw();
+    this.gb.draw();
+    if (this.scrolled) return;
+    this.scrolled = true;  // the first time: each graph shows its first difference
+    [this.ga, this.gb].forEach(function (g) {
+      var first = Object.keys(g.marks || {}).map(Number).sort(function (x, y) { return x - y; })[0];
+      if (first !== undefined) g.scrollTo(first);
+    });
+  };
   Compare.prototype.pick = function (side, i) {
     var cp = this, name = (side === "a" ? cp.a : cp.b).layers[i].name, e = cp.byName[side][name];
     if (side === "a") cp.ga.select(i, true); else cp.gb.select(i, true);
@@ -1134,18 +1266,63 @@
     if (o !== null && o !== undefined && om.index.has(o)) (side === "a" ? cp.gb : cp.ga).select(om.index.get(o), true);
   };
   function signed(v) { var n = num(v); return n > 0 ? "+" + commas(v) : n === 0 ? "0" : commas(v); }
-  function diffRow(e, cp) {
-    var mark = {changed: "~", added: "+", removed: "−", renamed: "="}[e.status] || "";
-    var cell = function (key, fmt) {
-      var pair = e[key], ch = e.changed.indexOf(key) >= 0;
-      var a = pair[0] === null ? null : fmt(pair[0]), b = pair[1] === null ? null : fmt(pair[1]);
-      var text = a === null ? b : b === null ? a : ch ? a + " → " + b : b;
-      return el("td", {"class": (ch ? "changed " : "") + (key === "type" || key === "output_shape" ? "" : "num"), "data-field": key, text: text});
+  var MARKS = {changed: "~", added: "+", removed: "−", renamed: "="};
+  function rfText(v) { return v === "global" ? "global" : Array.isArray(v) ? (v[0] === v[1] || v.length === 1 ? String(v[0]) : v.join("x")) : "-"; }
+  function namesText(v) { return v === null ? "own" : Array.isArray(v) ? (v.length ? v.join(", ") : "-") : String(v); }  // null: its own weights
+  // the columns of `cnncalc diff`'s table; what a layer reads and whose weights it shares only when a row says something
+  var DIFF_COLS = [{key: "type", label: "type", fmt: String}, {key: "output_shape", label: "output shape", fmt: shape},
+    {key: "params", label: "params", fmt: commas, num: true}, {key: "macs", label: "MACs", fmt: commas, num: true},
+    {key: "flops", label: "FLOPs", fmt: commas, num: true}, {key: "receptive_field", label: "RF", fmt: rfText, num: true},
+    {key: "inputs", label: "reads", fmt: namesText, link: true}, {key: "shares", label: "shares weights of", fmt: namesText, link: true}];
+  function linkText(e, key) {  // as `cnncalc diff`: a matched layer's reading or sharing only when it changed
+    var pair = e[key], v;
+    if (e.a !== null && e.b !== null) return e.changed.indexOf(key) >= 0 ? namesText(pair[0]) + " → " + namesText(pair[1]) : "";
+    v = e.b === null ? pair[0] : pair[1];
+    return v === null || (Array.isArray(v) && !v.length) ? "" : namesText(v);
+  }
+  function legend(kind, text, edge) {
+    return el("span", {"class": "lg"}, [el("span", {"class": (edge ? "lg-edge e-" : "lg-node n-") + kind}), text]);
+  }
+  function ioSummary(d) {  // `inputs: 1 added; outputs: 1 removed`, or ""
+    var parts = [];
+    ["inputs", "outputs"].forEach(function (kind) {
+      var said = ["changed", "added", "removed", "renamed"].map(function (st) {
+        var n = d[kind].filter(function (e) { return e.status === st; }).length;
+        return n ? n + " " + st : "";
+      }).filter(Boolean).join(", ");
+      if (said) parts.push(kind + ": " + said);
+    });
+    return parts.join("; ");
+  }
+  function ioNames(side) {
+    var one = function (xs) { return xs.map(function (x) { return x.name + " " + shape(x.shape); }).join(", "); };
+    return one(side.inputs) + " → " + one(side.outputs);
+  }
+  function ioRow(kind, e) {
+    var val = function (key, fmt) {
+      var p = e[key];
+      return p[0] === null || p[1] === null ? fmt(p[0] === null ? p[1] : p[0]) : e.changed.indexOf(key) >= 0 ? fmt(p[0]) + " → " + fmt(p[1]) : fmt(p[1]);
     };
     var name = e.a !== null && e.b !== null && e.a !== e.b ? e.a + " → " + e.b : (e.b !== null ? e.b : e.a);
-    var tr = el("tr", {"class": "d-" + e.status, "data-status": e.status}, [el("td", {"class": "mark", text: mark}), el("td", {text: name}),
-      cell("type", String), cell("output_shape", shape), cell("params", commas), cell("macs", commas), cell("flops", commas),
-      cell("receptive_field", function (v) { return v === "global" ? "global" : Array.isArray(v) ? (v[0] === v[1] || v.length === 1 ? String(v[0]) : v.join("x")) : "-"; })]);
+    var td = function (key, text, cls) {
+      return el("td", {"class": (e.status === "changed" && e.changed.indexOf(key) >= 0 ? "changed " : "") + (cls || ""), "data-field": key, text: text});
+    };
+    return el("tr", {"class": "d-" + e.status, "data-status": e.status, "data-io": kind}, [el("td", {"class": "mark", text: MARKS[e.status] || ""}),
+      el("td", {text: kind}), td("layer", name), td("shape", val("shape", shape)), td("index", val("index", function (k) { return String(k + 1); }), "num")]);
+  }
+  function diffRow(e, cp, cols) {
+    var cell = function (c) {
+      var pair = e[c.key], ch = e.changed.indexOf(c.key) >= 0, text;
+      if (c.link) text = linkText(e, c.key);
+      else {
+        var a = pair[0] === null ? null : c.fmt(pair[0]), b = pair[1] === null ? null : c.fmt(pair[1]);
+        text = a === null ? b : b === null ? a : ch ? a + " → " + b : b;
+      }
+      return el("td", {"class": (ch && text !== "" ? "changed " : "") + (c.num ? "num" : ""), "data-field": c.key, text: text});
+    };
+    var name = e.a !== null && e.b !== null && e.a !== e.b ? e.a + " → " + e.b : (e.b !== null ? e.b : e.a);
+    var tr = el("tr", {"class": "d-" + e.status, "data-status": e.status}, [el("td", {"class": "mark", text: MARKS[e.status] || ""}), el("td", {text: name})]
+      .concat(cols.map(cell)));
     tr.addEventListener("click", function () {
       if (e.a !== null && cp.a.index.has(e.a)) cp.pick("a", cp.a.index.get(e.a));
       else if (e.b !== null && cp.b.index.has(e.b)) cp.pick("b", cp.b.index.get(e.b));

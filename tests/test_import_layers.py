@@ -1,0 +1,330 @@
+"""Each layer type an importer maps, read from the real framework: a small PyTorch module traced as a
+factory and the same module written to ONNX by torch's exporter, and a Keras model. The imported layer
+must be of the right type with the right parameters (padding modes kept, never counted as zero
+padding), its totals equal the framework's own parameters()/buffers/count_params(), and the imported
+spec pass `verify` in the framework (every layer's shape and parameter count against the real model)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import pytest
+import yaml
+
+from cnncalc import importers
+from cnncalc.export.verify import verify
+from cnncalc.importers.factory import read_module
+from cnncalc.importers.model import ImportFailure, Options
+from cnncalc.layers import lookup
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+from torch import nn  # noqa: E402
+
+
+class SelfAttention(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return self.attn(x, x, x, need_weights=False)[0]
+
+
+class FirstToken(nn.Module):
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return x[:, 0]
+
+
+class Padded(nn.Module):
+    """F.pad in forward, as a module's own code pads."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return nn.functional.pad(x, (1, 2, 0, 1), mode=self.mode)
+
+
+# id: (module factory, input without batch, the imported layer's type and parameters (a subset), ONNX too)
+TORCH = {
+    "conv1d": (lambda: nn.Conv1d(4, 8, 3, padding=1), (4, 16), "conv1d", {"filters": 8, "kernel": 3}, True),
+    "conv3d": (lambda: nn.Conv3d(3, 8, 3, stride=2, padding=1), (3, 8, 16, 16), "conv3d",
+               {"filters": 8, "stride": 2}, True),
+    "conv3d_asymmetric": (lambda: nn.Conv3d(3, 8, (3, 5, 5), padding=(1, 2, 2), bias=False), (3, 6, 12, 12),
+                          "conv3d", {"kernel": [3, 5, 5], "bias": False}, True),
+    "conv_transpose1d": (lambda: nn.ConvTranspose1d(4, 6, 4, stride=2, padding=1), (4, 10), "conv_transpose1d",
+                         {"filters": 6, "stride": 2, "padding": 1}, True),
+    "conv_transpose3d": (lambda: nn.ConvTranspose3d(4, 6, 2, stride=2), (4, 4, 8, 8), "conv_transpose3d",
+                         {"filters": 6, "kernel": 2}, True),
+    "conv2d_reflect": (lambda: nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"), (3, 8, 8), "conv2d",
+                       {"padding": 1, "padding_mode": "reflect"}, True),
+    "conv2d_replicate": (lambda: nn.Conv2d(3, 4, 3, padding=2, padding_mode="replicate"), (3, 8, 8), "conv2d",
+                         {"padding": 2, "padding_mode": "replicate"}, True),
+    "conv1d_circular": (lambda: nn.Conv1d(3, 4, 3, padding=1, padding_mode="circular"), (3, 8), "conv1d",
+                        {"padding": 1, "padding_mode": "circular"}, False),
+    "max_pool1d": (lambda: nn.MaxPool1d(3, stride=2, padding=1), (4, 15), "max_pool1d", {"kernel": 3}, True),
+    "avg_pool1d": (lambda: nn.AvgPool1d(2), (4, 16), "avg_pool1d", {"kernel": 2}, True),
+    "max_pool3d": (lambda: nn.MaxPool3d(2, ceil_mode=True), (4, 5, 9, 9), "max_pool3d", {"ceil_mode": True}, True),
+    "avg_pool3d": (lambda: nn.AvgPool3d((1, 2, 2)), (4, 4, 8, 8), "avg_pool3d", {"kernel": [1, 2, 2]}, True),
+    "adaptive_avg_pool1d": (lambda: nn.AdaptiveAvgPool1d(4), (4, 16), "adaptive_avg_pool1d",
+                            {"output_size": 4}, False),
+    "adaptive_avg_pool3d": (lambda: nn.AdaptiveAvgPool3d((2, 3, 3)), (4, 4, 9, 9), "adaptive_avg_pool3d",
+                            {"output_size": [2, 3, 3]}, False),
+    "adaptive_max_pool1d": (lambda: nn.AdaptiveMaxPool1d(4), (4, 16), "adaptive_max_pool1d",
+                            {"output_size": 4}, False),
+    "adaptive_max_pool2d": (lambda: nn.AdaptiveMaxPool2d((3, 5)), (4, 9, 10), "adaptive_max_pool2d",
+                            {"output_size": [3, 5]}, False),
+    "adaptive_max_pool3d": (lambda: nn.AdaptiveMaxPool3d(2), (4, 4, 8, 8), "adaptive_max_pool3d",
+                            {"output_size": 2}, False),
+    "global_avg_pool1d": (lambda: nn.AdaptiveAvgPool1d(1), (4, 16), "adaptive_avg_pool1d", {"output_size": 1}, False),
+    "global_avg_pool3d": (lambda: nn.Sequential(nn.AdaptiveAvgPool3d(1), nn.Flatten()), (4, 4, 8, 8),
+                          "global_avg_pool3d", {}, True),
+    "global_max_pool1d": (lambda: nn.AdaptiveMaxPool1d(1), (4, 16), "global_max_pool1d", {"keepdims": True}, False),
+    "batch_norm3d": (lambda: nn.BatchNorm3d(4), (4, 4, 8, 8), "batch_norm", {}, True),
+    "batch_norm1d": (lambda: nn.BatchNorm1d(4), (4, 16), "batch_norm", {}, True),
+    "reflection_pad1d": (lambda: nn.ReflectionPad1d((1, 2)), (4, 16), "reflection_pad1d", {"padding": [[1, 2]]},
+                         True),
+    "replication_pad2d": (lambda: nn.ReplicationPad2d((1, 2, 0, 3)), (4, 8, 8), "replication_pad2d",
+                          {"padding": [[0, 3], [1, 2]]}, True),
+    "replication_pad3d": (lambda: nn.ReplicationPad3d(1), (4, 4, 8, 8), "replication_pad3d", {"padding": 1}, True),
+    "reflection_pad3d": (lambda: nn.ReflectionPad3d(1), (4, 4, 8, 8), "reflection_pad3d", {"padding": 1}, True),
+    "circular_pad2d": (lambda: nn.CircularPad2d(1), (4, 8, 8), "circular_pad2d", {"padding": 1}, False),
+    "constant_pad2d": (lambda: nn.ConstantPad2d(2, 0.5), (4, 8, 8), "constant_pad2d", {"value": 0.5}, True),
+    "zero_pad3d": (lambda: nn.ZeroPad3d((1, 1, 2, 2, 0, 0)), (4, 4, 8, 8), "zero_pad3d", {"padding": [0, 2, 1]},
+                   True),
+    "f_pad_reflect": (lambda: Padded("reflect"), (4, 8, 8), "reflection_pad2d", {"padding": [[0, 1], [1, 2]]}, True),
+    "f_pad_replicate": (lambda: Padded("replicate"), (4, 8, 8), "replication_pad2d", {"padding": [[0, 1], [1, 2]]},
+                        True),
+    "prelu": (lambda: nn.PReLU(), (4, 8, 8), "prelu", {}, True),
+    "prelu_channels": (lambda: nn.PReLU(4), (4, 8, 8), "prelu", {"num_parameters": 4}, True),
+    "selu": (lambda: nn.SELU(), (4, 8), "selu", {}, True),
+    "celu": (lambda: nn.CELU(0.5), (4, 8), "celu", {"alpha": 0.5}, True),
+    "mish": (lambda: nn.Mish(), (4, 8), "mish", {}, True),
+    "softplus": (lambda: nn.Softplus(), (4, 8), "softplus", {}, True),
+    "softsign": (lambda: nn.Softsign(), (4, 8), "softsign", {}, False),
+    "tanhshrink": (lambda: nn.Tanhshrink(), (4, 8), "tanhshrink", {}, False),
+    "hardshrink": (lambda: nn.Hardshrink(0.3), (4, 8), "hardshrink", {"lambd": 0.3}, False),
+    "softshrink": (lambda: nn.Softshrink(0.2), (4, 8), "softshrink", {"lambd": 0.2}, False),
+    "threshold": (lambda: nn.Threshold(0.1, 2.0), (4, 8), "threshold", {"threshold": 0.1, "value": 2.0}, False),
+    "log_sigmoid": (lambda: nn.LogSigmoid(), (4, 8), "log_sigmoid", {}, False),
+    "log_softmax": (lambda: nn.LogSoftmax(dim=1), (10,), "log_softmax", {"axis": 1}, True),
+    "hardtanh": (lambda: nn.Hardtanh(-2.0, 2.0), (4, 8), "hardtanh", {"min_val": -2.0, "max_val": 2.0}, True),
+    "gelu_tanh": (lambda: nn.GELU("tanh"), (4, 8), "gelu", {"approximate": "tanh"}, True),
+    "dense_last_axis": (lambda: nn.Linear(16, 8), (5, 16), "dense", {"units": 8}, True),
+    "multi_head_attention": (SelfAttention, (10, 16), "multi_head_attention", {"heads": 4}, False),
+    "select_token": (FirstToken, (5, 16), "select_token", {"index": 0}, True),
+}
+
+
+def torch_counts(model):  # type: ignore[no-untyped-def]
+    return sum(p.numel() for p in model.parameters()) + sum(
+        b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked"))
+
+
+def check(imp, model, kind, params, framework):  # type: ignore[no-untyped-def]
+    text, a = importers.to_spec(imp)
+    layers = [layer for layer in a.layers if layer.type == kind]
+    assert layers, text
+    declared = lookup(kind).params
+    entry = next(e for e in yaml.safe_load(text)["layers"] if e.get("type") == kind)  # as the spec writes it
+    assert {k: entry.get(k, declared[k].default) for k in params} == params, text
+    assert a.totals["params"] == (torch_counts(model) if framework == "torch" else model.count_params())
+    report = verify(a, framework)
+    assert report.ok, [r.name for r in report.mismatches]
+    return text, a
+
+
+@pytest.mark.parametrize("case", sorted(TORCH))
+def test_pytorch_module_imports_as_its_layer_type(case):
+    make, shape, kind, params, _ = TORCH[case]
+    with torch.device("meta"):  # as a factory is called: no weight allocated
+        model = nn.Sequential(make()).eval()  # a module of torch.nn is a leaf of the trace: it needs a parent
+    check(read_module(model, f"m.py:{case}", Options(shape), case), model, kind, params, "torch")
+
+
+@pytest.mark.parametrize("case", sorted(c for c, v in TORCH.items() if v[4]))
+def test_onnx_node_imports_as_its_layer_type(case, tmp_path):
+    make, shape, kind, params, _ = TORCH[case]
+    model = nn.Sequential(make()).eval()  # node names /0/...: the module whose nodes make one layer
+    path = tmp_path / f"{case}.onnx"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, *shape),), str(path), dynamo=False, do_constant_folding=False)
+    check(importers.read(str(path)), model, kind, params, "torch")
+
+
+def test_circular_padding_is_never_read_as_zero_padding(tmp_path):
+    """torch writes a circular padding to ONNX as slices and a concatenation: refused, not zero padding."""
+    path = tmp_path / "circular.onnx"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(nn.CircularPad2d(1).eval(), (torch.zeros(1, 4, 8, 8),), str(path), dynamo=False)
+    with pytest.raises(ImportFailure) as err:
+        importers.to_spec(importers.read(str(path)))
+    assert "[unknown-op]" in str(err.value) and "zero" not in str(err.value).split("--allow-unknown")[0]
+
+
+# ---- ONNX operators torch does not write (other exporters do): hand-built graphs ----------------------
+
+def onnx_graph(tmp_path, op, inputs_shape, attrs=None, extra=(), opset=18):  # type: ignore[no-untyped-def]
+    """x → `op` (with constant extra inputs) → y, as an ONNX file."""
+    from onnx import TensorProto, helper
+
+    inits = [helper.make_tensor(name, TensorProto.FLOAT if isinstance(v[0], float) else TensorProto.INT64,
+                                [len(v)] if name != "w" else shape, v) for name, v, shape in extra]
+    node = helper.make_node(op, ["x", *(name for name, _, _ in extra)], ["y"], name=f"/layer/{op}", **(attrs or {}))
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *inputs_shape])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = tmp_path / "op.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
+    return path
+
+
+ONNX_OPS = {  # id: (op, input, attributes, constant inputs (name, values, shape), layer type, its parameters)
+    "hardshrink": ("Shrink", (4, 8), {"lambd": 0.3}, (), "hardshrink", {"lambd": 0.3}),
+    "softshrink": ("Shrink", (4, 8), {"lambd": 0.25, "bias": 0.25}, (), "softshrink", {"lambd": 0.25}),
+    "softsign": ("Softsign", (4, 8), {}, (), "softsign", {}),
+    "mish": ("Mish", (4, 8), {}, (), "mish", {}),
+    "thresholded_relu": ("ThresholdedRelu", (4, 8), {"alpha": 0.5}, (), "threshold",
+                         {"threshold": 0.5, "value": 0.0}),
+    "clip": ("Clip", (4, 8), {}, (("lo", [-2.0], None), ("hi", [2.0], None)), "hardtanh",
+             {"min_val": -2.0, "max_val": 2.0}),
+    "pad_wrap": ("Pad", (4, 8, 8), {"mode": "wrap"}, (("p", [0, 0, 1, 2, 0, 0, 1, 2], None),), "circular_pad2d",
+                 {"padding": [1, 2]}),
+    "pad_edge_3d": ("Pad", (4, 4, 8, 8), {"mode": "edge"}, (("p", [0, 0, 1, 1, 1, 0, 0, 1, 1, 1], None),),
+                    "replication_pad3d", {"padding": 1}),
+    "pad_reflect_1d": ("Pad", (4, 8), {"mode": "reflect"}, (("p", [0, 0, 2, 0, 0, 1], None),), "reflection_pad1d",
+                       {"padding": [[2, 1]]}),
+    "global_max_pool3d": ("GlobalMaxPool", (4, 4, 8, 8), {}, (), "global_max_pool3d", {"keepdims": True}),
+    "global_avg_pool1d": ("GlobalAveragePool", (4, 16), {}, (), "global_avg_pool1d", {"keepdims": True}),
+    "reduce_mean_3d": ("ReduceMean", (4, 4, 8, 8), {"keepdims": 0}, (("axes", [2, 3, 4], None),), "global_avg_pool3d",
+                       {"keepdims": False}),
+    "prelu_channels": ("PRelu", (4, 8, 8), {}, (("w", [0.25] * 4, [4, 1, 1]),), "prelu", {"num_parameters": 4}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ONNX_OPS))
+def test_onnx_operator_imports_as_its_layer_type(case, tmp_path):
+    op, shape, attrs, extra, kind, params = ONNX_OPS[case]
+    text, a = importers.to_spec(importers.read(str(onnx_graph(tmp_path, op, shape, attrs, extra))))
+    entry = next(e for e in yaml.safe_load(text)["layers"] if e.get("type") == kind)
+    declared = lookup(kind).params
+    assert {k: entry.get(k, declared[k].default) for k in params} == params, text
+    assert verify(a, "torch").ok
+
+
+def test_onnx_weights_shared_in_part_are_refused(tmp_path):
+    """Two convolutions with one weight and two biases: no `share:` writes that; one line, exit 1."""
+    from onnx import TensorProto, helper
+
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 4, 3, 3], [0.0] * 144)
+    b1 = helper.make_tensor("b1", TensorProto.FLOAT, [4], [0.0] * 4)
+    b2 = helper.make_tensor("b2", TensorProto.FLOAT, [4], [0.0] * 4)
+    nodes = [helper.make_node("Conv", ["x", "w", "b1"], ["c1"], name="/a/Conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["c1", "w", "b2"], ["y"], name="/b/Conv", pads=[1, 1, 1, 1])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w, b1, b2])
+    path = tmp_path / "partial.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    with pytest.raises(ImportFailure) as err:
+        importers.read(str(path))
+    assert "uses some of the weights of a" in str(err.value) and "[import-mismatch]" in str(err.value)
+
+
+def test_onnx_initializer_used_twice_is_a_shared_layer(tmp_path):
+    from onnx import TensorProto, helper
+
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 4, 3, 3], [0.0] * 144)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c1"], name="/block/Conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r"], name="/relu/Relu"),
+             helper.make_node("Conv", ["r", "w"], ["y"], name="/block_1/Conv", pads=[1, 1, 1, 1])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+    path = tmp_path / "tied.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    text, a = importers.to_spec(importers.read(str(path)))
+    assert "  - {share: block, name: block_1}\n" in text
+    assert a.totals["params"] == 144 and a.layer("block_1").macs == a.layer("block").macs == 144 * 64
+
+
+# ---- Keras ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def keras():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    return pytest.importorskip("keras")
+
+
+KERAS = {  # id: (layer factory (keras.layers), input without batch, the imported type and parameters)
+    "conv3d": (lambda L: L.Conv3D(8, 3, strides=2, padding="same"), (8, 16, 16, 3), "conv3d",
+               {"filters": 8, "padding": "same"}),
+    "conv1d_causal": (lambda L: L.Conv1D(8, 3, padding="causal", dilation_rate=2), (16, 4), "conv1d",
+                      {"padding": "causal", "dilation": 2}),
+    "conv1d_transpose": (lambda L: L.Conv1DTranspose(6, 4, strides=2), (10, 4), "conv_transpose1d",
+                         {"filters": 6, "stride": 2}),
+    "conv3d_transpose": (lambda L: L.Conv3DTranspose(6, 2, strides=2, padding="same"), (4, 8, 8, 4),
+                         "conv_transpose3d", {"padding": "same"}),
+    "max_pool1d": (lambda L: L.MaxPooling1D(3, strides=2, padding="same"), (15, 4), "max_pool1d", {"kernel": 3}),
+    "avg_pool3d": (lambda L: L.AveragePooling3D((1, 2, 2)), (4, 8, 8, 4), "avg_pool3d", {"kernel": [1, 2, 2]}),
+    "max_pool3d": (lambda L: L.MaxPooling3D(2), (4, 8, 8, 4), "max_pool3d", {"kernel": 2}),
+    "global_avg_pool1d": (lambda L: L.GlobalAveragePooling1D(), (16, 4), "global_avg_pool1d", {}),
+    "global_max_pool3d": (lambda L: L.GlobalMaxPooling3D(keepdims=True), (4, 8, 8, 4), "global_max_pool3d",
+                          {"keepdims": True}),
+    "adaptive_avg_pool1d": (lambda L: L.AdaptiveAveragePooling1D(4), (16, 4), "adaptive_avg_pool1d",
+                            {"output_size": 4}),
+    "adaptive_max_pool2d": (lambda L: L.AdaptiveMaxPooling2D((3, 5)), (9, 10, 4), "adaptive_max_pool2d",
+                            {"output_size": [3, 5]}),
+    "adaptive_avg_pool3d": (lambda L: L.AdaptiveAveragePooling3D(2), (4, 8, 8, 4), "adaptive_avg_pool3d",
+                            {"output_size": 2}),
+    "zero_pad1d": (lambda L: L.ZeroPadding1D((1, 2)), (16, 4), "zero_pad1d", {"padding": [[1, 2]]}),
+    "zero_pad3d": (lambda L: L.ZeroPadding3D(1), (4, 8, 8, 4), "zero_pad3d", {"padding": 1}),
+    "prelu": (lambda L: L.PReLU(shared_axes=[1, 2]), (8, 8, 4), "prelu", {"shared_axes": [1, 2]}),
+    "prelu_every_element": (lambda L: L.PReLU(), (8, 8, 4), "prelu", {"shared_axes": []}),
+    "dense_last_axis": (lambda L: L.Dense(8), (5, 16), "dense", {"units": 8}),
+    "selu": (lambda L: L.Activation("selu"), (4, 8), "selu", {}),
+    "mish": (lambda L: L.Activation("mish"), (4, 8), "mish", {}),
+    "softplus": (lambda L: L.Activation("softplus"), (4, 8), "softplus", {}),
+    "log_softmax": (lambda L: L.Activation("log_softmax"), (10,), "log_softmax", {}),
+    "spatial_dropout3d": (lambda L: L.SpatialDropout3D(0.2), (4, 8, 8, 4), "dropout", {"rate": 0.2}),
+    "batch_norm3d": (lambda L: L.BatchNormalization(), (4, 8, 8, 4), "batch_norm", {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KERAS))
+def test_keras_layer_imports_as_its_layer_type(case, keras, tmp_path):
+    make, shape, kind, params = KERAS[case]
+    x = keras.Input(shape)
+    model = keras.Model(x, make(keras.layers)(x))
+    path = tmp_path / f"{case}.keras"
+    model.save(path)
+    check(importers.read(str(path)), model, kind, params, "keras")
+
+
+def test_keras_self_attention_imports_as_multi_head_attention(keras, tmp_path):
+    x = keras.Input((10, 16))
+    y = keras.layers.MultiHeadAttention(4, 8, name="mha")(x, x)
+    model = keras.Model(x, y)
+    path = tmp_path / "mha.keras"
+    model.save(path)
+    check(importers.read(str(path)), model, "multi_head_attention", {"heads": 4, "key_dim": 8}, "keras")
+
+
+def test_keras_layers_called_twice_inputs_and_outputs(keras, tmp_path):
+    """Two named inputs, one Conv2D and one Dense called on both (shared weights), two outputs."""
+    L = keras.layers
+    a, b = keras.Input((8, 8, 3), name="left"), keras.Input((8, 8, 3), name="right")
+    conv, head = L.Conv2D(4, 3, name="conv"), L.Dense(2, name="head")
+    pool = L.GlobalAveragePooling2D(name="pool")
+    ya, yb = head(pool(conv(a))), head(pool(conv(b)))
+    model = keras.Model([a, b], [ya, yb])
+    path = tmp_path / "siamese.keras"
+    model.save(path)
+    text, s = importers.to_spec(importers.read(str(path)))
+    assert "\ninputs: {left: [8, 8, 3], right: [8, 8, 3]}\noutputs: [head, head_1]\n" in text
+    assert "{share: conv, name: conv_1, inputs: [right]}" in text and "{share: head, name: head_1, inputs: [pool_1]}" in text
+    assert s.totals["params"] == model.count_params() == 3 * 3 * 3 * 4 + 4 + 4 * 2 + 2
+    assert s.layer("conv_1").macs == s.layer("conv").macs
+    assert verify(s, "keras").ok
