@@ -23,7 +23,8 @@ ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
 
 # Shipped specs whose exported modules the factory reader does not map yet (their layer types exist).
 AWAITING_TORCH = {
-    "efficientnet_b0_keras": "block1a.se_reduce imports with other counts than the spec's",
+    "efficientnet_b0_keras": "a conv with Keras's activation= is exported as nn.Sequential(conv, act) and read back as "
+                             "two layers (se_reduce.0, se_reduce.1): equal counts, other names",
     "convnext_tiny": "LayerNormAxes moves axes by the tensor's rank (a Proxy under torch.fx); LayerScale",
 }
 
