@@ -5,20 +5,13 @@ per element. No tool counts them: they are Python arithmetic on tensors, not mod
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..errors import LayerError
 from .base import Layer, Result, Tensor, not_counted
 from .count import Count, count, minus, times
 from .mapping import Call, pos
 
-ADD_TORCH = '''class Add(nn.Module):
-    """Elementwise sum of the inputs (a residual connection)."""
-
-    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
-        out = xs[0]
-        for x in xs[1:]:
-            out = out + x
-        return out
-'''
 MULTIPLY_TORCH = '''class Multiply(nn.Module):
     """Elementwise product; an (N, C) input scales an (N, C, H, W) one channel-wise (SENet)."""
 
@@ -65,41 +58,43 @@ def same_shape(name: str, inputs: list[Tensor], layout: str) -> Tensor:
     return first
 
 
-class Add(Layer):
+class Merge(Layer):
+    """An elementwise merge of two or more inputs: PyTorch's module is the file's helper named after the
+    type (`Add`, `Maximum`, ...), Keras's layer has the same name. No tool counts it."""
+
     group = "merge"
+    family = "merge"
+    min_inputs = 2
+    max_inputs: ClassVar[int | None] = None
+    counting = not_counted(*TOOLS)
+
+    @classmethod
+    def torch(cls, site):
+        return Call(cls.name.title())
+
+    @classmethod
+    def keras(cls, site):
+        return [("", Call(f"layers.{cls.name.title()}"))]
+
+
+class Add(Merge):
     name = "add"
     prefix = "add"
-    family = "merge"
     doc = "elementwise sum of inputs of identical shape (ResNet shortcut)"
-    min_inputs, max_inputs = 2, None
-    torch_helpers = {"Add": ADD_TORCH}
-
-    counting = not_counted(*TOOLS)
+    torch_helpers = {"Add": _helper("Add", "Elementwise sum of the inputs (a residual connection).", "out + x")}
 
     @classmethod
     def rule(cls, values, inputs, layout):
         first = same_shape(cls.name, inputs, layout)
         return Result(first, ops={"add": _pairwise(inputs, first)})
 
-    @classmethod
-    def torch(cls, site):
-        return Call("Add")
 
-    @classmethod
-    def keras(cls, site):
-        return [("", Call("layers.Add"))]
-
-
-class Multiply(Layer):
-    group = "merge"
+class Multiply(Merge):
     name = "multiply"
     aliases = ("mul",)
     prefix = "mul"
-    family = "merge"
     doc = "elementwise product; a [C] or 1x1xC input scales a HxWxC one channel-wise (SENet)"
-    min_inputs, max_inputs = 2, None
     torch_helpers = {"Multiply": MULTIPLY_TORCH}
-    counting = not_counted(*TOOLS)
 
     @classmethod
     def rule(cls, values, inputs, layout):
@@ -109,10 +104,6 @@ class Multiply(Layer):
                 raise LayerError(f"multiply needs equal shapes or a per-channel scale, got {big.text(layout)} and "
                                  f"{t.text(layout)}", "shape-mismatch", key="inputs")
         return Result(big, ops={"mul": _pairwise(inputs, big)})
-
-    @classmethod
-    def torch(cls, site):
-        return Call("Multiply")
 
     @classmethod
     def keras(cls, site):
@@ -126,54 +117,30 @@ class Multiply(Layer):
         return [*out, ("", Call("layers.Multiply"))]
 
 
-class Subtract(Layer):
-    group = "merge"
+class Subtract(Merge):
     name = "subtract"
     aliases = ("sub",)
     prefix = "sub"
-    family = "merge"
     doc = "the second input subtracted from the first, of one shape (Keras Subtract)"
     min_inputs = max_inputs = 2
     torch_helpers = {"Subtract": _helper("Subtract", "The first input minus the second.", "out - x")}
-    counting = not_counted(*TOOLS)
 
     @classmethod
     def rule(cls, values, inputs, layout):
         first = same_shape(cls.name, inputs, layout)
         return Result(first, ops={"add": count(first.numel, "elements")})
 
-    @classmethod
-    def torch(cls, site):
-        return Call("Subtract")
 
-    @classmethod
-    def keras(cls, site):
-        return [("", Call("layers.Subtract"))]
-
-
-class Maximum(Layer):
-    group = "merge"
+class Maximum(Merge):
     name = "maximum"
     prefix = "max"
-    family = "merge"
     doc = "elementwise maximum of inputs of one shape (Keras Maximum, torch.maximum)"
-    min_inputs, max_inputs = 2, None
     torch_helpers = {"Maximum": _helper("Maximum", "Elementwise maximum of the inputs.", "torch.maximum(out, x)")}
-    counting = not_counted(*TOOLS)
-    keras_class = "layers.Maximum"
 
     @classmethod
     def rule(cls, values, inputs, layout):
         first = same_shape(cls.name, inputs, layout)
         return Result(first, ops={"cmp": _pairwise(inputs, first)})
-
-    @classmethod
-    def torch(cls, site):
-        return Call(cls.name.title())
-
-    @classmethod
-    def keras(cls, site):
-        return [("", Call(cls.keras_class))]
 
 
 class Minimum(Maximum):
@@ -181,7 +148,6 @@ class Minimum(Maximum):
     prefix = "min"
     doc = "elementwise minimum of inputs of one shape (Keras Minimum, torch.minimum)"
     torch_helpers = {"Minimum": _helper("Minimum", "Elementwise minimum of the inputs.", "torch.minimum(out, x)")}
-    keras_class = "layers.Minimum"
 
 
 AVERAGE_TORCH = '''class Average(nn.Module):
@@ -195,28 +161,16 @@ AVERAGE_TORCH = '''class Average(nn.Module):
 '''
 
 
-class Average(Layer):
-    group = "merge"
+class Average(Merge):
     name = "average"
     prefix = "avg"
-    family = "merge"
     doc = "elementwise mean of inputs of one shape (Keras Average)"
-    min_inputs, max_inputs = 2, None
     torch_helpers = {"Average": AVERAGE_TORCH}
-    counting = not_counted(*TOOLS)
 
     @classmethod
     def rule(cls, values, inputs, layout):
         first = same_shape(cls.name, inputs, layout)
         return Result(first, ops={"add": _pairwise(inputs, first), "div": count(first.numel, "elements")})
-
-    @classmethod
-    def torch(cls, site):
-        return Call("Average")
-
-    @classmethod
-    def keras(cls, site):
-        return [("", Call("layers.Average"))]
 
 
 LAYERS = [Add, Multiply, Subtract, Maximum, Minimum, Average]
