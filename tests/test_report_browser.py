@@ -16,6 +16,7 @@ import pytest
 from browser import Browser, click, missing
 from click.testing import CliRunner
 from conftest import ARCH, ROOT
+from test_diff import SKIP
 
 from cnncalc.cli import main
 
@@ -378,15 +379,7 @@ def marked_edges(b: Browser, side: str) -> dict[str, list[str]]:
 
 
 def test_the_diff_page_marks_a_rewired_skip(browser, tmp_path):
-    text = """name: skip
-input: 16x16x8
-layers:
-  - {type: conv2d, name: c1, filters: 8, kernel: 3, padding: 1}
-  - {type: conv2d, name: c2, filters: 8, kernel: 3, padding: 1}
-  - {type: conv2d, name: c3, filters: 8, kernel: 3, padding: 1}
-  - {type: add, name: skip, inputs: [c3, c1]}
-  - {type: global_avg_pool2d, name: gap}
-"""
+    text = SKIP  # the rewired-skip pair of test_diff.py, here in the browser
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text(text)
     b.write_text(text.replace("inputs: [c3, c1]", "inputs: [c3, c2]"))
