@@ -303,6 +303,17 @@ def layer_norm(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
                           "eps": c.get("epsilon", 1e-3), "center": c.get("center", True), "scale": c.get("scale", True)}
 
 
+def layer_norm_axes(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc export's LayerNormAxes
+    return "layer_norm", {"axis": [int(a) for a in c["axes"]], "eps": c.get("epsilon", 1e-3),
+                          "center": c.get("center", True), "scale": c.get("scale", True)}
+
+
+def patch_embedding(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc export's PatchEmbedding
+    return "patch_embedding", {"dim": c["dim"], "patch": compact(c["patch"]), "class_token": c.get("class_token", False),
+                               "position_embedding": c.get("position_embedding", False),
+                               "bias": c.get("use_bias", True)}
+
+
 def group_norm(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     center, scale = c.get("center", True), c.get("scale", True)
     if c.get("groups", 32) == -1:  # one group per channel: instance normalisation
@@ -381,6 +392,8 @@ LAYERS: dict[str, Layers] = {
     "CropOrPad": simple("crop_or_pad"),
     "LayerScale": lambda c, p: ("layer_scale", {"init_values": c["init_values"], "projection_dim": c["projection_dim"],
                                                 "axis": c.get("axis", -1)}),
+    "LayerNormAxes": layer_norm_axes, "PatchEmbedding": patch_embedding, "SelfAttention": attention,
+    "SelectToken": lambda c, p: ("select_token", {"index": c.get("index", 0)}),
 }
 for _nd in (1, 2, 3):
     LAYERS.update({f"MaxPooling{_nd}D": pool("max_pool", _nd), f"AveragePooling{_nd}D": pool("avg_pool", _nd),
