@@ -290,6 +290,13 @@ KERAS = {  # id: (layer factory (keras.layers), input without batch, the importe
     "log_softmax": (lambda L: L.Activation("log_softmax"), (10,), "log_softmax", {}),
     "spatial_dropout3d": (lambda L: L.SpatialDropout3D(0.2), (4, 8, 8, 4), "dropout", {"rate": 0.2}),
     "batch_norm3d": (lambda L: L.BatchNormalization(), (4, 8, 8, 4), "batch_norm", {}),
+    # Keras's instance normalisation (saved as groups = the channels once built)
+    "group_norm_per_channel": (lambda L: L.GroupNormalization(groups=-1), (6, 6, 4), "instance_norm", {"affine": True}),
+    "group_norm_per_channel_no_center": (lambda L: L.GroupNormalization(groups=-1, center=False), (6, 6, 4),
+                                         "group_norm", {"groups": 4, "center": False}),
+    "group_norm": (lambda L: L.GroupNormalization(groups=2), (6, 6, 4), "group_norm", {"groups": 2}),
+    "layer_norm_last": (lambda L: L.LayerNormalization(), (6, 6, 4), "layer_norm", {"axis": [-1]}),
+    "layer_norm_all": (lambda L: L.LayerNormalization(axis=[1, 2, 3]), (6, 6, 4), "layer_norm", {"axis": [1, 2, 3]}),
 }
 
 
@@ -310,6 +317,32 @@ def test_keras_self_attention_imports_as_multi_head_attention(keras, tmp_path):
     path = tmp_path / "mha.keras"
     model.save(path)
     check(importers.read(str(path)), model, "multi_head_attention", {"heads": 4, "key_dim": 8}, "keras")
+
+
+def test_keras_attention_inside_a_model_imports_with_keras_counts(keras, tmp_path):
+    """A transformer block as a Keras user writes it: MultiHeadAttention over the H·W positions of an image
+    (Keras's default axes) and over a sequence with its own value_dim and output_shape, LayerNormalization."""
+    L = keras.layers
+    x = keras.Input((6, 6, 16))
+    y = L.Add(name="res")([x, L.MultiHeadAttention(2, 8, name="mha_image")(x, x)])
+    y = L.LayerNormalization(epsilon=1e-6, name="ln")(y)
+    y = L.Reshape((36, 16), name="tokens")(y)
+    y = L.MultiHeadAttention(4, 8, value_dim=6, output_shape=12, use_bias=False, name="mha_seq")(y, y)
+    y = L.LayerNormalization(axis=[1, 2], name="ln_all")(y)
+    model = keras.Model(x, L.GlobalAveragePooling1D(name="gap")(y))
+    path = tmp_path / "block.keras"
+    model.save(path)
+    text, a = importers.to_spec(importers.read(str(path)))
+    assert "{type: multi_head_attention, name: mha_image, heads: 2, key_dim: 8}" in text
+    assert "{type: multi_head_attention, name: mha_seq, heads: 4, key_dim: 8, bias: false, value_dim: 6, " \
+           "output_dim: 12}" in text
+    for name in ("mha_image", "mha_seq", "ln", "ln_all"):
+        assert a.layer(name).params == model.get_layer(name).count_params(), name
+    assert a.totals["params"] == model.count_params() == (4 * (16 * 16 + 16)) + 2 * 16 + \
+        (2 * 16 * 32 + 16 * 24 + 24 * 12) + 2 * 36 * 12
+    assert a.layer("ln_all").output_shape == (36, 12)
+    report = verify(a, "keras")
+    assert report.ok, [r.name for r in report.mismatches]
 
 
 def test_keras_layers_called_twice_inputs_and_outputs(keras, tmp_path):

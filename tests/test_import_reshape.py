@@ -35,10 +35,10 @@ SINK = ROOT / "tests" / "data" / "kitchen_sink_reshape.yaml"
 ONNX_TYPES = {"fit": "crop2d", "grow": "zero_pad2d", "meet": "zero_pad2d", "up_keras": "upsample", "up_bl": "upsample",
               "resize": "upsample", "back": "permute"}
 FX_TYPES = {"up_keras": "upsample", "resize": "upsample", "back": "permute"}
-# Keras's own layers for torch's resizes, and GroupNormalization(groups=-1), which Keras saves with groups set
-# to the channels: a group_norm of one channel per group, instance normalisation's counts
+# Keras's own layers for torch's resizes; a GroupNormalization of one channel per group (instance_norm's
+# groups=-1, which Keras saves as groups = the channels, and gn3's 8 groups of 8 channels) reads back as instance_norm
 KERAS_TYPES = {"up_nearest": "upsampling2d", "up_bilinear": "resizing", "up_exact": "resizing", "back": "permute",
-               "up3_torch": "upsampling3d", "inorm": "group_norm", "inorm_seq": "group_norm", "inorm3": "group_norm"}
+               "up3_torch": "upsampling3d", "gn3": "instance_norm"}
 
 
 def same_types(a, b, names, changed):  # type: ignore[no-untyped-def]

@@ -303,14 +303,31 @@ def layer_norm(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
                           "eps": c.get("epsilon", 1e-3), "center": c.get("center", True), "scale": c.get("scale", True)}
 
 
+def layer_norm_axes(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc export's LayerNormAxes
+    return "layer_norm", {"axis": [int(a) for a in c["axes"]], "eps": c.get("epsilon", 1e-3),
+                          "center": c.get("center", True), "scale": c.get("scale", True)}
+
+
+def patch_embedding(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:  # cnncalc export's PatchEmbedding
+    return "patch_embedding", {"dim": c["dim"], "patch": compact(c["patch"]), "class_token": c.get("class_token", False),
+                               "position_embedding": c.get("position_embedding", False),
+                               "bias": c.get("use_bias", True)}
+
+
 def group_norm(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
-    center, scale = c.get("center", True), c.get("scale", True)
-    if c.get("groups", 32) == -1:  # one group per channel: instance normalisation
-        if center != scale:
-            raise Unmapped("instance normalisation with only one of center and scale")
-        return "instance_norm", {"eps": c.get("epsilon", 1e-3), "affine": bool(center)}
-    return "group_norm", {"groups": c.get("groups", 32), "eps": c.get("epsilon", 1e-3), "center": center,
-                          "scale": scale}
+    center, scale, groups = c.get("center", True), c.get("scale", True), c.get("groups", 32)
+    shape, axis = piece.get("input"), c.get("axis", -1)
+    channels = shape[axis] if shape and isinstance(axis, int) and -len(shape) <= axis < len(shape) else None
+    # one group per channel (groups=-1, which Keras saves as the channels once built) is instance normalisation;
+    # cnncalc's instance_norm has γ and β both or neither, and spatial dims
+    if (groups == -1 or groups == channels) and center == scale and (shape is None or len(shape) > 2):
+        note = "" if groups == -1 else f"GroupNormalization(groups={groups}): one channel per group"
+        return "instance_norm", {"eps": c.get("epsilon", 1e-3), "affine": bool(center)}, note
+    if groups == -1:
+        if channels is None:
+            raise Unmapped("GroupNormalization(groups=-1) with only one of center and scale, of unknown channels")
+        groups = channels
+    return "group_norm", {"groups": groups, "eps": c.get("epsilon", 1e-3), "center": center, "scale": scale}
 
 
 def normalization(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
@@ -329,12 +346,13 @@ def rescaling(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
 
 def attention(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     axes = c.get("attention_axes")
-    rank = piece.get("rank")  # of the query, with the batch: Keras records the default axes once built
+    rank = len(piece["input"]) if "input" in piece else None  # of the query, with the batch: Keras records
+    # the default axes once built
     if axes is not None and not (rank and sorted(int(a) % rank for a in axes) == list(range(1, rank - 1))):
         raise Unmapped(f"attention over the axes {c['attention_axes']} (cnncalc's attends over every axis but "
                        "the features)")
     params: dict[str, Any] = {"heads": c["num_heads"], "key_dim": c["key_dim"], "bias": c.get("use_bias", True)}
-    if c.get("value_dim") is not None:
+    if c.get("value_dim") not in (None, c["key_dim"]):  # Keras records its default, key_dim
         params["value_dim"] = c["value_dim"]
     if c.get("output_shape") is not None:
         shape = c["output_shape"]
@@ -381,6 +399,8 @@ LAYERS: dict[str, Layers] = {
     "CropOrPad": simple("crop_or_pad"),
     "LayerScale": lambda c, p: ("layer_scale", {"init_values": c["init_values"], "projection_dim": c["projection_dim"],
                                                 "axis": c.get("axis", -1)}),
+    "LayerNormAxes": layer_norm_axes, "PatchEmbedding": patch_embedding, "SelfAttention": attention,
+    "SelectToken": lambda c, p: ("select_token", {"index": c.get("index", 0)}),
 }
 for _nd in (1, 2, 3):
     LAYERS.update({f"MaxPooling{_nd}D": pool("max_pool", _nd), f"AveragePooling{_nd}D": pool("avg_pool", _nd),
@@ -502,9 +522,12 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
                 raise Unmapped("no cnncalc layer type computes it")
             if act != "linear" and act not in ACTIVATIONS:
                 raise Unmapped(f"activation {act!r}")
-            if cls == "MultiHeadAttention" and srcs and srcs[0] in shapes:
-                pieces.setdefault(base, {})["rank"] = len(shapes[srcs[0]])
-            m = fn(cfg, pieces.get(base, {}) if not sep else {})
+            piece = pieces.get(base, {}) if not sep else {}
+            if srcs and srcs[0] in shapes:  # the (first) input's shape, with the batch
+                piece = {**piece, "input": shapes[srcs[0]]}
+            elif isinstance((lc.get("build_config") or {}).get("input_shape"), list):
+                piece = {**piece, "input": tuple(-1 if d is None else d for d in lc["build_config"]["input_shape"])}
+            m = fn(cfg, piece)
         except Unmapped as exc:
             node = ctx.unknown(where, cls, exc.reason, name, layer_inputs, shape, weights, exc.awaits)
         else:

@@ -46,15 +46,24 @@ SELF_ATTENTION_TORCH = '''class SelfAttention(nn.Module):
 SELF_ATTENTION_KERAS = '''class SelfAttention(keras.layers.Layer):
     """keras.layers.MultiHeadAttention of a tensor with itself (query = key = value)."""
 
-    def __init__(self, num_heads, key_dim, name=None, **kwargs):
-        super().__init__(name=name)
-        self.attention = keras.layers.MultiHeadAttention(num_heads, key_dim, **kwargs)
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
+                 output_shape=None, **kwargs):
+        super().__init__(**kwargs)
+        self.sizes = {"num_heads": num_heads, "key_dim": key_dim, "value_dim": value_dim,
+                      "dropout": dropout, "use_bias": use_bias, "output_shape": output_shape}
+        self.attention = keras.layers.MultiHeadAttention(**self.sizes)
+
+    def build(self, input_shape):
+        self.attention.build(input_shape, input_shape)
 
     def call(self, x):
         return self.attention(x, x)
 
     def compute_output_shape(self, input_shape):
         return self.attention.compute_output_shape(input_shape, input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), **self.sizes}
 '''
 
 

@@ -35,8 +35,8 @@ LAYER_SCALE_KERAS = '''class LayerScale(keras.layers.Layer):
     """A learned scale per channel, x · γ (Keras's ConvNeXt LayerScale); `axis` holds the
     channels."""
 
-    def __init__(self, init_values, projection_dim, axis=-1, name=None):
-        super().__init__(name=name)
+    def __init__(self, init_values, projection_dim, axis=-1, **kwargs):
+        super().__init__(**kwargs)
         self.init_values, self.projection_dim, self.axis = init_values, projection_dim, axis
 
     def build(self, input_shape):
@@ -50,6 +50,10 @@ LAYER_SCALE_KERAS = '''class LayerScale(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "init_values": self.init_values,
+                "projection_dim": self.projection_dim, "axis": self.axis}
 '''
 
 TOOLS = ("fvcore", "thop", "torchinfo", "ptflops", "calflops")

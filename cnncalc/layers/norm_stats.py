@@ -37,9 +37,10 @@ LAYER_NORM_AXES_KERAS = '''class LayerNormAxes(keras.layers.Layer):
     tensor), with those axes moved to the end: Keras 3's torch backend hands any one axis, or a run
     of axes, to torch's layer_norm, which normalises only trailing ones."""
 
-    def __init__(self, axes, epsilon=1e-3, center=True, scale=True, name=None):
-        super().__init__(name=name)
+    def __init__(self, axes, epsilon=1e-3, center=True, scale=True, **kwargs):
+        super().__init__(**kwargs)
         self.axes = list(axes)
+        self.epsilon, self.center, self.scale = epsilon, center, scale
         trailing = list(range(-len(self.axes), 0))
         self.norm = keras.layers.LayerNormalization(axis=trailing, epsilon=epsilon, center=center,
                                                     scale=scale)
@@ -54,6 +55,10 @@ LAYER_NORM_AXES_KERAS = '''class LayerNormAxes(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale}
 '''
 
 

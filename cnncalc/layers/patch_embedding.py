@@ -43,10 +43,10 @@ PATCH_EMBEDDING_KERAS = '''class PatchEmbedding(keras.layers.Layer):
     and a learned position embedding added, when asked for; output (N, tokens, dim)."""
 
     def __init__(self, dim, patch, class_token=False, position_embedding=False, use_bias=True,
-                 data_format="channels_last", name=None):
-        super().__init__(name=name)
+                 data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
         self.dim, self.class_token, self.position_embedding = dim, class_token, position_embedding
-        self.data_format = data_format
+        self.patch, self.use_bias, self.data_format = patch, use_bias, data_format
         self.proj = keras.layers.Conv2D(dim, patch, strides=patch, use_bias=use_bias,
                                         data_format=data_format)
 
@@ -78,6 +78,11 @@ PATCH_EMBEDDING_KERAS = '''class PatchEmbedding(keras.layers.Layer):
         grid = self.proj.compute_output_shape(input_shape)
         tokens = grid[1] * grid[2] if self.data_format == "channels_last" else grid[2] * grid[3]
         return (input_shape[0], tokens + (1 if self.class_token else 0), self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "patch": self.patch,
+                "class_token": self.class_token, "position_embedding": self.position_embedding,
+                "use_bias": self.use_bias, "data_format": self.data_format}
 '''
 
 
@@ -154,8 +159,8 @@ SELECT_TOKEN_TORCH = '''class SelectToken(nn.Module):
 SELECT_TOKEN_KERAS = '''class SelectToken(keras.layers.Layer):
     """One token of a sequence as a vector: x[:, index] (ViT's class token)."""
 
-    def __init__(self, index=0, name=None):
-        super().__init__(name=name)
+    def __init__(self, index=0, **kwargs):
+        super().__init__(**kwargs)
         self.index = index
 
     def call(self, x):
@@ -163,6 +168,9 @@ SELECT_TOKEN_KERAS = '''class SelectToken(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "index": self.index}
 '''
 
 
