@@ -65,3 +65,37 @@ def test_round_trip_through_keras(arch, tmp_path):
         again = keras.saving.load_model(path, custom_objects=custom) if path.suffix == ".keras" else \
             keras.models.model_from_json(path.read_text(encoding="utf-8"), custom_objects=custom)
     assert again.count_params() == model.count_params() == a.totals["params"]
+
+
+def test_activation_functions_with_arguments_save_load_and_import(tmp_path):
+    """An activation whose arguments keras.layers.Activation cannot pass on is exported as cnncalc's
+    ActivationFunction; Keras loads the saved archive again, the outputs equal the original's, and the
+    import reads each back with its spec parameters."""
+    import numpy as np
+
+    text = ("name: acts\ninput: 6x6x3\nlayers:\n"
+            "  - {type: celu, name: c, alpha: 0.5}\n"
+            "  - {type: threshold, name: t, threshold: 0.1, value: 20.0}\n"
+            "  - {type: hardshrink, name: h, lambd: 0.25}\n"
+            "  - {type: softshrink, name: s}\n"
+            "  - {type: gelu, name: g, approximate: tanh}\n"
+            "  - {type: log_softmax, name: l, axis: 1}\n")
+    a = cnncalc.analyse(cnncalc.loads(text, "acts.yaml"))
+    e = export(a, "keras")
+    assert e.code.count("ActivationFunction(") == 6  # the class and five layers; softshrink's default is plain
+    module = load_module(e.code, "cnncalc_export_keras_acts")
+    model = getattr(module, e.builder)()
+    path = tmp_path / "acts.keras"
+    model.save(path)
+    again = keras.saving.load_model(path, custom_objects={"ActivationFunction": module.ActivationFunction})
+    assert [type(layer).__name__ for layer in again.layers[1:]] == ["ActivationFunction"] * 3 + ["Activation"] + ["ActivationFunction"] * 2
+    x = np.linspace(-2, 2, 108, dtype="float32").reshape(1, 6, 6, 3)
+    assert np.array_equal(keras.ops.convert_to_numpy(again(x)), keras.ops.convert_to_numpy(model(x)))
+    text_back, b = importers.to_spec(importers.read(str(path)))
+    layers = cnncalc.loads(text_back, "back.yaml").layers
+    assert [(layer.type.name, {k: v for k, v in layer.params.items() if k in ("alpha", "threshold", "value", "lambd", "axis")})
+            for layer in layers] == [("celu", {"alpha": 0.5}), ("threshold", {"threshold": 0.1, "value": 20.0}),
+                                     ("hardshrink", {"lambd": 0.25}), ("softshrink", {"lambd": 0.5}),
+                                     ("gelu", {}), ("log_softmax", {"axis": 1})]
+    assert [layer.params.get("approximate") for layer in layers][-2:] == ["tanh", None]
+    assert verify(b, "keras").ok

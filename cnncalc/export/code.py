@@ -34,6 +34,8 @@ def lit(v: Any) -> str:
     if isinstance(v, (tuple, list)):
         inner = ", ".join(lit(x) for x in v)
         return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{lit(k)}: {lit(x)}" for k, x in v.items()) + "}"
     return repr(v)
 
 

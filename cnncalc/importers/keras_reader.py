@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from ..layers import lookup
+from ..layers import all_types, lookup
 from .model import (
     INPUT,
     MAX_NODES,
@@ -214,6 +214,26 @@ def activation(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     return kind, {}
 
 
+def activation_function(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
+    """cnncalc's ActivationFunction: a keras.activations function with arguments, named back to the
+    spec's parameters by the activation type's own Keras argument table."""
+    name = str(c.get("function", ""))
+    found = [(kind, cls) for kind, cls in all_types().items() if getattr(cls, "keras_name", "") == name]
+    if len(found) != 1:
+        raise Unmapped(f"activation {name!r}")
+    kind, cls = found[0]
+    given = dict(c.get("arguments") or {})
+    if name == "gelu" and set(given) <= {"approximate"}:  # Keras's approximate=True is PyTorch's "tanh"
+        return kind, {"approximate": "tanh" if given.get("approximate") else "none"}
+    if name == "log_softmax" and set(given) <= {"axis"}:
+        return kind, {"axis": given.get("axis", -1)}
+    spec_names = {arg: pname for pname, (arg, _) in getattr(cls, "keras_args", {}).items()}
+    unknown = sorted(set(given) - set(spec_names))
+    if unknown:
+        raise Unmapped(f"activation {name!r} with argument {unknown[0]!r}")
+    return kind, {spec_names[arg]: value for arg, value in given.items()}
+
+
 def relu(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     top, slope, threshold = c.get("max_value"), c.get("negative_slope", 0.0), c.get("threshold", 0.0)
     if threshold:
@@ -401,6 +421,7 @@ LAYERS: dict[str, Layers] = {
                                                 "axis": c.get("axis", -1)}),
     "LayerNormAxes": layer_norm_axes, "PatchEmbedding": patch_embedding, "SelfAttention": attention,
     "SelectToken": lambda c, p: ("select_token", {"index": c.get("index", 0)}),
+    "ActivationFunction": activation_function,
 }
 for _nd in (1, 2, 3):
     LAYERS.update({f"MaxPooling{_nd}D": pool("max_pool", _nd), f"AveragePooling{_nd}D": pool("avg_pool", _nd),

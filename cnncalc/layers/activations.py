@@ -46,15 +46,18 @@ def uncounted(torch_class: str, counted_by: tuple[str, ...] = ()) -> dict[str, d
 ACTIVATION_FUNCTION_KERAS = '''class ActivationFunction(keras.layers.Layer):
     """keras.activations.<function> with arguments, which layers.Activation cannot pass on."""
 
-    def __init__(self, function, name=None, **arguments):
-        super().__init__(name=name)
-        self.function, self.arguments = function, arguments
+    def __init__(self, function, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        self.function, self.arguments = function, dict(arguments or {})
 
     def call(self, x):
         return getattr(keras.activations, self.function)(x, **self.arguments)
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "function": self.function, "arguments": self.arguments}
 '''
 
 
@@ -91,8 +94,14 @@ class Activation(Layer):
         if cls.keras_class:
             return [("", Call(cls.keras_class, [Arg(k, v) for k, v in cls.keras_fixed.items()] + args))]
         if any(a.value != a.default for a in args):
-            return [("", Call("ActivationFunction", [pos("function", cls.keras_name), *args]))]
+            return [("", function_call(cls.keras_name, {a.name: a.value for a in args}))]
         return [("", Call("layers.Activation", [pos("activation", cls.keras_name)]))]
+
+
+def function_call(function: str, arguments: dict[str, Any]) -> Call:
+    """cnncalc's Keras layer ActivationFunction: keras.activations.<function>(x, **arguments), the
+    arguments one dict so that its config (and a saved .keras archive) keeps them apart from the layer's own."""
+    return Call("ActivationFunction", [pos("function", function), Arg("arguments", arguments)])
 
 
 def _args(table: dict[str, tuple[str, Any]], values: dict[str, Any]) -> list[Arg]:
@@ -126,7 +135,7 @@ class GeluMapping(Activation):
     @classmethod
     def keras(cls, site):
         if site.values["approximate"] == "tanh":
-            return [("", Call("ActivationFunction", [pos("function", "gelu"), Arg("approximate", True)]))]
+            return [("", function_call("gelu", {"approximate": True}))]
         return [("", Call("layers.Activation", [pos("activation", "gelu")]))]
 
 

@@ -7,7 +7,7 @@ x − log Σ exp(x): per element one exp and one subtraction, per group n − 1 
 from __future__ import annotations
 
 from ..errors import LayerError
-from .activations import uncounted
+from .activations import function_call, uncounted
 from .base import Layer, Result, Tensor
 from .count import Count, count, minus, plus
 from .mapping import Arg, Call, Site, pos
@@ -99,7 +99,7 @@ class LogSoftmax(Layer):
         axis = keras_axis(site)
         if axis == -1:
             return [("", Call("layers.Activation", [pos("activation", "log_softmax")]))]
-        return [("", Call("ActivationFunction", [pos("function", "log_softmax"), Arg("axis", axis)]))]
+        return [("", function_call("log_softmax", {"axis": axis}))]
 
 
 LAYERS = [Softmax, LogSoftmax]
