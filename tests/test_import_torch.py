@@ -25,7 +25,6 @@ ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
 AWAITING_TORCH = {
     "efficientnet_b0_keras": "a conv with Keras's activation= is exported as nn.Sequential(conv, act) and read back as "
                              "two layers (se_reduce.0, se_reduce.1): equal counts, other names",
-    "convnext_tiny": "LayerNormAxes moves axes by the tensor's rank (a Proxy under torch.fx); LayerScale",
 }
 
 
@@ -90,4 +89,29 @@ layers:
     assert [(layer.name, layer.type) for layer in b.layers] == [(layer.name, layer.type) for layer in a.layers]
     compare(a, b, e.names)
     assert b.totals["params"] == sum(p.numel() for p in model.parameters())
+    assert verify(b, "torch").ok
+
+
+def test_layer_scale_and_layer_norm_axes_modules_are_leaves_read_as_their_layers():
+    """cnncalc's LayerScale and LayerNormAxes compute their shapes from x.dim(), which torch.fx cannot
+    trace: they are leaves, read from their attributes (the scaled axis, the normalised axes)."""
+    spec = cnncalc.loads("""
+name: scales
+input: [4, 6, 8]
+layout: channels_first
+layers:
+  - {type: layer_scale, name: channels}
+  - {type: layer_scale, name: width, axis: 3}
+  - {type: layer_norm, name: norm, axis: [1, 2], eps: 1.0e-06}
+""", "scales.yaml")
+    a = cnncalc.analyse(spec)
+    e = export(a, "pytorch")
+    module = load_module(e.code, "cnncalc_export_scales")
+    with torch.device("meta"):
+        model = getattr(module, e.builder)()
+    text, b = importers.to_spec(read_module(model, "scales.py:build", Options(e.input_shape), "scales"))
+    assert [(layer.name, layer.type, layer.params) for layer in b.layers] == \
+        [("channels", "layer_scale", 4), ("width", "layer_scale", 8), ("norm", "layer_norm", 2 * 4 * 6)]
+    assert "{type: layer_scale, name: width, axis: 3}" in text and "axis: [1, 2]" in text
+    assert b.totals == a.totals
     assert verify(b, "torch").ok

@@ -689,17 +689,23 @@ def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str]) -> tuple[lis
         if fused is not None:
             data[n] = fused.name
             continue
-        name = unique_name(base, ctx.taken)
+        scaled = _layer_scale(gm, n, ins, shape_of)
+        owner_key = n.target if module is not None else scaled[0] if scaled is not None else None
+        name = unique_name(scaled[0] if scaled is not None else base, ctx.taken)
         call = Call(n, module, shape_any, ins)
         weights = None
         if module is not None:
             weights = sum(p.numel() for p in module.parameters()) + sum(
                 b.numel() for bn, b in module.named_buffers() if not bn.endswith("num_batches_tracked"))
+        elif scaled is not None:
+            weights = scaled[2]
         layer_inputs = [data[a] for a in ins]
         try:
             if whole and not taken:
                 raise Unmapped(f"it reads every piece of a {pieces[whole[0]][1]} at once (cnncalc's chunk is one piece)")
-            if n in chains:
+            if scaled is not None:
+                m = scaled[1]
+            elif n in chains:
                 m = chains[n][1]
             elif taken:
                 m = rearrange.piece(pieces[whole[0]][0], pieces[whole[0]][1], n.args[1])
@@ -714,11 +720,11 @@ def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str]) -> tuple[lis
         else:
             kind, params, note = unpack(m)
             node = Node(name, kind, params, layer_inputs, shape[1:] if shape else None, weights, note, where)
-            if module is not None and weights:  # a module with weights called again: the same layer (`share:`)
-                owner = first.setdefault(n.target, node)
+            if owner_key is not None and weights:  # weights used again: the same layer (`share:`)
+                owner = first.setdefault(owner_key, node)
                 if owner is not node:
                     if (owner.type, owner.params) != (node.type, node.params):
-                        raise ctx.fail(f"{where}: module {n.target} is called again as another layer "
+                        raise ctx.fail(f"{where}: module {owner_key} is called again as another layer "
                                        f"({node.type} after {owner.type}); cnncalc cannot write it as shared",
                                        "import-mismatch")
                     node.shares, node.weights = owner.name, 0
@@ -788,6 +794,33 @@ def _per_position_bias(gm: Any, n: Any, ins: list[Any], data: dict[Any, str], ou
     if common and common != conv.name:
         conv.name = common
     return conv
+
+
+def _layer_scale(gm: Any, n: Any, ins: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None]
+                 ) -> tuple[str, Mapped, int] | None:
+    """`γ * x`, a learned parameter scaling one axis of a computed tensor (torchvision's ConvNeXt
+    `self.layer_scale * self.block(x)`, timm's LayerScale): (the parameter's path as the layer's name, a
+    layer_scale, γ's size). None if `n` is not that (a constant or a buffer is no layer scale)."""
+    if n.op not in ("call_function", "call_method") or len(ins) != 1 or len(n.args) != 2 or n.kwargs \
+            or str(getattr(n.target, "__name__", n.target)) not in ("mul", "imul", "mul_"):
+        return None
+    other: Any = next((a for a in n.args if a is not ins[0]), None)
+    if getattr(other, "op", "") != "get_attr" or not isinstance(other.target, str):
+        return None
+    try:
+        gamma = gm.get_parameter(other.target)
+    except AttributeError:
+        return None
+    x, g = shape_of(ins[0]), tuple(int(d) for d in gamma.shape)
+    if x is None or shape_of(n) != x or not g or len(g) > len(x):
+        return None
+    scaled = [i for i, d in enumerate(g) if d != 1]
+    if len(scaled) != 1:
+        return None
+    axis = len(x) - len(g) + scaled[0]
+    if axis == 0 or g[scaled[0]] != x[axis]:
+        return None
+    return other.target, ("layer_scale", {} if axis == 1 else {"axis": axis}), gamma.numel()
 
 
 def _flat(value: Any) -> list[Any]:
