@@ -48,6 +48,21 @@ class Padded(nn.Module):
         return nn.functional.pad(x, (1, 2, 0, 1), mode=self.mode)
 
 
+class Scaled(nn.Module):
+    """`γ * x` in forward, γ a parameter (torchvision's ConvNeXt: C x 1 x 1; timm's LayerScale: C on the
+    last axis), or a buffer (a constant: no layer scale)."""
+
+    def __init__(self, shape: tuple[int, ...], learned: bool = True) -> None:
+        super().__init__()
+        if learned:
+            self.gamma = nn.Parameter(torch.full(shape, 1e-6))
+        else:
+            self.register_buffer("gamma", torch.full(shape, 1e-6))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return self.gamma * x
+
+
 # id: (module factory, input without batch, the imported layer's type and parameters (a subset), ONNX too)
 TORCH = {
     "conv1d": (lambda: nn.Conv1d(4, 8, 3, padding=1), (4, 16), "conv1d", {"filters": 8, "kernel": 3}, True),
@@ -116,6 +131,9 @@ TORCH = {
     "dense_last_axis": (lambda: nn.Linear(16, 8), (5, 16), "dense", {"units": 8}, True),
     "multi_head_attention": (SelfAttention, (10, 16), "multi_head_attention", {"heads": 4}, False),
     "select_token": (FirstToken, (5, 16), "select_token", {"index": 0}, True),
+    "layer_scale_channels": (lambda: Scaled((4, 1, 1)), (4, 8, 8), "layer_scale", {"axis": None}, False),
+    "layer_scale_tokens": (lambda: Scaled((16,)), (5, 16), "layer_scale", {"axis": 2}, False),
+    "layer_scale_width": (lambda: Scaled((1, 1, 8)), (4, 6, 8), "layer_scale", {"axis": 3}, False),
 }
 
 
@@ -154,6 +172,17 @@ def test_onnx_node_imports_as_its_layer_type(case, tmp_path):
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (torch.zeros(1, *shape),), str(path), dynamo=False, do_constant_folding=False)
     check(importers.read(str(path)), model, kind, params, "torch")
+
+
+def test_a_constant_scale_or_one_of_other_shape_is_no_layer_scale():
+    """Only a learned parameter with one axis of the tensor's size scales as layer_scale: a buffer is a
+    constant (cnncalc's layer_scale counts trainable weights), a scale per element of a whole plane no
+    layer of cnncalc."""
+    for shape, learned in (((4, 1, 1), False), ((4, 8, 8), True)):
+        with torch.device("meta"):
+            model = nn.Sequential(Scaled(shape, learned)).eval()
+        with pytest.raises(ImportFailure, match=r"fx node 2 \(call_(function|method) mul\).*constant or a weight"):
+            read_module(model, "m.py:Scaled", Options((4, 8, 8)), "scaled")
 
 
 def test_circular_padding_is_never_read_as_zero_padding(tmp_path):

@@ -30,6 +30,7 @@ TORCHVISION = {  # builder → (keyword arguments, input)
     "densenet121": ({}, (3, 224, 224)),
     "mnasnet0_5": ({}, (3, 224, 224)),
     "efficientnet_b0": ({}, (3, 224, 224)),
+    "convnext_tiny": ({}, (3, 224, 224)),  # LayerNorm2d (permute, layer_norm, permute); layer_scale * block(x)
     "shufflenet_v2_x1_0": ({}, (3, 224, 224)),  # chunk, and channel_shuffle as view, transpose, view
 }
 
@@ -100,6 +101,21 @@ def test_torchvision_shufflenet_is_the_shipped_spec(torchvision):
         x, y = by_name[name], shipped.layer(name)
         assert (x.type, x.tensor, x.params, x.macs) == (y.type, y.tensor, y.params, y.macs), name
     assert a.layer("stage2.1.chunk_2").inputs == a.layer("stage2.1.chunk").inputs == ["stage2.0.channel_shuffle"]
+
+
+def test_torchvision_convnext_layer_scale_is_a_layer_named_after_its_parameter(torchvision):
+    """CNBlock multiplies its block's output by the parameter `layer_scale` (C x 1 x 1) in forward: one
+    layer_scale of C weights named after it, as the shipped spec names it."""
+    import torch
+
+    with torch.device("meta"):
+        model = torchvision.models.convnext_tiny(weights=None)
+    imp = read_module(model, "torchvision.models:convnext_tiny", Options((3, 224, 224)), "convnext_tiny")
+    scales = [n for n in imp.nodes if n.type == "layer_scale"]
+    assert len(scales) == 18 and all(n.params == {} for n in scales)
+    assert (scales[0].name, scales[0].inputs, scales[0].weights) == \
+        ("features.1.0.layer_scale", ["features.1.0.block.6"], 96)
+    assert (scales[-1].name, scales[-1].weights) == ("features.7.2.layer_scale", 768)
 
 
 KERAS = {  # application → input

@@ -22,11 +22,7 @@ ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
 
 
 # Shipped specs whose exported modules the factory reader does not map yet (their layer types exist).
-AWAITING_TORCH = {
-    "efficientnet_b0_keras": "a conv with Keras's activation= is exported as nn.Sequential(conv, act) and read back as "
-                             "two layers (se_reduce.0, se_reduce.1): equal counts, other names",
-    "convnext_tiny": "LayerNormAxes moves axes by the tensor's rank (a Proxy under torch.fx); LayerScale",
-}
+AWAITING_TORCH: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("arch", [pytest.param(a, marks=pytest.mark.xfail(reason=AWAITING_TORCH[a], strict=True))
@@ -91,3 +87,78 @@ layers:
     compare(a, b, e.names)
     assert b.totals["params"] == sum(p.numel() for p in model.parameters())
     assert verify(b, "torch").ok
+
+
+def test_layer_scale_and_layer_norm_axes_modules_are_leaves_read_as_their_layers():
+    """cnncalc's LayerScale and LayerNormAxes compute their shapes from x.dim(), which torch.fx cannot
+    trace: they are leaves, read from their attributes (the scaled axis, the normalised axes)."""
+    spec = cnncalc.loads("""
+name: scales
+input: [4, 6, 8]
+layout: channels_first
+layers:
+  - {type: layer_scale, name: channels}
+  - {type: layer_scale, name: width, axis: 3}
+  - {type: layer_norm, name: norm, axis: [1, 2], eps: 1.0e-06}
+""", "scales.yaml")
+    a = cnncalc.analyse(spec)
+    e = export(a, "pytorch")
+    module = load_module(e.code, "cnncalc_export_scales")
+    with torch.device("meta"):
+        model = getattr(module, e.builder)()
+    text, b = importers.to_spec(read_module(model, "scales.py:build", Options(e.input_shape), "scales"))
+    assert [(layer.name, layer.type, layer.params) for layer in b.layers] == \
+        [("channels", "layer_scale", 4), ("width", "layer_scale", 8), ("norm", "layer_norm", 2 * 4 * 6)]
+    assert "{type: layer_scale, name: width, axis: 3}" in text and "axis: [1, 2]" in text
+    assert b.totals == a.totals
+    assert verify(b, "torch").ok
+
+
+class Seq(torch.nn.Sequential):
+    """A subclass of nn.Sequential: a block of its own (torchvision's Conv2dNormActivation is one)."""
+
+
+class Twice(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Sequential(torch.nn.Conv2d(4, 4, 3, padding=1), torch.nn.ReLU())
+
+    def forward(self, x):
+        return self.conv(self.conv(x))
+
+
+def _layers(make, shape=(3, 16, 16)):
+    with torch.device("meta"):
+        model = make().eval()
+    _, b = importers.to_spec(read_module(model, "m.py:make", Options(shape), "m"))
+    assert b.totals["params"] == sum(p.numel() for p in model.parameters()) + sum(
+        t.numel() for n, t in model.named_buffers() if not n.endswith("num_batches_tracked"))
+    return [(layer.name, layer.type, layer.spec.params.get("activation")) for layer in b.layers]
+
+
+def test_a_layer_and_its_activation_in_an_nn_sequential_are_one_layer_with_activation():
+    """nn.Sequential(layer, activation at its defaults), as the export writes a layer's activation=: one
+    layer named after the Sequential. Its own class's children, an activation with other settings, more
+    children or a Sequential called twice keep their own layers."""
+    nn = torch.nn
+    assert _layers(lambda: nn.Sequential(nn.Conv2d(3, 8, 3), nn.Sequential(nn.Conv2d(8, 8, 1), nn.Hardswish()),
+                                         nn.Flatten(), nn.Sequential(nn.Linear(8 * 14 * 14, 10), nn.Softmax(-1)))) \
+        == [("0", "conv2d", None), ("1", "conv2d", "hardswish"), ("2", "flatten", None), ("3", "dense", "softmax")]
+    assert _layers(lambda: nn.Sequential(Seq(nn.Conv2d(3, 8, 3), nn.ReLU()))) == \
+        [("0.0", "conv2d", None), ("0.1", "relu", None)]
+    assert _layers(lambda: nn.Sequential(nn.Sequential(nn.Conv2d(3, 8, 3), nn.LeakyReLU(0.3)))) == \
+        [("0.0", "conv2d", None), ("0.1", "leaky_relu", None)]
+    assert _layers(lambda: nn.Sequential(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU()))) == \
+        [("0.0", "conv2d", None), ("0.1", "batch_norm", None), ("0.2", "relu", None)]
+    assert _layers(lambda: nn.Sequential(nn.Sequential(nn.BatchNorm2d(3), nn.ReLU()))) == \
+        [("0.0", "batch_norm", None), ("0.1", "relu", None)]
+    assert _layers(Twice, (4, 8, 8)) == [("conv.0", "conv2d", None), ("conv.1", "relu", None),
+                                         ("conv.0_1", "conv2d", None), ("conv.1_1", "relu", None)]
+
+
+def test_torchvisions_conv_norm_activation_keeps_its_layers(torchvision):
+    """Conv2dNormActivation is an nn.Sequential of its own class: without a norm layer, still two layers."""
+    from torchvision.ops import Conv2dNormActivation
+
+    assert _layers(lambda: torch.nn.Sequential(Conv2dNormActivation(3, 8, norm_layer=None))) == \
+        [("0.0", "conv2d", None), ("0.1", "relu", None)]

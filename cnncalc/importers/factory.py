@@ -35,6 +35,7 @@ from .model import (
     unique_name,
     unpack,
 )
+from .patterns import with_activation
 
 
 def _one_line(exc: BaseException) -> str:
@@ -154,7 +155,8 @@ def _trace(model: Any, source: str, ctx: Context, torch: Any, name: str = "") ->
     classes = {path: type(m).__name__ for path, m in model.named_modules() if path}
     names = {p: input_name(str(p.target), ctx.taken) for p in placeholders} if len(placeholders) > 1 \
         else {placeholders[0]: INPUT}
-    nodes, outputs = _map(gm, ctx, torch, names)
+    twos = {path for path, m in model.named_modules() if path and type(m) is torch.nn.Sequential and len(m) == 2}
+    nodes, outputs = _map(gm, ctx, torch, names, twos)
     name = name or type(model).__name__
     ctx.notes.insert(0, f"traced with torch.fx on the meta device ({torch.__version__}); input{'s' if len(shapes) > 1 else ''} "
                         f"{text}")
@@ -613,7 +615,9 @@ def _alone(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None], 
     return {p for p, count in direct.items() if count == 1 and p and p not in parents}
 
 
-def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str]) -> tuple[list[Node], list[str]]:
+def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str], twos: set[str]
+         ) -> tuple[list[Node], list[str]]:
+    """The layers of the traced graph; `twos`, the paths of the model's nn.Sequentials of two modules."""
     def shape_of(n: Any) -> tuple[int, ...] | None:
         tm = n.meta.get("tensor_meta") if hasattr(n, "meta") else None
         return tuple(int(d) for d in tm.shape) if tm is not None and hasattr(tm, "shape") else None
@@ -628,6 +632,7 @@ def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str]) -> tuple[lis
     out: list[Node] = []
     returned: list[str] = []
     nodes = list(gm.graph.nodes)
+    called = Counter(str(n.target) for n in nodes if n.op == "call_module")
     chains = rearrange.fuse(nodes, shape_of, lambda a: Call(a, None, shape_any, []))  # channel_shuffle, ...
     inner = {j for before, _, _ in chains.values() for j in before}
     alone = _alone(nodes, shape_of, inner)
@@ -689,17 +694,23 @@ def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str]) -> tuple[lis
         if fused is not None:
             data[n] = fused.name
             continue
-        name = unique_name(base, ctx.taken)
+        scaled = _layer_scale(gm, n, ins, shape_of)
+        owner_key = n.target if module is not None else scaled[0] if scaled is not None else None
+        name = unique_name(scaled[0] if scaled is not None else base, ctx.taken)
         call = Call(n, module, shape_any, ins)
         weights = None
         if module is not None:
             weights = sum(p.numel() for p in module.parameters()) + sum(
                 b.numel() for bn, b in module.named_buffers() if not bn.endswith("num_batches_tracked"))
+        elif scaled is not None:
+            weights = scaled[2]
         layer_inputs = [data[a] for a in ins]
         try:
             if whole and not taken:
                 raise Unmapped(f"it reads every piece of a {pieces[whole[0]][1]} at once (cnncalc's chunk is one piece)")
-            if n in chains:
+            if scaled is not None:
+                m = scaled[1]
+            elif n in chains:
                 m = chains[n][1]
             elif taken:
                 m = rearrange.piece(pieces[whole[0]][0], pieces[whole[0]][1], n.args[1])
@@ -714,17 +725,43 @@ def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str]) -> tuple[lis
         else:
             kind, params, note = unpack(m)
             node = Node(name, kind, params, layer_inputs, shape[1:] if shape else None, weights, note, where)
-            if module is not None and weights:  # a module with weights called again: the same layer (`share:`)
-                owner = first.setdefault(n.target, node)
+            if _fused_activation(n, ins, node, out, data, twos, called, ctx.taken):
+                data[n] = out[-1].name
+                continue
+            if owner_key is not None and weights:  # weights used again: the same layer (`share:`)
+                owner = first.setdefault(owner_key, node)
                 if owner is not node:
                     if (owner.type, owner.params) != (node.type, node.params):
-                        raise ctx.fail(f"{where}: module {n.target} is called again as another layer "
+                        raise ctx.fail(f"{where}: module {owner_key} is called again as another layer "
                                        f"({node.type} after {owner.type}); cnncalc cannot write it as shared",
                                        "import-mismatch")
                     node.shares, node.weights = owner.name, 0
         data[n] = node.name
         out.append(node)
     return _global_pools(out, list(dict.fromkeys(returned)))
+
+
+def _fused_activation(n: Any, ins: list[Any], act: Node, out: list[Node], data: dict[Any, str], twos: set[str],
+                      called: Counter[str], taken: set[str]) -> bool:
+    """An activation module after a convolution or dense module, the two children of an nn.Sequential
+    (torch's own class: not a subclass such as torchvision's Conv2dNormActivation, whose children are
+    layers of their own) called once: cnncalc's PyTorch export of a layer's activation=. The layer
+    (out[-1]) takes the activation as its `activation:` and the Sequential's path as its name; True if
+    it did."""
+    seq, _, last = str(n.target).rpartition(".")
+    src = ins[0] if len(ins) == 1 else None
+    if n.op != "call_module" or last != "1" or seq not in twos or seq in taken or src is None \
+            or src.op != "call_module" or src.target != f"{seq}.0" or len(src.users) != 1 \
+            or called[str(src.target)] != 1 or called[str(n.target)] != 1 or not out or out[-1].name != data[src] \
+            or out[-1].shares:
+        return False
+    layer = out[-1]
+    fused = with_activation((layer.type, layer.params, layer.note), (act.type, act.params, act.note))
+    if fused is None:
+        return False
+    layer.name, layer.params, layer.shape = seq, fused[1], act.shape
+    taken.add(seq)
+    return True
 
 
 def _global_pools(nodes: list[Node], returned: list[str]) -> tuple[list[Node], list[str]]:
@@ -788,6 +825,33 @@ def _per_position_bias(gm: Any, n: Any, ins: list[Any], data: dict[Any, str], ou
     if common and common != conv.name:
         conv.name = common
     return conv
+
+
+def _layer_scale(gm: Any, n: Any, ins: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None]
+                 ) -> tuple[str, Mapped, int] | None:
+    """`γ * x`, a learned parameter scaling one axis of a computed tensor (torchvision's ConvNeXt
+    `self.layer_scale * self.block(x)`, timm's LayerScale): (the parameter's path as the layer's name, a
+    layer_scale, γ's size). None if `n` is not that (a constant or a buffer is no layer scale)."""
+    if n.op not in ("call_function", "call_method") or len(ins) != 1 or len(n.args) != 2 or n.kwargs \
+            or str(getattr(n.target, "__name__", n.target)) not in ("mul", "imul", "mul_"):
+        return None
+    other: Any = next((a for a in n.args if a is not ins[0]), None)
+    if getattr(other, "op", "") != "get_attr" or not isinstance(other.target, str):
+        return None
+    try:
+        gamma = gm.get_parameter(other.target)
+    except AttributeError:
+        return None
+    x, g = shape_of(ins[0]), tuple(int(d) for d in gamma.shape)
+    if x is None or shape_of(n) != x or not g or len(g) > len(x):
+        return None
+    scaled = [i for i, d in enumerate(g) if d != 1]
+    if len(scaled) != 1:
+        return None
+    axis = len(x) - len(g) + scaled[0]
+    if axis == 0 or g[scaled[0]] != x[axis]:
+        return None
+    return other.target, ("layer_scale", {} if axis == 1 else {"axis": axis}), gamma.numel()
 
 
 def _flat(value: Any) -> list[Any]:

@@ -37,6 +37,7 @@ from .model import (
     unreadable,
 )
 from .onnx_fold import Folder, data_tensors, settle
+from .patterns import with_activation
 
 SMALL_TENSOR = 4096  # bytes of initializer data kept: shape constants (Reshape, Pad, Resize need their values)
 TENSOR_META = (1, 2, 8, 13, 14)  # TensorProto: dims, data_type, name, external_data, data_location
@@ -978,8 +979,6 @@ def _activation(g: Graph, nodes: Any, k: int, producer: dict[str, int], consumer
     """A convolution or a dense layer and its activation, the two children of one nn.Sequential
     (cnncalc's PyTorch export of a layer's activation=): one layer, the activation its parameter."""
     from ..errors import LayerError
-    from ..layers import lookup
-    from ..layers.activations import activation_type
 
     n = nodes[k]
     group = [j for t in is_data[k] if (j := producer.get(t, -1)) in absorbed and absorbed[j] == k]  # SiLU's Sigmoid
@@ -993,17 +992,14 @@ def _activation(g: Graph, nodes: Any, k: int, producer: dict[str, int], consumer
     if not seq or paths[src] != f"{seq}.0" or any(paths[j] != f"{seq}.1" for j in (*group, k)):
         return
     try:
-        act_kind, act_params, act_note = unpack(mapped.get(k) or OPS[n.op_type](Op(g, n, k, is_data[k])))
-        cls = activation_type(act_kind)
-        kind, params, note = unpack(OPS[nodes[src].op_type](Op(g, nodes[src], src, is_data[src])))
+        fused = with_activation(OPS[nodes[src].op_type](Op(g, nodes[src], src, is_data[src])),
+                                mapped.get(k) or OPS[n.op_type](Op(g, n, k, is_data[k])))
     except (Unmapped, LayerError, KeyError):
         return
-    layer = lookup(kind)
-    if act_note or any(v != cls.params[p].default for p, v in act_params.items() if p in cls.params) \
-            or layer is None or "activation" not in layer.params:
+    if fused is None:
         return
     absorbed[src] = k
-    mapped[k] = (kind, {**params, "activation": act_kind}, note)
+    mapped[k] = fused
 
 
 def _split_pieces(op: Op, name: str, inputs: list[str], consumers: dict[str, list[int]], outputs: set[str],

@@ -3,7 +3,7 @@ reader and the PyTorch tracer share."""
 
 from __future__ import annotations
 
-from .model import Mapped, Unmapped
+from .model import Mapped, Unmapped, unpack
 
 
 def shuffle_layer(a: tuple[int, ...] | None, b: tuple[int, ...] | None, c: tuple[int, ...] | None,
@@ -44,3 +44,25 @@ def chunk_piece(channels: int, start: int, stop: int) -> Mapped:
         if s >= size and start % s == 0 and -(-channels // chunks) == s and min(start + s, channels) == stop:
             return "chunk", {"chunks": chunks, "index": start // s}
     raise Unmapped(f"the channels {start}:{stop} of {channels} (no piece of torch.chunk)")
+
+
+def with_activation(layer: Mapped, act: Mapped) -> Mapped | None:
+    """`layer` (a convolution or a dense layer) with the activation `act` that follows it as its
+    `activation:` parameter, as cnncalc's PyTorch export writes a layer's activation= (an nn.Sequential
+    of the layer and the activation at its defaults); None if the layer takes no activation, or `act` is
+    no activation Keras's activation= names, or one with other settings or a note."""
+    from ..errors import LayerError
+    from ..layers import lookup
+    from ..layers.activations import activation_type
+
+    kind, params, note = unpack(layer)
+    act_kind, act_params, act_note = unpack(act)
+    try:
+        cls = activation_type(act_kind)
+    except LayerError:
+        return None
+    layer_type = lookup(kind)
+    if act_note or any(v != cls.params[p].default for p, v in act_params.items() if p in cls.params) \
+            or layer_type is None or "activation" not in layer_type.params:
+        return None
+    return kind, {**params, "activation": act_kind}, note

@@ -3,8 +3,8 @@ statistics-normalising, preprocessing and merging layers, for the factory import
 
 Besides torch.nn's own modules (Upsample, PixelShuffle, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d,
 ...), the modules cnncalc's PyTorch export defines for what torch lacks (CropOrPad, Crop, Chunk,
-ChannelShuffle, Permute, Rescaling, Normalization, LayerNormAxes, Subtract, Maximum, Minimum,
-Average) are read as one layer each: such a module is recognised by its class name and its
+ChannelShuffle, Permute, Rescaling, Normalization, LayerNormAxes, LayerScale, Subtract, Maximum,
+Minimum, Average) are read as one layer each: such a module is recognised by its class name and its
 docstring, both as the export writes them, so that a user's module of the same name is traced as
 any other. What fx records as several calls is fused by `fuse`: torchvision's channel_shuffle
 (view, transpose, contiguous, view) and a layer norm between two permutes (ConvNeXt's LayerNorm2d);
@@ -206,6 +206,17 @@ def _layer_norm_axes(c: Any) -> Mapped:
                           **_affine(norm.weight is not None, getattr(norm, "bias", None) is not None)}
 
 
+def _layer_scale(c: Any) -> Mapped:
+    """cnncalc's LayerScale: γ scales `axis` of a channels-first tensor (batch 0), as the spec's axis;
+    the channels (axis 1) are its default. γ's initial value is not read (the weights may be on the meta
+    device) and changes no number."""
+    rank = len(c.x)
+    axis = c.m.axis
+    if not isinstance(axis, int) or not -rank <= axis < rank or axis % rank == 0:
+        raise Unmapped(f"a layer scale of axis {axis} of a tensor of {rank} dimensions")
+    return "layer_scale", {} if axis % rank == 1 else {"axis": axis % rank}
+
+
 def _values(v: Any) -> Any:
     return [_number(e) for e in v] if isinstance(v, list | tuple) else _number(v)
 
@@ -216,7 +227,7 @@ HELPERS: dict[str, Callable[[Any], Mapped]] = {
     "ChannelShuffle": lambda c: ("channel_shuffle", {"groups": c.m.groups}),
     "Permute": lambda c: ("permute", {"dims": list(c.m.dims)}),
     "Rescaling": lambda c: ("rescaling", {"scale": _values(c.m.scale), "offset": _values(c.m.offset)}),
-    "Normalization": _normalization, "LayerNormAxes": _layer_norm_axes,
+    "Normalization": _normalization, "LayerNormAxes": _layer_norm_axes, "LayerScale": _layer_scale,
     "Subtract": lambda c: ("subtract", {}), "Maximum": lambda c: ("maximum", {}),
     "Minimum": lambda c: ("minimum", {}), "Average": lambda c: ("average", {}),
 }
