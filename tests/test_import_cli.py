@@ -278,6 +278,15 @@ def test_factory_problems_are_one_line(factories):
     assert "has no function or class" in one_line_error(run("import", f"{factories}:nothing", "--input", "3x8x8"), 2)
 
 
+def test_torchvision_that_does_not_match_torch_says_what_to_install(tmp_path):
+    """The CUDA build of torchvision beside CPU torch fails while importing, registering its C++ ops."""
+    (tmp_path / "tvlike.py").write_text('raise RuntimeError("operator torchvision::nms does not exist")\n'
+                                        "def net():\n    pass\n", encoding="utf-8")
+    line = one_line_error(run("import", f"{tmp_path / 'tvlike.py'}:net", "--input", "3x8x8"), 1)
+    assert "raised RuntimeError: operator torchvision::nms does not exist; torchvision's compiled operators" in line
+    assert "install the torchvision release built for the installed torch" in line
+
+
 def test_show_runs_no_code(factories):
     marker = factories.parent / "nets.py.ran"
     r = run("show", f"{factories}:small")

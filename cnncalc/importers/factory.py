@@ -61,7 +61,10 @@ def load_factory(source: str, ctx: Context) -> Callable[..., Any]:
     except Exception as exc:  # the user's module failed while loading
         if type(exc).__name__ == "ImportFailure":
             raise
-        raise ctx.fail(f"importing {module_name} raised {_one_line(exc)}") from None
+        hint = ("; torchvision's compiled operators do not load beside this torch: install the torchvision "
+                "release built for the installed torch (for CPU torch, from https://download.pytorch.org/whl/cpu)"
+                if "operator torchvision::" in str(exc) else "")
+        raise ctx.fail(f"importing {module_name} raised {_one_line(exc)}{hint}") from None
     factory = getattr(module, attr, None)
     if not callable(factory):
         raise ctx.fail(f"{module_name} has no function or class {attr!r}", "unreadable")
