@@ -453,7 +453,8 @@ def gemm(op: Op) -> Mapped:
 
 
 def matmul(op: Op) -> Mapped:
-    if len(op.x) < 2 or op.node.input[1] not in op.g.init and op.const_in(1) is None:
+    w_in = op.node.input[1]
+    if len(op.x) < 2 or w_in not in op.g.init and w_in not in op.g.origin and op.const_in(1) is None:
         raise Unmapped("a matrix product of two computed tensors", "matmul")
     w = op.weight(1)
     if len(w) != 2:

@@ -30,7 +30,7 @@ from .patterns import chunk_piece, shuffle_layer
 # the layer types mapped here; their weights are counted by `weights`
 KINDS = frozenset(("upsample", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "permute", "chunk",
                    "crop1d", "crop2d", "crop3d", "layer_norm", "group_norm", "instance_norm", "normalization",
-                   "rescaling", "subtract", "maximum", "minimum", "average"))
+                   "rescaling", "subtract", "maximum", "minimum", "average", "layer_scale"))
 STATISTICS = frozenset(("layer_norm", "group_norm", "instance_norm"))
 PASS = frozenset(("Identity", "Unsqueeze", "Reshape", "Squeeze", "Cast", "Flatten"))  # a stored value passes
 LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
@@ -70,7 +70,7 @@ def weights(g: Any, kind: str, params: dict[str, Any], nodes: list[Any], data: s
     """The weights the file stores for a layer of `kind` made of `nodes`; None where it cannot say."""
     if kind == "normalization":  # Keras keeps a count beside the mean and variance: not in the file
         return 0 if "mean" in params else None
-    if kind not in STATISTICS:
+    if kind not in STATISTICS and kind != "layer_scale":
         return 0
     names = dict.fromkeys(s for n in nodes for t in n.input if t and t not in data for s in stored(g, t))
     return sum(math.prod(g.init[s]) for s in names)
@@ -398,11 +398,30 @@ def per_channel(v: Any, x: tuple[int, ...]) -> list[float] | None:
 
 
 def multiply(op: Any) -> Mapped:
-    """Mul of two computed tensors (multiply), or of one by constants (rescaling)."""
+    """Mul of two computed tensors (multiply), of one by a stored scale per channel (layer_scale), or of
+    one by constants (rescaling)."""
     if len(op.data) == len(op.node.input) >= 2:
         return "multiply", {}
     c = next(t for t in op.node.input if t not in op.data)
+    x = op.g.shape(op.data[0]) if op.data else None
+    if x is not None and all(d >= 0 for d in x) and stored(op.g, c):
+        m = layer_scale(op.g.shape(c), x)
+        if m is not None:
+            return m
     return rescaling(op.g, op.x, c, "")
+
+
+def layer_scale(scale: tuple[int, ...] | None, x: tuple[int, ...]) -> Mapped | None:
+    """x · γ with a stored γ of one value per position of one axis of x (other than the batch), broadcast:
+    torchvision's CNBlock.layer_scale (C x 1 x 1), cnncalc's LayerScale (γ reshaped to broadcast)."""
+    if scale is None or len(scale) > len(x):
+        return None
+    shape = (1,) * (len(x) - len(scale)) + tuple(scale)
+    kept = [a for a, d in enumerate(shape) if d != 1]
+    if len(kept) != 1 or kept[0] == 0 or shape[kept[0]] != x[kept[0]]:
+        return None
+    axis = kept[0]
+    return "layer_scale", {} if axis == 1 else {"axis": -1 if axis == len(x) - 1 else axis}
 
 
 def rescaling(g: Any, x: tuple[int, ...], scale: str, offset: str) -> Mapped:
