@@ -18,8 +18,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 # what the importers do not read yet (strict: each mark fails once they do, and must go)
-PENDING = {"vit_b_16": "torch's ONNX exporter refuses nn.MultiheadAttention's fused inference path "
-                       "(aten::_native_multi_head_attention); attention and layer norm are not imported either"}
+PENDING: dict[str, str] = {}
 ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
 
 
@@ -90,7 +89,7 @@ def compare(original, imported, names):
         assert (got.tensor, got.trainable_params, got.non_trainable_params, got.macs) == \
             (layer.tensor, layer.trainable_params, layer.non_trainable_params, layer.macs), layer.name
         matched += 1
-    assert matched >= 0.8 * len(original.layers)
+    assert matched >= 0.8 * sum(layer.type not in ("dropout", "identity") for layer in original.layers)
     for key in ("trainable_params", "non_trainable_params", "macs"):
         assert imported.totals[key] == original.totals[key], key
 

@@ -30,7 +30,7 @@ from .patterns import chunk_piece, shuffle_layer
 # the layer types mapped here; their weights are counted by `weights`
 KINDS = frozenset(("upsample", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "permute", "chunk",
                    "crop1d", "crop2d", "crop3d", "layer_norm", "group_norm", "instance_norm", "normalization",
-                   "rescaling", "subtract", "maximum", "minimum", "average", "layer_scale"))
+                   "rescaling", "subtract", "maximum", "minimum", "average", "layer_scale", "gelu"))
 STATISTICS = frozenset(("layer_norm", "group_norm", "instance_norm"))
 PASS = frozenset(("Identity", "Unsqueeze", "Reshape", "Squeeze", "Cast", "Flatten"))  # a stored value passes
 LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
@@ -534,6 +534,8 @@ def fuse(g: Any, nodes: Any, k: int, producer: dict[str, int], consumers: dict[s
             params = layer_norm(ln_op)[1]
             del params["normalized_shape"]
             return [t0, ln], ("layer_norm", {"axis": axes, **params}), None
+        if op == "Mul" and len(data) == 1 and len(n.input) == 2:  # torch's GELU before opset 20
+            return _gelu_erf(g, nodes, k, data[0], is_data, prev)
         if op == "Add" and len(data) == 1 and len(n.input) == 2:
             mul = prev(data[0], "Mul")
             if mul is None or len(is_data[mul]) != 1:
@@ -586,6 +588,53 @@ def fuse(g: Any, nodes: Any, k: int, producer: dict[str, int], consumers: dict[s
             return chain, slices(op_of, [*chain, k]), None
     except Unmapped:
         return None
+    return None
+
+
+def _near(g: Any, t: str, target: float) -> bool:
+    v = value(g, t)
+    return v is not None and v.size == 1 and abs(float(v.reshape(-1)[0]) - target) <= 1e-6 * max(1.0, abs(target))
+
+
+def _gelu_erf(g: Any, nodes: Any, k: int, t: str, is_data: list[list[str]], prev: Callable[..., int | None]
+              ) -> tuple[list[int], Mapped, list[str] | None] | None:
+    """x · (1 + erf(x / √2)) · 0.5 and x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) · 0.5: GELU and its tanh
+    approximation as torch's exporter writes them before opset 20 (no Gelu operator)."""
+    if not _near(g, next(u for u in nodes[k].input if u != t), 0.5):
+        return None
+    mul = prev(t, "Mul")
+    if mul is None or len(is_data[mul]) != 2:
+        return None
+
+    def other(j: int, u: str) -> str:
+        return next((v for v in nodes[j].input if v != u), "")
+
+    for x, e in (nodes[mul].input[:2], nodes[mul].input[1::-1]):
+        add = prev(e, "Add")
+        if add is None or len(is_data[add]) != 1 or not _near(g, other(add, is_data[add][0]), 1.0):
+            continue
+        inner = is_data[add][0]
+        erf = prev(inner, "Erf")
+        div = prev(nodes[erf].input[0], "Div") if erf is not None else None
+        if erf is not None and div is not None and nodes[div].input[0] == x and is_data[div] == [x] \
+                and _near(g, nodes[div].input[1], math.sqrt(2)):
+            return [div, erf, add, mul], ("gelu", {}), [x]
+        tanh = prev(inner, "Tanh")
+        scaled = prev(nodes[tanh].input[0], "Mul") if tanh is not None else None
+        if tanh is None or scaled is None or len(is_data[scaled]) != 1 \
+                or not _near(g, other(scaled, is_data[scaled][0]), math.sqrt(2 / math.pi)):
+            continue
+        total = prev(is_data[scaled][0], "Add")
+        if total is None or len(is_data[total]) != 2 or x not in nodes[total].input:
+            continue
+        cubic = prev(other(total, x), "Mul")
+        if cubic is None or len(is_data[cubic]) != 1 or not _near(g, other(cubic, is_data[cubic][0]), 0.044715):
+            continue
+        cube = prev(is_data[cubic][0], "Mul")
+        square = prev(other(cube, x), "Mul") if cube is not None and x in nodes[cube].input else None
+        if cube is None or square is None or list(nodes[square].input) != [x, x]:
+            continue
+        return [square, cube, cubic, total, scaled, tanh, add, mul], ("gelu", {"approximate": "tanh"}), [x]
     return None
 
 
