@@ -18,10 +18,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 # what the importers do not read yet (strict: each mark fails once they do, and must go)
-PENDING = {"vit_b_16": "torch's ONNX exporter refuses nn.MultiheadAttention's fused inference path "
-                       "(aten::_native_multi_head_attention); attention and layer norm are not imported either",
-           "convnext_tiny": "a Linear on channels-last tokens (MatMul + Add) is read as a product of two computed "
-                            "tensors, which awaits matmul"}
+PENDING: dict[str, str] = {}
 ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
 
 
@@ -79,19 +76,20 @@ def call_names(original, names):
 
 def compare(original, imported, names):
     """Each original layer against the imported layer of its module path (a shared layer: that module's
-    later call); layers the exporter leaves out (dropout at inference) must be ones that compute nothing."""
+    later call); layers the exporter leaves out (dropout at inference, an identity such as ConvNeXt's
+    stochastic depth) must be ones that compute nothing."""
     by_name = {layer.name: layer for layer in imported.layers}
     names = call_names(original, names)
     matched = 0
     for layer in original.layers:
         got = by_name.get(names[layer.name])
         if got is None:
-            assert (layer.params, layer.macs, layer.type) == (0, 0, "dropout"), layer.name
+            assert (layer.params, layer.macs) == (0, 0) and layer.type in ("dropout", "identity"), layer.name
             continue
         assert (got.tensor, got.trainable_params, got.non_trainable_params, got.macs) == \
             (layer.tensor, layer.trainable_params, layer.non_trainable_params, layer.macs), layer.name
         matched += 1
-    assert matched >= 0.8 * len(original.layers)
+    assert matched >= 0.8 * sum(layer.type not in ("dropout", "identity") for layer in original.layers)
     for key in ("trainable_params", "non_trainable_params", "macs"):
         assert imported.totals[key] == original.totals[key], key
 

@@ -261,9 +261,18 @@ def test_arithmetic_with_constants_that_is_no_keras_layer_is_refused(tmp_path):
     np = __import__("numpy")
     two = numpy_helper.from_array(np.array([2.0], dtype="float32"), "two")
     assert "Div by a constant" in failure(graph([helper.make_node("Div", ["x", "two"], ["y"])], [two]), tmp_path)
-    gamma = numpy_helper.from_array(np.ones((8, 1, 1), dtype="float32"), "gamma")
+    gamma = numpy_helper.from_array(np.ones((8, 6, 1), dtype="float32"), "gamma")
     message = failure(graph([helper.make_node("Mul", ["x", "gamma"], ["y"])], [gamma]), tmp_path)
-    assert "stored tensor 'gamma'" in message  # a learned scale (ConvNeXt's layer scale), not a Rescaling
+    assert "stored tensor 'gamma'" in message  # learned, but not one scale per position of one axis
+
+
+@pytest.mark.parametrize(("shape", "params"), [((8, 1, 1), {}), ((6,), {"axis": -1}), ((1, 6, 1), {"axis": 2})])
+def test_a_stored_scale_of_one_axis_is_a_layer_scale(tmp_path, shape, params):
+    """torchvision's CNBlock.layer_scale (C x 1 x 1) and a γ broadcast along another axis: C learned scales."""
+    gamma = numpy_helper.from_array(__import__("numpy").ones(shape, dtype="float32"), "gamma")
+    imp, a = imported(graph([helper.make_node("Mul", ["x", "gamma"], ["y"])], [gamma]), tmp_path)
+    assert (imp.nodes[0].type, imp.nodes[0].params) == ("layer_scale", params)
+    assert (a.totals["trainable_params"], a.layers[0].output_shape) == (max(shape), (8, 6, 6))
 
 
 def test_a_constant_scale_is_a_rescaling(tmp_path):

@@ -30,6 +30,9 @@ SHAPING = frozenset((
     "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose", "Slice", "Concat", "Gather", "Shape",
     "Size", "ConstantOfShape", "Constant", "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax", "Split"))
 FOLDABLE = ELEMENTWISE | SHAPING
+# ops whose output shape is a size input even when what they shape is a stored weight, not data (ViT's class
+# token expanded to the batch): without it, every shape after the token's concatenation is unknown
+SHAPED = frozenset(("Expand",))
 
 
 def _numel(shape: Any) -> int:
@@ -236,7 +239,7 @@ def settle(model: Any, inputs: Iterable[str], data_inputs: dict[str, int], no_da
         changed = False
         for n in g.node:
             limit = data_inputs.get(n.op_type)
-            if limit is None or not any(t in data for t in n.input[:limit]):
+            if limit is None or not any(t in data for t in n.input[:limit]) and n.op_type not in SHAPED:
                 continue
             for i in range(limit, len(n.input)):
                 t = n.input[i]

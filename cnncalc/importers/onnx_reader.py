@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from . import onnx_attention as attention
 from . import onnx_rearrange as rearrange
 from .model import (
     INPUT,
@@ -454,7 +455,8 @@ def gemm(op: Op) -> Mapped:
 
 
 def matmul(op: Op) -> Mapped:
-    if len(op.x) < 2 or op.node.input[1] not in op.g.init and op.const_in(1) is None:
+    w_in = op.node.input[1]
+    if len(op.x) < 2 or w_in not in op.g.init and w_in not in op.g.origin and op.const_in(1) is None:
         raise Unmapped("a matrix product of two computed tensors", "matmul")
     w = op.weight(1)
     if len(w) != 2:
@@ -820,8 +822,18 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
     def busy(j: int) -> bool:
         return j in absorbed or j in mapped
 
+    # layers of many nodes found by the graph's structure, before the chains below (multi-head attention,
+    # a ViT patch embedding): see onnx_attention
+    held_by: dict[int, int] = {}  # the stored weights such a layer holds
+    finder = attention.Finder(g, nodes, producer, consumers, is_data, outputs, paths)
+    for region in finder.find(ctx.options.allow_unknown, lambda message: ctx.fail(message, "unknown-op"), module):
+        last = region.parts[-1]
+        absorbed.update(dict.fromkeys(region.parts[:-1], last))
+        mapped[last] = region.mapped
+        is_data[last] = region.reads
+        held_by[last] = region.weights
     for k, n in enumerate(nodes):
-        if not is_data[k]:
+        if not is_data[k] or busy(k):
             continue
         op = n.op_type
         chain = rearrange.fuse(g, nodes, k, producer, consumers, single, is_data, busy,
@@ -859,7 +871,7 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
         elif op == "Add" and len(is_data[k]) == 1 and len(n.input) == 2:  # MatMul + bias, conv + per-position bias
             c = next(t for t in n.input if t not in data)
             src = producer.get(is_data[k][0])
-            if src is not None and c in g.init and single(is_data[k][0]) and module(src, k):
+            if src is not None and not busy(src) and c in g.init and single(is_data[k][0]) and module(src, k):
                 p = nodes[src]
                 out = g.shape(n.output[0])
                 if p.op_type == "MatMul" and len(g.init[c]) == 1:
@@ -909,7 +921,7 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
             inputs = list(dict.fromkeys(inputs))
         held = [t for j in parts for t in nodes[j].input
                 if t and t not in data and (nodes[j].op_type in WEIGHTED or nodes[j].op_type == "Add")]
-        weights = sum(g.numel(t) or 0 for t in held)
+        weights = held_by[k] if k in held_by else sum(g.numel(t) or 0 for t in held)
         stored = [t for t in dict.fromkeys(g.origin.get(t, t) for t in held) if t in g.init]
         out = op.out()
         shape = out[1:] if out is not None else None

@@ -30,7 +30,7 @@ from .patterns import chunk_piece, shuffle_layer
 # the layer types mapped here; their weights are counted by `weights`
 KINDS = frozenset(("upsample", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "permute", "chunk",
                    "crop1d", "crop2d", "crop3d", "layer_norm", "group_norm", "instance_norm", "normalization",
-                   "rescaling", "subtract", "maximum", "minimum", "average"))
+                   "rescaling", "subtract", "maximum", "minimum", "average", "layer_scale", "gelu"))
 STATISTICS = frozenset(("layer_norm", "group_norm", "instance_norm"))
 PASS = frozenset(("Identity", "Unsqueeze", "Reshape", "Squeeze", "Cast", "Flatten"))  # a stored value passes
 LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
@@ -70,7 +70,7 @@ def weights(g: Any, kind: str, params: dict[str, Any], nodes: list[Any], data: s
     """The weights the file stores for a layer of `kind` made of `nodes`; None where it cannot say."""
     if kind == "normalization":  # Keras keeps a count beside the mean and variance: not in the file
         return 0 if "mean" in params else None
-    if kind not in STATISTICS:
+    if kind not in STATISTICS and kind != "layer_scale":
         return 0
     names = dict.fromkeys(s for n in nodes for t in n.input if t and t not in data for s in stored(g, t))
     return sum(math.prod(g.init[s]) for s in names)
@@ -398,11 +398,30 @@ def per_channel(v: Any, x: tuple[int, ...]) -> list[float] | None:
 
 
 def multiply(op: Any) -> Mapped:
-    """Mul of two computed tensors (multiply), or of one by constants (rescaling)."""
+    """Mul of two computed tensors (multiply), of one by a stored scale per channel (layer_scale), or of
+    one by constants (rescaling)."""
     if len(op.data) == len(op.node.input) >= 2:
         return "multiply", {}
     c = next(t for t in op.node.input if t not in op.data)
+    x = op.g.shape(op.data[0]) if op.data else None
+    if x is not None and all(d >= 0 for d in x) and stored(op.g, c):
+        m = layer_scale(op.g.shape(c), x)
+        if m is not None:
+            return m
     return rescaling(op.g, op.x, c, "")
+
+
+def layer_scale(scale: tuple[int, ...] | None, x: tuple[int, ...]) -> Mapped | None:
+    """x · γ with a stored γ of one value per position of one axis of x (other than the batch), broadcast:
+    torchvision's CNBlock.layer_scale (C x 1 x 1), cnncalc's LayerScale (γ reshaped to broadcast)."""
+    if scale is None or len(scale) > len(x):
+        return None
+    shape = (1,) * (len(x) - len(scale)) + tuple(scale)
+    kept = [a for a, d in enumerate(shape) if d != 1]
+    if len(kept) != 1 or kept[0] == 0 or shape[kept[0]] != x[kept[0]]:
+        return None
+    axis = kept[0]
+    return "layer_scale", {} if axis == 1 else {"axis": -1 if axis == len(x) - 1 else axis}
 
 
 def rescaling(g: Any, x: tuple[int, ...], scale: str, offset: str) -> Mapped:
@@ -515,6 +534,8 @@ def fuse(g: Any, nodes: Any, k: int, producer: dict[str, int], consumers: dict[s
             params = layer_norm(ln_op)[1]
             del params["normalized_shape"]
             return [t0, ln], ("layer_norm", {"axis": axes, **params}), None
+        if op == "Mul" and len(data) == 1 and len(n.input) == 2:  # torch's GELU before opset 20
+            return _gelu_erf(g, nodes, k, data[0], is_data, prev)
         if op == "Add" and len(data) == 1 and len(n.input) == 2:
             mul = prev(data[0], "Mul")
             if mul is None or len(is_data[mul]) != 1:
@@ -567,6 +588,53 @@ def fuse(g: Any, nodes: Any, k: int, producer: dict[str, int], consumers: dict[s
             return chain, slices(op_of, [*chain, k]), None
     except Unmapped:
         return None
+    return None
+
+
+def _near(g: Any, t: str, target: float) -> bool:
+    v = value(g, t)
+    return v is not None and v.size == 1 and abs(float(v.reshape(-1)[0]) - target) <= 1e-6 * max(1.0, abs(target))
+
+
+def _gelu_erf(g: Any, nodes: Any, k: int, t: str, is_data: list[list[str]], prev: Callable[..., int | None]
+              ) -> tuple[list[int], Mapped, list[str] | None] | None:
+    """x · (1 + erf(x / √2)) · 0.5 and x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) · 0.5: GELU and its tanh
+    approximation as torch's exporter writes them before opset 20 (no Gelu operator)."""
+    if not _near(g, next(u for u in nodes[k].input if u != t), 0.5):
+        return None
+    mul = prev(t, "Mul")
+    if mul is None or len(is_data[mul]) != 2:
+        return None
+
+    def other(j: int, u: str) -> str:
+        return next((v for v in nodes[j].input if v != u), "")
+
+    for x, e in (nodes[mul].input[:2], nodes[mul].input[1::-1]):
+        add = prev(e, "Add")
+        if add is None or len(is_data[add]) != 1 or not _near(g, other(add, is_data[add][0]), 1.0):
+            continue
+        inner = is_data[add][0]
+        erf = prev(inner, "Erf")
+        div = prev(nodes[erf].input[0], "Div") if erf is not None else None
+        if erf is not None and div is not None and nodes[div].input[0] == x and is_data[div] == [x] \
+                and _near(g, nodes[div].input[1], math.sqrt(2)):
+            return [div, erf, add, mul], ("gelu", {}), [x]
+        tanh = prev(inner, "Tanh")
+        scaled = prev(nodes[tanh].input[0], "Mul") if tanh is not None else None
+        if tanh is None or scaled is None or len(is_data[scaled]) != 1 \
+                or not _near(g, other(scaled, is_data[scaled][0]), math.sqrt(2 / math.pi)):
+            continue
+        total = prev(is_data[scaled][0], "Add")
+        if total is None or len(is_data[total]) != 2 or x not in nodes[total].input:
+            continue
+        cubic = prev(other(total, x), "Mul")
+        if cubic is None or len(is_data[cubic]) != 1 or not _near(g, other(cubic, is_data[cubic][0]), 0.044715):
+            continue
+        cube = prev(is_data[cubic][0], "Mul")
+        square = prev(other(cube, x), "Mul") if cube is not None and x in nodes[cube].input else None
+        if cube is None or square is None or list(nodes[square].input) != [x, x]:
+            continue
+        return [square, cube, cubic, total, scaled, tanh, add, mul], ("gelu", {"approximate": "tanh"}), [x]
     return None
 
 

@@ -38,10 +38,20 @@ SELF_ATTENTION_TORCH = '''class SelfAttention(nn.Module):
         self.features = -1 if features_last else 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x.movedim(self.features, -1)
+        # axes from 0: torch's ONNX exporter writes a movedim from -1 as an invalid Transpose
+        last, features = x.dim() - 1, self.features % x.dim()
+        y = x.movedim(features, last)
         tokens = y.reshape(y.shape[0], -1, y.shape[-1])
-        out = self.attn(tokens, tokens, tokens, need_weights=False)[0]
-        return out.reshape(y.shape).movedim(-1, self.features)
+        if not torch.onnx.is_in_onnx_export():
+            out = self.attn(tokens, tokens, tokens, need_weights=False)[0]
+        else:  # ONNX has no operator for torch's fused kernel: the same attention, unfused
+            fast = torch.backends.mha.get_fastpath_enabled()
+            torch.backends.mha.set_fastpath_enabled(False)
+            try:
+                out = self.attn(tokens, tokens, tokens, need_weights=False)[0]
+            finally:
+                torch.backends.mha.set_fastpath_enabled(fast)
+        return out.reshape(y.shape).movedim(last, features)
 '''
 SELF_ATTENTION_KERAS = '''class SelfAttention(keras.layers.Layer):
     """keras.layers.MultiHeadAttention of a tensor with itself (query = key = value)."""

@@ -25,7 +25,8 @@ CHANNELS_LAST_LINEAR_TORCH = '''class ChannelsLastLinear(nn.Module):
         self.linear = nn.Linear(in_features, out_features, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x.movedim(1, -1)).movedim(-1, 1)
+        y = self.linear(x.movedim(1, -1))
+        return y.movedim(y.dim() - 1, 1)  # from -1, torch's ONNX export is an invalid Transpose
 '''
 
 
