@@ -21,12 +21,7 @@ torch = pytest.importorskip("torch")
 ARCHS = sorted(p.stem for p in ARCH.glob("*.yaml"))
 
 
-# Shipped specs whose exported modules the factory reader does not map yet (their layer types exist).
-AWAITING_TORCH: dict[str, str] = {}
-
-
-@pytest.mark.parametrize("arch", [pytest.param(a, marks=pytest.mark.xfail(reason=AWAITING_TORCH[a], strict=True))
-                                  if a in AWAITING_TORCH else a for a in ARCHS])
+@pytest.mark.parametrize("arch", ARCHS)  # every shipped architecture
 def test_round_trip_through_a_pytorch_factory(arch):
     a = cnncalc.analyse(ARCH / f"{arch}.yaml")
     e = export(a, "pytorch")

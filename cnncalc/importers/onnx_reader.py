@@ -581,6 +581,10 @@ def concat(op: Op) -> Mapped:
     rank = len(op.x)
     if axis % rank != 1:
         raise Unmapped(f"concatenation along axis {axis} (cnncalc concatenates channels, axis 1)")
+    if len(op.data) != len(op.node.input):
+        raise Unmapped("Concat with a constant (only tensors computed by the network are concatenated)")
+    if len(op.data) == 1:  # torch.cat of a one-tensor list: the tensor itself
+        return "identity", {}
     return "concat", {}
 
 
