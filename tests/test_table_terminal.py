@@ -176,6 +176,34 @@ layers:
     assert rows[1] == [long, "112x112x4096", f"{conv['params']:,}", f"{conv['macs']:,}"]
 
 
+@pytest.mark.parametrize("name, width, lines", [
+    ("encoder.layers.encoder_layer_0.mlp.0", 35, ["encoder.layers.encoder_layer_0.", "mlp.0"]),  # an index stays
+    ("encoder.layers.encoder_layer_0.ln_1", 15, ["encoder.layers.", "encoder_layer_0", ".ln_1"]),  # a dot moves on
+    ("features.1.0.block.0.0", 10, ["features.1.0.", "block.0.0"]),  # wider than 10: rich folds that line
+    ("stage4.block3.conv", 40, ["stage4.block3.conv"]),
+    ("pointwise_projection_conv", 10, ["pointwise_projection_conv"]),  # no dot: rich folds it
+])
+def test_module_paths_fold_at_their_dots(name, width, lines):
+    from cnncalc.render.table import at_dots
+
+    assert at_dots(name, width).split("\n") == lines
+
+
+def test_a_folded_path_shows_whole_parts_on_screen(tmp_path):
+    spec = tmp_path / "paths.yaml"
+    spec.write_text("""name: paths
+input: [3, 32, 32]
+layout: channels_first
+layers:
+  - {type: conv2d, name: encoder.layers.encoder_layer_0.mlp.0, filters: 4096, kernel: 3, padding: 1}
+  - {type: conv2d, name: encoder.layers.encoder_layer_0.self_attention, filters: 8, kernel: 1}
+""")
+    lines = [line.split()[0] for line in screen(["show", str(spec)], 60).split("\n")
+             if line.strip() and line.split()[0].startswith(("encoder", "mlp", ".", "self"))]
+    assert lines == ["encoder.layers.", "encoder_layer_0.", "mlp.0", "encoder.layers.", "encoder_layer_0.",
+                     "self_attention"]
+
+
 def test_wide_and_columns_bring_them_back():
     text = screen(["show", "architectures/resnet50.yaml", "--wide"], 60)
     header, rows, _, below = read_table(text)

@@ -9,6 +9,7 @@ and then layer names fold onto more lines inside their cell. Piped output is the
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ..errors import visible
@@ -130,6 +131,34 @@ def fit(cols: list[Column], width: int, keep: Collection[str] = ()) -> tuple[lis
     return shown, widths, sorted(hidden, key=cols.index)
 
 
+def at_dots(name: str, width: int) -> str:
+    """A dotted layer name (a module path) broken at its dots into lines of at most `width` cells:
+    `encoder.layers.encoder_layer_0.` / `mlp.0`. An index stays with the part before it (`mlp.0`,
+    `layer1.0.`); a part one dot too long gives its dot to the next line; a longer one is left to rich
+    to fold."""
+    from rich.cells import cell_len
+
+    if cell_len(name) <= width or "." not in name:
+        return name
+    parts: list[str] = []
+    for part in re.findall(r"[^.]*\.|[^.]+$", name):  # each part with its dot
+        if parts and part.rstrip(".").isdigit():
+            parts[-1] += part
+        else:
+            parts.append(part)
+    lines, carry = [""], ""
+    for part in parts:
+        part, carry = carry + part, ""
+        if cell_len(part) == width + 1 and part.endswith("."):
+            part, carry = part[:-1], "."
+        if lines[-1] and cell_len(lines[-1] + part) > width:
+            lines.append(part)
+        else:
+            lines[-1] += part
+    lines[-1] += carry
+    return "\n".join(lines)
+
+
 def build(a: Analysis, shown: list[Column], widths: list[int], batch: int | None = None) -> Table:
     from rich import box
     from rich.cells import cell_len
@@ -157,7 +186,8 @@ def build(a: Analysis, shown: list[Column], widths: list[int], batch: int | None
         if (long or row == n) and start < row:
             table.add_row(*(Text("\n".join(c.cells[start:row]), no_wrap=True) for c in shown))
         if long:
-            table.add_row(*(Text(c.cells[row]) for c in shown))
+            table.add_row(*(Text(at_dots(c.cells[row], w) if c.fold else c.cells[row])
+                            for c, w in zip(shown, widths, strict=True)))
             start = row + 1
         elif row == n:
             break
