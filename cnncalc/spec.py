@@ -81,7 +81,7 @@ class Network:
     keys only then); `shared_uses` maps a block use given as `share: <use>` to that use."""
 
     __slots__ = ("name", "file", "layout", "input", "input_loc", "layers", "params", "warnings", "expect", "output",
-                 "block_expects", "inputs", "outputs", "named_inputs", "named_outputs", "shared_uses")
+                 "block_expects", "inputs", "outputs", "named_inputs", "named_outputs", "shared_uses", "text")
 
     def __init__(self, name: str, file: str, layout: str, input: Tensor, input_loc: Loc, layers: list[LayerSpec],
                  params: dict[str, Any], warnings: list[Diagnostic], expect: Node | None = None, output: str = "",
@@ -105,6 +105,7 @@ class Network:
         self.named_inputs = named_inputs
         self.named_outputs = named_outputs
         self.shared_uses: dict[str, str] = shared_uses or {}
+        self.text: str | None = None  # the spec's text when it was made in memory (a model file imported)
 
     @property
     def input_names(self) -> list[str]:

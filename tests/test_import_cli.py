@@ -78,6 +78,25 @@ def test_model_files_work_in_show_lint_diagram_and_export(model_file, tmp_path):
     assert "self.conv1 = nn.Conv2d(3, 8, kernel_size=3, padding=1, bias=False)" in code
 
 
+def test_the_report_of_a_model_file_shows_the_imported_spec(model_file, tmp_path):
+    """The page's source pane is the spec the import writes (its layers' lines point there), never the
+    model file's bytes; --compare of two model files shows both."""
+    from browser import embedded_data
+
+    spec = tmp_path / "small.yaml"
+    assert run("import", str(model_file), "-o", str(spec)).exit_code == 0
+    out = tmp_path / "small.html"
+    assert run("report", str(model_file), "-o", str(out), "--compare", str(model_file)).exit_code == 0
+    data = embedded_data(out.read_text(encoding="utf-8"))
+    for side in (data["report"], data["other"]):
+        text = side["source"]["text"]
+        body = [line for line in text.splitlines() if not line.startswith("#")]
+        assert body == [line for line in spec.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+        lines = text.splitlines()
+        assert [lines[n - 1].strip() for n in side["layer_lines"][0]] == [
+            "- {type: conv2d, name: conv1, filters: 8, kernel: 3, padding: 1, bias: false}"]
+
+
 def test_caffe_prototxt_in_show(tmp_path):
     pytest.importorskip("google.protobuf")
     r = run("show", str(CAFFE / "bvlc_alexnet.prototxt"), "--format", "json")

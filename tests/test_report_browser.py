@@ -191,6 +191,23 @@ def test_blocks_collapse_and_expand(browser, pages):
     assert browser.errors() == []
 
 
+def test_a_closed_block_with_a_long_name_shows_its_distinct_end(browser, pages, tmp_path):
+    """Uses named by module path (torchvision's encoder.layers.encoder_layer_<i>) differ at their end:
+    the label keeps that end, the full name is the node's tooltip."""
+    spec = tmp_path / "long_blocks.yaml"
+    spec.write_text("name: long\ninput: [8, 4, 4]\nlayout: channels_first\nblocks:\n  unit:\n    layers:\n"
+                    "      - {type: conv2d, name: c, filters: 8, kernel: 1}\n      - relu\nlayers:\n" +
+                    "".join(f"  - {{block: unit, name: encoder.layers.encoder_layer_{i}}}\n" for i in (0, 1, 10)))
+    open_page(browser, pages(spec))
+    click(browser, '[data-action="collapse-all"]')
+    labels = browser.js("return Array.from(document.querySelectorAll('.graph [data-group] .n-name'))"
+                        ".map(function (e) { return e.textContent; })")
+    assert labels == ["▸ …encoder_layer_0 (2 layers)", "▸ …encoder_layer_1 (2 layers)", "▸ …ncoder_layer_10 (2 layers)"]
+    tips = browser.js("return Array.from(document.querySelectorAll('.graph [data-group] > title'))"
+                      ".map(function (e) { return e.textContent; })")
+    assert tips[2].startswith("encoder.layers.encoder_layer_10 (block unit, 2 layers)")
+
+
 def test_the_convention_switch_changes_every_mac_and_flop(browser, pages):
     from selenium.webdriver.support.ui import Select
 

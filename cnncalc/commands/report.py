@@ -97,9 +97,10 @@ def report(file: str, output: str | None, compare: str | None, watch: bool, port
     a = load(file, overrides, convention)
     other = None
     if compare:
-        other = (load(compare, overrides, convention), read_source(compare))
+        b = load(compare, overrides, convention)
+        other = (b, read_source(compare, b))
     print_diagnostics(a.warnings + (other[0].warnings if other else []))
-    text = report_html(a, memory, read_source(file), other)
+    text = report_html(a, memory, read_source(file, a), other)
     if output == "-":
         click.echo(text, nl=False)
         return

@@ -115,4 +115,6 @@ def load_model(path: str | os.PathLike[str], overrides: dict[str, Any] | None = 
     from ..spec import loads
 
     text, _ = to_spec(read(name))
-    return loads(text, f"{name} (imported)", overrides)
+    network = loads(text, f"{name} (imported)", overrides)
+    network.text = text
+    return network

@@ -26,8 +26,16 @@ __all__ = ["report_html", "error_html", "write_atomic", "read_source"]
 MAX_SOURCE = 1 << 20  # the largest spec cnncalc reads (spec.load refuses more)
 
 
-def read_source(path: str) -> str | None:
-    """The spec's text as the page shows it (None when it cannot be read as UTF-8 text)."""
+def read_source(path: str, a: Analysis | None = None) -> str | None:
+    """The spec's text as the page shows it: of a model file, the spec imported from it (its layers'
+    lines point there); None when there is no text to show (a model file that did not import, a file
+    that cannot be read)."""
+    from ..importers import is_model_file
+
+    if a is not None and a.network.text is not None:
+        return a.network.text
+    if is_model_file(path):
+        return None  # binary, or a framework's text that is not the spec the page's lines refer to
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_SOURCE + 1)

@@ -60,11 +60,12 @@ def build(file: str, compare: str | None, overrides: dict[str, Any], convention:
         other = None
         if compare:
             try:
-                other = (analyse(load_model(compare, overrides), convention=convention), read_source(compare))
+                b = analyse(load_model(compare, overrides), convention=convention)
+                other = (b, read_source(compare, b))
             except SpecError as exc:
                 return (error_html(exc.diagnostics, compare, read_source(compare), token),
                         [d.format() for d in exc.diagnostics])
-        return report_html(a, memory, read_source(file), other, token), [d.format() for d in a.warnings]
+        return report_html(a, memory, read_source(file, a), other, token), [d.format() for d in a.warnings]
     except SpecError as exc:
         return error_html(exc.diagnostics, file, read_source(file), token), [d.format() for d in exc.diagnostics]
 

@@ -480,6 +480,10 @@
     var room = n - tail.length;
     return head.length <= room ? head + tail : head.slice(0, Math.max(1, room - 1)) + "…" + tail;
   }
+  function fitEnd(head, tail, n) {  // the same, keeping the head's end (a block's index: …encoder_layer_11)
+    var room = n - tail.length;
+    return head.length <= room ? head + tail : "…" + head.slice(head.length - Math.max(1, room - 1)).replace(/^\./, "") + tail;
+  }
 
   Graph.prototype.unit = function (it, ox, oy, nodes, edges) {
     var m = this.m, u = it.u, x = it.x + ox - it.w / 2, y = it.y + oy - it.h / 2, c = u.charAt(0);
@@ -534,7 +538,7 @@
         sv("title", {text: grp.name + " (block " + grp.block + ", " + nl + " layers): click to open"}),
         sv("rect", {x: 4, y: 4, width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-shadow"}),
         sv("rect", {width: it.w - 4, height: it.h - 4, rx: 6, "class": "n-bg"}),
-        sv("text", {x: 10, y: 15, "class": "n-name", text: "▸ " + fit(m.groupLocalName(k), " (" + nl + " layers)", 28)}),
+        sv("text", {x: 10, y: 15, "class": "n-name", text: "▸ " + fitEnd(m.groupLocalName(k), " (" + nl + " layers)", 27)}),
         sv("text", {x: 10, y: 29, "class": "n-sub", text: fit(grp.block, " · " + shape(out.output_shape), 29)}),
         sv("text", {x: 10, y: 43, "class": "n-num", text: nodeNumbers(m.groupSum(k, "params"), m.groupSum(k, "macs", conv),
           !m.groupSum(k, "params") && grp.layers.some(function (i) { return m.layers[i].shares; }))})]));
