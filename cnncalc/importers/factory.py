@@ -631,6 +631,28 @@ def _alone(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None], 
     return {p for p, count in direct.items() if count == 1 and p and p not in parents}
 
 
+def _holder(nodes: list[Any], parts: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None]) -> str:
+    """The module whose forward makes exactly the calls `parts` (and the modules it calls are among
+    them), or ''."""
+    def path(n: Any) -> str:
+        return str(n.target) if n.op == "call_module" else _scope(n)
+
+    def computes(n: Any) -> bool:
+        return n.op == "call_module" or n.op in ("call_function", "call_method") and shape_of(n) is not None
+
+    split = [path(n).split(".") if path(n) else [] for n in parts]
+    common: list[str] = []
+    for segs in zip(*split, strict=False):
+        if len(set(segs)) != 1:
+            break
+        common.append(segs[0])
+    scope = ".".join(common)
+    if not scope:
+        return ""
+    inside = {n for n in nodes if computes(n) and (path(n) == scope or path(n).startswith(scope + "."))}
+    return scope if inside == {n for n in parts if computes(n)} else ""
+
+
 def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str], twos: set[str]
          ) -> tuple[list[Node], list[str]]:
     """The layers of the traced graph; `twos`, the paths of the model's nn.Sequentials of two modules."""
@@ -714,8 +736,8 @@ def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str], twos: set[st
             continue
         scaled = _layer_scale(gm, n, ins, shape_of) if n not in chains else None
         patch = patched.get(n)
-        if patch is not None:  # named after its convolution's module, which holds most of its weights
-            base = str(patch.conv.target)
+        if patch is not None:  # the module of just its calls (cnncalc's PatchEmbedding), else its convolution's
+            base = _holder(nodes, [*patch.parts, n], shape_of) or str(patch.conv.target)
         owner_key = n.target if module is not None else scaled[0] if scaled is not None else \
             patch.conv.target if patch is not None else None
         name = unique_name(scaled[0] if scaled is not None else base, ctx.taken)
