@@ -63,6 +63,37 @@ class Scaled(nn.Module):
         return self.gamma * x
 
 
+
+class Patches(nn.Module):
+    """A ViT patch embedding written in forward, attributes named unlike torchvision's: a 4x4 convolution
+    of stride 4 (16 patches of 16 features from 3x16x16), its grid flattened to tokens (`order`: reshape
+    then transpose as torchvision, flatten then transpose as timm, or permute then reshape), a learned
+    token in front and a learned embedding added, each when asked for."""
+
+    def __init__(self, token: bool = True, embedding: bool = True, order: str = "reshape", bias: bool = True,
+                 patch: tuple[int, int] = (4, 4)) -> None:
+        super().__init__()
+        self.project = nn.Conv2d(3, 16, patch, stride=patch, bias=bias)
+        self.order = order
+        self.token = nn.Parameter(torch.zeros(1, 1, 16)) if token else None
+        tokens = (16 // patch[0]) * (16 // patch[1]) + token
+        self.embedding = nn.Parameter(torch.zeros(1, tokens, 16)) if embedding else None
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        x = self.project(x)
+        n, d, h, w = x.shape
+        if self.order == "reshape":
+            x = x.reshape(n, d, h * w).permute(0, 2, 1)
+        elif self.order == "flatten":
+            x = x.flatten(2).transpose(1, 2)
+        else:
+            x = x.permute(0, 2, 3, 1).reshape(n, h * w, d)
+        if self.token is not None:
+            x = torch.cat([self.token.expand(n, -1, -1), x], dim=1)
+        if self.embedding is not None:
+            x = x + self.embedding
+        return x
+
 # id: (module factory, input without batch, the imported layer's type and parameters (a subset), ONNX too)
 TORCH = {
     "conv1d": (lambda: nn.Conv1d(4, 8, 3, padding=1), (4, 16), "conv1d", {"filters": 8, "kernel": 3}, True),
@@ -134,6 +165,14 @@ TORCH = {
     "layer_scale_channels": (lambda: Scaled((4, 1, 1)), (4, 8, 8), "layer_scale", {"axis": None}, False),
     "layer_scale_tokens": (lambda: Scaled((16,)), (5, 16), "layer_scale", {"axis": 2}, False),
     "layer_scale_width": (lambda: Scaled((1, 1, 8)), (4, 6, 8), "layer_scale", {"axis": 3}, False),
+    "patch_embedding": (Patches, (3, 16, 16), "patch_embedding",
+                        {"dim": 16, "patch": 4, "class_token": True, "position_embedding": True, "bias": True}, True),
+    "patch_embedding_position_only": (lambda: Patches(token=False, order="flatten"), (3, 16, 16), "patch_embedding",
+                                      {"class_token": False, "position_embedding": True}, True),
+    "patch_embedding_token_only": (lambda: Patches(embedding=False, bias=False), (3, 16, 16), "patch_embedding",
+                                   {"class_token": True, "position_embedding": False, "bias": False}, True),
+    "patch_embedding_permute_first": (lambda: Patches(order="permute", patch=(4, 2)), (3, 16, 16),
+                                      "patch_embedding", {"patch": [4, 2], "class_token": True}, False),
 }
 
 
@@ -184,6 +223,76 @@ def test_a_constant_scale_or_one_of_other_shape_is_no_layer_scale():
         with pytest.raises(ImportFailure, match=r"fx node 2 \(call_(function|method) mul\).*constant or a weight"):
             read_module(model, "m.py:Scaled", Options((4, 8, 8)), "scaled")
 
+
+class Embedded(nn.Module):
+    """Patches' convolution, token and embedding in three modules, none holding just the patch embedding's
+    calls (as torchvision's ViT: conv_proj, its own class_token, encoder.pos_embedding)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = Patches(token=False, embedding=False)  # the convolution and the flattening to tokens
+        self.token = nn.Parameter(torch.zeros(1, 1, 16))
+        self.encoder = nn.Module()
+        self.encoder.pos = nn.Parameter(torch.zeros(1, 17, 16))
+        self.norm = nn.LayerNorm(16)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        x = self.stem(x)
+        x = torch.cat([self.token.expand(x.shape[0], -1, -1), x], dim=1)
+        return self.norm(x + self.encoder.pos)
+
+
+def test_patch_embedding_is_named_after_its_module_or_its_convolution(tmp_path):
+    """A module of just the patch embedding's calls names it; else its convolution's module does. The
+    factory and ONNX importers agree."""
+    with torch.device("meta"):
+        model = nn.Sequential(Patches()).eval()
+    assert read_module(model, "m.py:m", Options((3, 16, 16)), "m").nodes[0].name == "0"
+    model = Embedded().eval()
+    path = tmp_path / "embedded.onnx"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, 3, 16, 16),), str(path), dynamo=False)
+    with torch.device("meta"):
+        traced = Embedded().eval()
+    for imp in (read_module(traced, "m.py:Embedded", Options((3, 16, 16)), "m"), importers.read(str(path))):
+        _, a = importers.to_spec(imp)
+        first = a.layers[0]
+        assert (first.name, first.type, first.params, a.layers[1].inputs) == \
+            ("stem.project", "patch_embedding", torch_counts(model) - 32, ["stem.project"])
+        assert a.totals["params"] == torch_counts(model)
+
+
+class Unembedded(nn.Module):
+    """A learned parameter added to, or concatenated with, what is no patch embedding's tokens."""
+
+    def __init__(self, case: str) -> None:
+        super().__init__()
+        self.case = case
+        self.conv = nn.Conv2d(3, 16, 4, stride=4 if case != "overlapping" else 2, padding=0)
+        tokens = 16 if case != "overlapping" else 49
+        self.pos = nn.Parameter(torch.zeros(1, tokens + (case == "two_tokens") * 2, 16))
+        self.tokens = nn.Parameter(torch.zeros(1, 2, 16))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        x = self.conv(x).flatten(2).transpose(1, 2)
+        if self.case == "two_tokens":  # DeiT's class and distillation tokens: no layer of cnncalc
+            x = torch.cat([self.tokens.expand(x.shape[0], -1, -1), x], dim=1)
+        return x + self.pos
+
+
+@pytest.mark.parametrize(("case", "node"), [("overlapping", r"fx node \d+ \(call_function add\): add\(\): it adds "
+                                                          r"the weight 'pos'"),
+                                            ("two_tokens", r"fx node \d+ \(call_function cat\): cat\(\): a "
+                                                           r"concatenation with a weight")])
+def test_a_learned_token_or_embedding_outside_a_patch_embedding_is_an_error_naming_the_node(case, node):
+    """A convolution whose stride is not its kernel is no patch embedding: the embedding added to it is an
+    error naming the add; two learned tokens in front (DeiT) are no class token: the concatenation is one,
+    never a silent identity that drops the tokens."""
+    with torch.device("meta"):
+        model = Unembedded(case).eval()
+    with pytest.raises(ImportFailure, match=node):
+        read_module(model, "m.py:Unembedded", Options((3, 16, 16)), "m")
 
 def test_circular_padding_is_never_read_as_zero_padding(tmp_path):
     """torch writes a circular padding to ONNX as slices and a concatenation: refused, not zero padding."""

@@ -198,5 +198,7 @@ def test_torchvision_transformers_import_with_their_counts(name, tmp_path):
     types = [layer.type for layer in b.layers]
     if name == "vit_b_16":
         assert (types.count("multi_head_attention"), types.count("patch_embedding"), types.count("gelu")) == (12, 1, 12)
+        # named after its convolution's module, as the factory importer names it (no module holds just its nodes)
+        assert (b.layers[0].name, b.layers[0].type) == ("conv_proj", "patch_embedding")
     else:
         assert (types.count("layer_scale"), types.count("dense")) == (18, 37)

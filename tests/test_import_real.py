@@ -32,6 +32,8 @@ TORCHVISION = {  # builder → (keyword arguments, input)
     "efficientnet_b0": ({}, (3, 224, 224)),
     "convnext_tiny": ({}, (3, 224, 224)),  # LayerNorm2d (permute, layer_norm, permute); layer_scale * block(x)
     "shufflenet_v2_x1_0": ({}, (3, 224, 224)),  # chunk, and channel_shuffle as view, transpose, view
+    "vit_b_16": ({}, (3, 224, 224)),  # conv_proj, reshape, permute, cat(class token), + pos_embedding: one layer
+    "vit_b_32": ({}, (3, 224, 224)),
 }
 
 
@@ -117,6 +119,33 @@ def test_torchvision_convnext_layer_scale_is_a_layer_named_after_its_parameter(t
         ("features.1.0.layer_scale", ["features.1.0.block.6"], 96)
     assert (scales[-1].name, scales[-1].weights) == ("features.7.2.layer_scale", 768)
 
+
+
+def test_torchvision_vit_patch_embedding_is_one_layer_named_after_conv_proj(torchvision):
+    """VisionTransformer's conv_proj, the reshape and permute of _process_input, the class token expanded and
+    concatenated in front and Encoder's `+ pos_embedding`: one patch_embedding named after the convolution's
+    module, as the shipped spec has it; MultiheadAttention a multi_head_attention, `x[:, 0]` a select_token,
+    the MACs those of the shipped spec."""
+    import torch
+
+    import cnncalc
+
+    with torch.device("meta"):
+        model = torchvision.models.vit_b_16(weights=None)
+    imp = read_module(model, "torchvision.models:vit_b_16", Options((3, 224, 224)), "vit_b_16")
+    first = imp.nodes[0]
+    assert (first.name, first.type, first.inputs, first.weights) == ("conv_proj", "patch_embedding", ["input"],
+                                                                     768 * (3 * 16 * 16 + 1) + 768 + 197 * 768)
+    assert first.params == {"dim": 768, "patch": 16, "class_token": True, "position_embedding": True, "bias": True}
+    assert imp.nodes[1].inputs == ["conv_proj"]
+    types = [n.type for n in imp.nodes]
+    assert (types.count("multi_head_attention"), types.count("select_token"), types.count("patch_embedding")) == \
+        (12, 1, 1)
+    _, a = importers.to_spec(imp)
+    shipped = cnncalc.analyse(ROOT / "architectures" / "vit_b_16.yaml")
+    assert (a.totals["params"], a.totals["macs"]) == (86_567_656, 17_563_828_224) == \
+        (shipped.totals["params"], shipped.totals["macs"])
+    assert a.layers[0].tensor == shipped.layers[0].tensor
 
 KERAS = {  # application → input
     "VGG16": (224, 224, 3),

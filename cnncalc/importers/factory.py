@@ -474,12 +474,25 @@ def f_flatten(c: Call) -> Mapped:
 def f_merge(kind: str) -> Callable[[Call], Mapped]:
     def mapped(c: Call) -> Mapped:
         if len(c.data) != 2 or c.arg(2, "alpha", 1) != 1:
+            weight = next((a for a in c.node.args if getattr(a, "op", "") == "get_attr"), None)
+            if kind == "add" and weight is not None:
+                raise Unmapped(f"it adds the weight {str(weight.target)!r} to a computed tensor (only tensors "
+                               "computed by the network merge; a position embedding is read only right after a "
+                               "patch embedding: a convolution with kernel = stride, flattened to tokens, with "
+                               "or without a class token in front)")
             raise Unmapped("arithmetic with a constant or a weight (only tensors computed by the network merge)")
         return kind, {}
     return mapped
 
 
 def f_cat(c: Call) -> Mapped:
+    tensors = c.arg(0, "tensors")
+    tensors = list(tensors) if isinstance(tensors, list | tuple) else []
+    if any(t not in c.data for t in tensors):
+        raise Unmapped("a concatenation with a weight or a constant (only tensors computed by the network "
+                       "concatenate; a class token is read only in front of a patch embedding's tokens)")
+    if len(tensors) > len(c.data):
+        raise Unmapped("a concatenation of a tensor with itself")
     if len(c.data) == 1:  # DenseNet concatenates a list of one tensor: that tensor
         return "identity", {}, "torch.cat of one tensor"
     dim = c.arg(1, "dim", 0)
@@ -618,6 +631,28 @@ def _alone(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None], 
     return {p for p, count in direct.items() if count == 1 and p and p not in parents}
 
 
+def _holder(nodes: list[Any], parts: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None]) -> str:
+    """The module whose forward makes exactly the calls `parts` (and the modules it calls are among
+    them), or ''."""
+    def path(n: Any) -> str:
+        return str(n.target) if n.op == "call_module" else _scope(n)
+
+    def computes(n: Any) -> bool:
+        return n.op == "call_module" or n.op in ("call_function", "call_method") and shape_of(n) is not None
+
+    split = [path(n).split(".") if path(n) else [] for n in parts]
+    common: list[str] = []
+    for segs in zip(*split, strict=False):
+        if len(set(segs)) != 1:
+            break
+        common.append(segs[0])
+    scope = ".".join(common)
+    if not scope:
+        return ""
+    inside = {n for n in nodes if computes(n) and (path(n) == scope or path(n).startswith(scope + "."))}
+    return scope if inside == {n for n in parts if computes(n)} else ""
+
+
 def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str], twos: set[str]
          ) -> tuple[list[Node], list[str]]:
     """The layers of the traced graph; `twos`, the paths of the model's nn.Sequentials of two modules."""
@@ -637,6 +672,8 @@ def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str], twos: set[st
     nodes = list(gm.graph.nodes)
     called = Counter(str(n.target) for n in nodes if n.op == "call_module")
     chains = rearrange.fuse(nodes, shape_of, lambda a: Call(a, None, shape_any, []))  # channel_shuffle, ...
+    patched = _patch_embeddings(gm, nodes, shape_of)  # a ViT's conv_proj ... + pos_embedding: one layer
+    chains.update({last: (p.parts, p.mapped, p.conv.args[0]) for last, p in patched.items()})
     inner = {j for before, _, _ in chains.values() for j in before}
     alone = _alone(nodes, shape_of, inner)
     pieces: dict[Any, tuple[Call, str, str]] = {}  # chunk, split → (the call, its key, the scope's name)
@@ -693,12 +730,16 @@ def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str], twos: set[st
             base = scope if scope in alone else f"{scope}.{key}" if scope else key
             table = METHODS if n.op == "call_method" else FUNCTIONS
             op_text = f"{'.' if n.op == 'call_method' else ''}{key}()"
-        fused = _per_position_bias(gm, n, ins, data, out, shape)
+        fused = _per_position_bias(gm, n, ins, data, out, shape) if n not in chains else None
         if fused is not None:
             data[n] = fused.name
             continue
-        scaled = _layer_scale(gm, n, ins, shape_of)
-        owner_key = n.target if module is not None else scaled[0] if scaled is not None else None
+        scaled = _layer_scale(gm, n, ins, shape_of) if n not in chains else None
+        patch = patched.get(n)
+        if patch is not None:  # the module of just its calls (cnncalc's PatchEmbedding), else its convolution's
+            base = _holder(nodes, [*patch.parts, n], shape_of) or str(patch.conv.target)
+        owner_key = n.target if module is not None else scaled[0] if scaled is not None else \
+            patch.conv.target if patch is not None else None
         name = unique_name(scaled[0] if scaled is not None else base, ctx.taken)
         call = Call(n, module, shape_any, ins)
         weights = None
@@ -707,6 +748,8 @@ def _map(gm: Any, ctx: Context, torch: Any, inputs: dict[Any, str], twos: set[st
                 b.numel() for bn, b in module.named_buffers() if not bn.endswith("num_batches_tracked"))
         elif scaled is not None:
             weights = scaled[2]
+        elif patch is not None:
+            weights = patch.weights
         layer_inputs = [data[a] for a in ins]
         try:
             if whole and not taken:
@@ -855,6 +898,116 @@ def _layer_scale(gm: Any, n: Any, ins: list[Any], shape_of: Callable[[Any], tupl
     if axis == 0 or g[scaled[0]] != x[axis]:
         return None
     return other.target, ("layer_scale", {} if axis == 1 else {"axis": axis}), gamma.numel()
+
+
+# a use of a tensor that reads only its size: no data flows through it
+_SIZE_ATTRS = ("shape", "ndim", "dtype", "device")
+_SIZE_METHODS = ("size", "dim", "numel")
+
+
+def _data_users(n: Any) -> list[Any]:
+    """The users of `n` that read its values (not those that only ask its size, as torchvision's
+    shape assertions do)."""
+    return [u for u in n.users
+            if not (u.op == "call_function" and getattr(u.target, "__name__", "") == "getattr"
+                    and len(u.args) > 1 and u.args[1] in _SIZE_ATTRS)
+            and not (u.op == "call_method" and u.target in _SIZE_METHODS)]
+
+
+def _sole(n: Any) -> Any:
+    users = _data_users(n)
+    return users[0] if len(users) == 1 else None
+
+
+def _parameter(gm: Any, n: Any) -> Any:
+    """The learned parameter a get_attr node reads, or None (a buffer, a constant, a computed tensor)."""
+    if getattr(n, "op", "") != "get_attr" or not isinstance(n.target, str):
+        return None
+    try:
+        return gm.get_parameter(n.target)
+    except AttributeError:
+        return None
+
+
+class Patch:
+    """A ViT patch embedding found in the traced graph (`_patch_embeddings`)."""
+
+    def __init__(self, conv: Any, parts: list[Any], mapped: Mapped, weights: int):
+        self.conv = conv  # its convolution's call_module node: the layer is named after that module
+        self.parts = parts  # the nodes before the last one
+        self.mapped = mapped
+        self.weights = weights
+
+
+def _patch_embeddings(gm: Any, nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None]
+                      ) -> dict[Any, Patch]:
+    """{last node: the patch embedding it ends}: a 2-D convolution with kernel = stride and no padding
+    (torchvision's ViT conv_proj), its grid flattened to tokens x features (a reshape to N x dim x L and a
+    transpose, or a transpose to N x h x w x dim and a reshape), then a learned class token (a parameter of
+    dim elements, expanded to the batch) concatenated in front and/or a learned position embedding (a
+    parameter of tokens x dim) added. Found by the shapes and the operations, not by the names; a
+    convolution and a reshape alone are left as they are."""
+    out: dict[Any, Patch] = {}
+    for c in nodes:
+        if c.op != "call_module":
+            continue
+        m = gm.get_submodule(c.target)
+        if not any(k.__name__ == "Conv2d" and k.__module__.startswith("torch.nn") for k in type(m).__mro__):
+            continue
+        x, y = shape_of(c.args[0]) if c.args else None, shape_of(c)
+        if x is None or y is None or len(y) != 4 or tuple(m.stride) != tuple(m.kernel_size) \
+                or isinstance(m.padding, str) and m.padding != "valid" \
+                or not isinstance(m.padding, str) and any(m.padding) or tuple(m.dilation) != (1, 1) \
+                or m.groups != 1 or m.padding_mode != "zeros":
+            continue
+        n, dim, patches = y[0], y[1], y[2] * y[3]
+        a = _sole(c)
+        b = _sole(a) if a is not None else None
+        if a is None or b is None or shape_of(b) != (n, patches, dim):
+            continue
+        first, second = rearrange.key(a), rearrange.key(b)
+        flat = ("view", "reshape", "flatten")
+        turn = ("permute", "transpose", "swapaxes")
+        if first in flat and second in turn:  # N x dim x L, then its last two axes swapped
+            if shape_of(a) != (n, dim, patches) or rearrange.permutation(b, 3) != [0, 2, 1]:
+                continue
+        elif first in turn and second in flat:  # N x h x w x dim, then h and w flattened
+            if rearrange.permutation(a, 4) != [0, 2, 3, 1]:
+                continue
+        else:
+            continue
+        parts, t, tokens = [c, a], b, patches
+        weights = sum(p.numel() for p in m.parameters())
+        params: dict[str, Any] = {"dim": dim, "patch": compact(m.kernel_size), "class_token": False,
+                                  "position_embedding": False, "bias": m.bias is not None}
+        cat = _sole(t)
+        if cat is not None and rearrange.key(cat) in ("cat", "concat", "concatenate") and cat.args \
+                and isinstance(cat.args[0], list | tuple) and len(cat.args[0]) == 2 and cat.args[0][1] is t \
+                and shape_of(cat) == (n, tokens + 1, dim) and not set(cat.args[0][0].users) - {cat}:
+            token = cat.args[0][0]
+            source = token.args[0] if rearrange.key(token) in ("expand", "expand_as", "broadcast_to") \
+                and token.args else token
+            weight = _parameter(gm, source)
+            if weight is not None and weight.numel() == dim and (source is token or len(source.users) == 1):
+                parts += [b] + ([token] if token is not source else [])
+                params["class_token"] = True
+                weights += dim
+                tokens += 1
+                t = cat
+        add = _sole(t)
+        if add is not None and rearrange.key(add) in ("add", "iadd", "add_") and len(add.args) == 2 \
+                and not add.kwargs and shape_of(add) == (n, tokens, dim):
+            pos = next((v for v in add.args if v is not t), None)
+            weight = _parameter(gm, pos)
+            if weight is not None and tuple(weight.shape)[-2:] == (tokens, dim) and weight.numel() == tokens * dim:
+                parts.append(t)
+                params["position_embedding"] = True
+                weights += tokens * dim
+                t = add
+        if t is b:
+            continue  # a convolution, a reshape and a transpose: what they are
+        out[t] = Patch(c, [p for p in parts if p is not t], ("patch_embedding", params), weights)
+    return out
 
 
 def _flat(value: Any) -> list[Any]:

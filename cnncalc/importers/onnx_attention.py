@@ -18,7 +18,9 @@ node where the pattern breaks (with --allow-unknown its nodes are left to the ot
 A patch embedding is a Conv with kernel = stride and no padding, its grid flattened and transposed
 to tokens x features, with a stored class token concatenated in front and/or a stored position
 embedding added (torchvision's ViT, cnncalc's PatchEmbedding). Without either it stays the
-convolution, reshape and permute it is, unless those three nodes are a module of their own.
+convolution, reshape and permute it is, unless those three nodes are a module of their own. It is
+named after the module that holds just its nodes (cnncalc's PatchEmbedding), else after its
+convolution's (torchvision's conv_proj), as the factory importer names it.
 
 Each walk is bounded (MAX_WALK nodes) and every node joins at most one layer, so the search is
 linear in the size of the graph.
@@ -50,6 +52,7 @@ class Region:
     mapped: Mapped
     reads: list[str]  # its data inputs
     weights: int  # elements of the stored weights it holds
+    name: str = ""  # its name where no module holds just its nodes ('': its last node's)
 
 
 @dataclass
@@ -420,7 +423,8 @@ class Finder:
                 weights += tokens * dim
         if len(parts) == 3 and not self.module(*parts):
             return None  # a convolution, a reshape and a permute: what they are, unless a module of their own
-        return Region(parts, ("patch_embedding", params), [n.input[0]], weights)
+        # named after its convolution's module (torchvision's conv_proj) unless a module holds just its nodes
+        return Region(parts, ("patch_embedding", params), [n.input[0]], weights, self.paths.get(c, ""))
 
     def find(self, allow_unknown: bool, fail: Callable[[str], Exception], module: Callable[..., str]) -> list[Region]:
         """The layers found; `fail(message)` is the error of a partial attention, `module(*nodes)` the

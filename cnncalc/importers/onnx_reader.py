@@ -829,6 +829,7 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
     # layers of many nodes found by the graph's structure, before the chains below (multi-head attention,
     # a ViT patch embedding): see onnx_attention
     held_by: dict[int, int] = {}  # the stored weights such a layer holds
+    named: dict[int, str] = {}  # such a layer's name where no module holds just its nodes
     finder = attention.Finder(g, nodes, producer, consumers, is_data, outputs, paths)
     for region in finder.find(ctx.options.allow_unknown, lambda message: ctx.fail(message, "unknown-op"), module):
         last = region.parts[-1]
@@ -836,6 +837,8 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
         mapped[last] = region.mapped
         is_data[last] = region.reads
         held_by[last] = region.weights
+        if region.name:
+            named[last] = region.name
     for k, n in enumerate(nodes):
         if not is_data[k] or busy(k):
             continue
@@ -913,7 +916,7 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
 
     names = _names(graph, is_data, absorbed)
     for k in set(absorbed.values()):
-        names[k] = module(k, *(j for j, t in absorbed.items() if t == k)) or names[k]
+        names[k] = module(k, *(j for j, t in absorbed.items() if t == k)) or named.get(k) or names[k]
     for k, n in enumerate(nodes):
         if not is_data[k] or k in absorbed:
             continue

@@ -341,7 +341,7 @@ def fuse(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None], as
                     continue
                 v1 = u.args[0]
                 a, b, c = shape_of(v1.args[0]), shape_of(v1), shape_of(v2)
-                m = shuffle_layer(a, b, c, _perm(u, len(b) if b else 0))
+                m = shuffle_layer(a, b, c, permutation(u, len(b) if b else 0))
                 if m is not None:
                     out[v2] = ([v1, u, *between], m, v1.args[0])
                     taken.update((v1, u, *between))
@@ -355,7 +355,7 @@ def fuse(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None], as
                 if x is None:
                     continue
                 rank = len(x)
-                first, second = _perm(p0, rank), _perm(v2, rank)
+                first, second = permutation(p0, rank), permutation(v2, rank)
                 if not first or [first[p] for p in second] != list(range(rank)):
                     continue
                 params = dict(f_layer_norm(as_call(ln))[1])
@@ -369,7 +369,7 @@ def fuse(nodes: list[Any], shape_of: Callable[[Any], tuple[int, ...] | None], as
     return out
 
 
-def _perm(n: Any, rank: int) -> list[int]:
+def permutation(n: Any, rank: int) -> list[int]:
     """The permutation a transpose or permute call applies."""
     if key(n) in ("transpose", "swapaxes"):
         d0, d1 = n.args[1:3] if len(n.args) >= 3 else (n.kwargs.get("dim0"), n.kwargs.get("dim1"))
