@@ -912,12 +912,15 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
         return t
 
     names = _names(graph, is_data, absorbed)
-    for k in set(absorbed.values()):
-        names[k] = module(k, *(j for j, t in absorbed.items() if t == k)) or names[k]
+    members: dict[int, list[int]] = {}  # the nodes absorbed into each layer's node, in order
+    for j, t in sorted(absorbed.items()):
+        members.setdefault(t, []).append(j)
+    for k, held_nodes in members.items():
+        names[k] = module(k, *held_nodes) or names[k]
     for k, n in enumerate(nodes):
         if not is_data[k] or k in absorbed:
             continue
-        parts = sorted([j for j, t in absorbed.items() if t == k]) + [k]
+        parts = [*members.get(k, ()), k]
         op = Op(g, n, k, is_data[k])
         name = unique_name(names[k], ctx.taken)
         inputs = [owner[resolve(t)] for t in is_data[k]]
