@@ -455,12 +455,16 @@ def gemm(op: Op) -> Mapped:
 
 
 def matmul(op: Op) -> Mapped:
-    w_in = op.node.input[1]
-    if len(op.x) < 2 or w_in not in op.g.init and w_in not in op.g.origin and op.const_in(1) is None:
+    a_in, w_in = op.node.input[0], op.node.input[1]
+    if w_in in op.data or w_in not in op.g.init and w_in not in op.g.origin and op.const_in(1) is None:
+        if a_in not in op.data:
+            raise Unmapped(f"the stored weight {a_in!r} times a computed tensor (a product over the tensor's "
+                           "positions, not its last axis as a dense layer)", "matmul")
         raise Unmapped("a matrix product of two computed tensors", "matmul")
     w = op.weight(1)
-    if len(w) != 2:
-        raise Unmapped("a matrix product with a weight of more than 2 dimensions", "matmul")
+    if len(op.x) < 2 or len(w) != 2:
+        raise Unmapped(f"a matrix product with a weight of {len(w)} dimension{'s' if len(w) != 1 else ''} (a "
+                       "dense layer's has 2)" if len(w) != 2 else "a matrix product of a vector", "matmul")
     return "dense", {"units": w[1], "bias": False}
 
 
