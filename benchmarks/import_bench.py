@@ -9,6 +9,9 @@
    weights: the file is ~100 MB). Needs torch and onnx; else skipped.
 2. Folding repeats: fold() on generated residual graphs of 1,000 and 10,000 layers (target: 10,000 in
    < 2 s, and linear: 10x the layers in about 10x the time).
+3. Structure search: an ONNX graph of 500 and of 3,000 self-attention blocks written node by node (16
+   nodes each: 8,000 and 48,000 nodes, the latter near the 50,000 nodes cnncalc imports), read by
+   importers.read (target: linear, 6x the blocks in about 6x the time). Needs onnx; else skipped.
 
 Times are the minimum over repetitions. This prints figures; nothing here fails a build.
 """
@@ -86,6 +89,54 @@ def folding() -> None:
           f"{n1:,} layers: {t1 * 1000:.0f} ms; ratio {t2 / t1:.1f}x for {n2 / n1:.0f}x the layers")
 
 
+def attention_graph(blocks: int):  # type: ignore[no-untyped-def]
+    """`blocks` self-attentions in a chain (5 tokens of 8 features, 2 heads, no biases), as ONNX nodes."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [numpy_helper.from_array(np.array([1, 5, 2, 4], dtype="int64"), "heads"),
+             numpy_helper.from_array(np.array([1, 5, 8], dtype="int64"), "merged"),
+             numpy_helper.from_array(np.array(2.0, dtype="float32"), "scale")]
+    nodes, x = [], "x"
+    for i in range(blocks):
+        p = f"b{i}_"
+        inits += [numpy_helper.from_array(np.zeros((8, 8), dtype="float32"), p + t) for t in "qkvo"]
+        for t, perm in (("q", [0, 2, 1, 3]), ("k", [0, 2, 3, 1]), ("v", [0, 2, 1, 3])):
+            nodes += [helper.make_node("MatMul", [x, p + t], [p + t + "p"]),
+                      helper.make_node("Reshape", [p + t + "p", "heads"], [p + t + "r"]),
+                      helper.make_node("Transpose", [p + t + "r"], [p + t + "h"], perm=perm)]
+        nodes += [helper.make_node("MatMul", [p + "qh", p + "kh"], [p + "s"]),
+                  helper.make_node("Div", [p + "s", "scale"], [p + "d"]),
+                  helper.make_node("Softmax", [p + "d"], [p + "a"], axis=-1),
+                  helper.make_node("MatMul", [p + "a", p + "vh"], [p + "m"]),
+                  helper.make_node("Transpose", [p + "m"], [p + "t"], perm=[0, 2, 1, 3]),
+                  helper.make_node("Reshape", [p + "t", "merged"], [p + "mm"]),
+                  helper.make_node("MatMul", [p + "mm", p + "o"], [p + "y"])]
+        x = p + "y"
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 5, 8])],
+                          [helper.make_tensor_value_info(x, TensorProto.FLOAT, None)], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 20)])
+
+
+def attention_search() -> None:
+    try:
+        import onnx
+    except ImportError:
+        print("3. skipped: onnx is not installed")
+        return
+    from cnncalc import importers
+
+    times = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for blocks in (500, 3000):
+            path = Path(tmp) / f"a{blocks}.onnx"
+            onnx.save(attention_graph(blocks), str(path))
+            times[blocks] = min(_timed(lambda path=path: importers.read(str(path))) for _ in range(2))
+    (n1, t1), (n2, t2) = sorted(times.items())
+    print(f"3. read {n2:,} attention blocks ({16 * n2:,} nodes): {t2:.2f} s; {n1:,} blocks: {t1:.2f} s; "
+          f"ratio {t2 / t1:.1f}x for {n2 / n1:.0f}x the blocks")
+
+
 def _timed(fn) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     fn()
@@ -96,3 +147,4 @@ if __name__ == "__main__":
     os.chdir(ROOT)
     onnx_import()
     folding()
+    attention_search()

@@ -96,3 +96,141 @@ def test_activation_functions_with_arguments_save_load_and_import(tmp_path):
                                      ("gelu", {}), ("log_softmax", {"axis": 1})]
     assert [layer.params.get("approximate") for layer in layers][-2:] == ["tanh", None]
     assert verify(b, "keras").ok
+
+
+HELPERS = """
+name: helpers
+input: [32, 32, 3]
+layers:
+  - {type: patch_embedding, name: embed, dim: 16, patch: 8, class_token: true, position_embedding: true}
+  - {type: layer_norm, name: ln, axis: [1, 2]}
+  - {type: multi_head_attention, name: attn, heads: 4}
+  - {type: layer_scale, name: ls}
+  - {type: gelu, name: act, approximate: tanh}
+  - {type: select_token, name: cls}
+  - {type: celu, name: c, alpha: 2.0}
+"""
+DROP = object()  # the field left out
+
+
+@pytest.fixture(scope="module")
+def helpers_config():  # type: ignore[no-untyped-def]
+    """The Keras config of cnncalc's helper layers (PatchEmbedding, SelfAttention, LayerScale, SelectToken,
+    ActivationFunction) as model.to_json() writes it."""
+    import json
+
+    e = export(cnncalc.analyse(cnncalc.loads(HELPERS, "helpers.yaml")), "keras")
+    module = load_module(e.code, "cnncalc_export_keras_helpers")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = getattr(module, e.builder)()
+    return json.loads(model.to_json())
+
+
+def edited(config, tmp_path, cls, field, value):  # type: ignore[no-untyped-def]
+    import copy
+    import json
+
+    config = copy.deepcopy(config)
+    layer = next(lc for lc in config["config"]["layers"] if lc["class_name"] == cls)
+    if value is DROP:
+        del layer["config"][field]
+    else:
+        layer["config"][field] = value
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path, f"layer {config['config']['layers'].index(layer)} ({cls} {layer['config']['name']!r})"
+
+
+@pytest.mark.parametrize(("cls", "field", "value", "why"), [
+    ("SelfAttention", "num_heads", DROP, "its config has no 'num_heads'"),
+    ("SelfAttention", "key_dim", DROP, "its config has no 'key_dim'"),
+    ("SelfAttention", "output_shape", "x", "ValueError"),
+    ("SelfAttention", "dropout", "a", "ValueError"),
+    ("SelfAttention", "attention_axes", "x", "ValueError"),
+    ("PatchEmbedding", "dim", DROP, "its config has no 'dim'"),
+    ("LayerScale", "projection_dim", DROP, "its config has no 'projection_dim'"),
+    ("ActivationFunction", "arguments", [1], "TypeError"),
+    ("ActivationFunction", "arguments", "s", "ValueError"),
+])
+def test_a_keras_helper_config_missing_a_field_or_of_the_wrong_type_is_a_located_error(
+        helpers_config, tmp_path, cls, field, value, why):
+    """Keras itself cannot load such a layer; the import names it, in one line, never a traceback."""
+    from cnncalc.importers.model import ImportFailure
+
+    path, where = edited(helpers_config, tmp_path, cls, field, value)
+    with pytest.raises(ImportFailure) as err:
+        importers.read(str(path))
+    message = err.value.diagnostics[0].message
+    assert message.startswith(f"{where}: ") and why in message and "\n" not in message, message
+
+
+@pytest.mark.parametrize(("cls", "field", "value", "why"), [
+    ("SelfAttention", "num_heads", 10**12, "heads 1000000000000 is too large"),
+    ("SelfAttention", "key_dim", -1, "key_dim must be a positive integer, got -1"),
+    ("SelfAttention", "num_heads", "4", "heads must be a positive integer, got '4'"),
+    ("PatchEmbedding", "dim", 10**12, "dim 1000000000000 is too large"),
+    ("LayerScale", "projection_dim", 17, "projection_dim 17, but the scaled axis of 17x16 has 16"),
+    ("LayerScale", "axis", 5, "axis 5 does not exist"),
+    ("SelectToken", "index", 100, "index 100 is not one of the 17 tokens"),
+    ("SelectToken", "index", 10**30, "is too large"),
+])
+def test_absurd_sizes_in_a_keras_config_are_refused_at_their_layer(helpers_config, tmp_path, cls, field, value, why):
+    """Sizes no layer can have are the file's fault: the message names its layer, not a cnncalc bug."""
+    from cnncalc.importers.model import ImportFailure
+
+    path, where = edited(helpers_config, tmp_path, cls, field, value)
+    with pytest.raises(ImportFailure) as err:
+        importers.to_spec(importers.read(str(path)))
+    message = err.value.diagnostics[0].message
+    assert message.startswith(f"{where}: ") and why in message and "bug" not in message, message
+
+
+def _history(value):  # type: ignore[no-untyped-def]
+    def edit(layers):  # type: ignore[no-untyped-def]
+        layers[2]["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = value
+    return edit
+
+
+@pytest.mark.parametrize("edit", [
+    _history(["embed", "a", 0]), _history(["embed"]), _history({"a": 1}),
+    lambda layers: layers[2]["inbound_nodes"][0]["args"][0]["config"].__setitem__("shape", 5),
+    lambda layers: layers[0]["config"].__setitem__("batch_shape", [None, "a", 32, 3]),
+    lambda layers: layers[3].__setitem__("config", 5),
+    lambda layers: layers[3].__setitem__("inbound_nodes", 5),
+    lambda layers: layers[3].__setitem__("inbound_nodes", ["abc"]),
+    lambda layers: layers[3].__setitem__("class_name", [1]),
+    lambda layers: layers[1]["config"].__setitem__("data_format", [1]),
+], ids=["history-index", "history-short", "history-dict", "shape", "batch-shape", "config", "inbound",
+        "inbound-str", "class-name", "data-format"])
+def test_a_damaged_keras_config_is_one_line_never_a_traceback(helpers_config, tmp_path, edit):
+    import copy
+    import json
+
+    from cnncalc.importers.model import ImportFailure
+
+    config = copy.deepcopy(helpers_config)
+    edit(config["config"]["layers"])
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(ImportFailure) as err:
+        importers.to_spec(importers.read(str(path)))
+    message = err.value.diagnostics[0].message
+    assert "\n" not in message and "bug" not in message and "config" in message, message
+
+
+@pytest.mark.parametrize(("shape", "why"), [([None, -32, 32, 3], "-32"), ([None, 10**9, 10**9, 3], "between 1 and 16777216")])
+def test_input_sizes_no_model_can_have_are_refused_as_the_model_s(helpers_config, tmp_path, shape, why):
+    import copy
+    import json
+
+    from cnncalc.importers.model import ImportFailure
+
+    config = copy.deepcopy(helpers_config)
+    config["config"]["layers"][0]["config"]["batch_shape"] = shape
+    path = tmp_path / "sizes.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(ImportFailure) as err:
+        importers.to_spec(importers.read(str(path)))
+    message = err.value.diagnostics[0].message
+    assert why in message and "input" in message and "bug" not in message, message

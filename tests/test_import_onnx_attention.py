@@ -202,3 +202,32 @@ def test_torchvision_transformers_import_with_their_counts(name, tmp_path):
         assert (b.layers[0].name, b.layers[0].type) == ("conv_proj", "patch_embedding")
     else:
         assert (types.count("layer_scale"), types.count("dense")) == (18, 37)
+
+
+@pytest.mark.parametrize(("opset", "axis"), [(20, 1), (20, -2), (20, 2), (11, None), (11, 1), (20, "-1")])
+def test_a_softmax_over_another_axis_than_the_keys_is_no_attention(tmp_path, opset, axis):
+    """Attention normalises each query's scores over the keys, the last axis; a Softmax over the heads or the
+    queries (or, before opset 13, its default axis 1: over everything but the batch) computes another
+    function, refused at the Softmax rather than counted as multi_head_attention."""
+    model = attention_graph(5, 8, 2, 4)
+    soft = next(n for n in model.graph.node if n.op_type == "Softmax")
+    del soft.attribute[:]
+    if axis is not None:
+        soft.attribute.append(helper.make_attribute("axis", axis))
+    model.opset_import[0].version = opset
+    with pytest.raises(ImportFailure) as err:
+        read(model, tmp_path)
+    message = err.value.diagnostics[0].message
+    assert message.startswith("node 14 (Softmax): part of a multi-head attention"), message
+    assert "not over the keys (the last axis)" in message
+
+
+@pytest.mark.parametrize(("opset", "axis"), [(20, 3), (11, 3), (11, -1), (12, -1)])
+def test_a_softmax_over_the_last_axis_is_attention_in_every_opset(tmp_path, opset, axis):
+    model = attention_graph(5, 8, 2, 4)
+    soft = next(n for n in model.graph.node if n.op_type == "Softmax")
+    del soft.attribute[:]
+    soft.attribute.append(helper.make_attribute("axis", axis))
+    model.opset_import[0].version = opset
+    imp, a = read(model, tmp_path)
+    assert [(n.type, n.params) for n in imp.nodes] == [("multi_head_attention", {"heads": 2})]

@@ -394,3 +394,16 @@ def test_modules_of_torch_nn():
         ("pixel_shuffle", (4, 26, 28), 0, 0), ("group_norm", (4, 26, 28), 8, 0), ("instance_norm", (4, 26, 28), 8, 8),
         ("layer_norm", (4, 26, 28), 28, 0)]
     assert "{type: layer_norm, name: '8', normalized_shape: [28], center: false}" in text
+
+
+@pytest.mark.parametrize(("inputs", "weight", "message"), [
+    (["w", "x"], (4, 5), "node 0 (MatMul): MatMul: the stored weight 'w' times a computed tensor"),
+    (["x", "w"], (8,), "node 0 (MatMul): MatMul: a matrix product with a weight of 1 dimension"),
+    (["x", "w"], (1, 8, 3), "node 0 (MatMul): MatMul: a matrix product with a weight of 3 dimensions"),
+])
+def test_a_matmul_by_a_weight_that_is_no_dense_layer_says_why(tmp_path, inputs, weight, message):
+    """Dense multiplies the last axis by a 2-D weight; a weight in front (it multiplies the tensor's
+    positions) or of another rank is refused, and the message says which."""
+    w = numpy_helper.from_array(__import__("numpy").ones(weight, dtype="float32"), "w")
+    got = failure(graph([helper.make_node("MatMul", inputs, ["y"])], [w], shape=(1, 5, 8)), tmp_path)
+    assert got.startswith(message), got

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..analysis import Analysis
     from ..spec import Network
-    from .model import Imported, ImportFailure, Options
+    from .model import Imported, ImportFailure, Node, Options
 
 __all__ = ["read", "to_spec", "load_model", "kind_of", "is_model_file", "Imported", "Options", "ImportFailure"]
 
@@ -99,10 +99,34 @@ def to_spec(imp: Imported, folding: bool = True, command: str = "", file: str | 
         a = analyse(loads(text, file))
     except SpecError as err:
         first = err.first
+        node = _node_at(imp, text, first.layer, first.loc.line)
+        if node is not None and node.where:  # the source's sizes, which no such layer can have
+            raise ImportFailure(imp.source, f"{node.where}: {first.message}", first.rule) from None
+        lines = text.splitlines()
+        if 0 < first.loc.line <= len(lines) and lines[first.loc.line - 1].startswith(("input:", "inputs:")):
+            raise ImportFailure(imp.source, f"the model's input: {first.message}", first.rule) from None
         raise ImportFailure(imp.source, f"the imported spec does not analyse: {first.message} [{first.rule}]; "
                                         "please report this as a cnncalc bug", "import-mismatch") from None
     check(imp, a, imp.source)
     return text, a
+
+
+def _node_at(imp: Imported, text: str, layer: str | None, line: int) -> Node | None:
+    """The imported node an error in its spec `text` is about: the layer it names, else the one written
+    on its line (one flow mapping per layer); None if neither is one node."""
+    import yaml
+
+    by_name = {n.name: n for n in imp.nodes}
+    if layer in by_name:
+        return by_name[layer]
+    lines = text.splitlines()
+    if not 0 < line <= len(lines) or not lines[line - 1].startswith("  - {"):  # a top-level layer, no block's
+        return None
+    try:
+        entry = yaml.safe_load(lines[line - 1][4:].split("  # ", 1)[0])
+    except yaml.YAMLError:
+        return None
+    return by_name.get(str(entry.get("name"))) if isinstance(entry, dict) else None
 
 
 def load_model(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> Network:

@@ -66,7 +66,12 @@ def read(source: str, options: Options) -> Imported:
         pass
     else:
         raise unreadable(source, "not a Keras model config (a JSON object with class_name and config)")
-    imp = from_config(config, source, options, "Keras")
+    try:
+        imp = from_config(config, source, options, "Keras")
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:  # a part of the config not as Keras
+        # writes it, where no layer names it (the layers' own fields are named by _mapping)
+        raise unreadable(source, f"a damaged Keras model config ({type(exc).__name__}: "
+                                 f"{str(exc).splitlines()[0][:200] if str(exc) else ''})") from None
     if weights_total is not None:
         imp.notes.append(f"the archive's weights: {weights_total:,} values (counted from their shapes)")
         imp.total_weights = weights_total
@@ -522,7 +527,7 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
         if sep and role and fn is not None and cls not in ("PerPositionBias", "Cropping1D", "Cropping2D",
                                                             "Cropping3D", "LocalResponseNorm"):
             # an extra layer cnncalc's Keras export made for the spec layer `base` (`<layer>__<role>`)
-            mapped = fn(cfg, {})
+            mapped = _mapping(fn, cfg, {}, where, ctx)
             piece = pieces.setdefault(base, {})
             if mapped[0].startswith(("zero_pad", "constant_pad")):  # the padding of a conv or a pool
                 piece["pad"] = mapped[1]["padding"]
@@ -548,7 +553,7 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
                 piece = {**piece, "input": shapes[srcs[0]]}
             elif isinstance((lc.get("build_config") or {}).get("input_shape"), list):
                 piece = {**piece, "input": tuple(-1 if d is None else d for d in lc["build_config"]["input_shape"])}
-            m = fn(cfg, piece)
+            m = _mapping(fn, cfg, piece, where, ctx)
         except Unmapped as exc:
             node = ctx.unknown(where, cls, exc.reason, name, layer_inputs, shape, weights, exc.awaits)
         else:
@@ -584,6 +589,18 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
     first_shape = next(iter(inputs.values()))
     return Imported(name, layout, first_shape, nodes, source, kind, ctx.notes, ctx.warnings,
                     inputs=inputs if len(inputs) > 1 else {}, outputs=list(dict.fromkeys(returned)))
+
+
+def _mapping(fn: Layers, cfg: dict[str, Any], piece: dict[str, Any], where: str, ctx: Context) -> Mapped:
+    """fn's mapping of a layer's config; a config without a field fn reads, or with a value of a type it
+    cannot take (which Keras cannot load either), is an error naming the layer."""
+    try:
+        return fn(cfg, piece)
+    except KeyError as exc:
+        raise ctx.fail(f"{where}: its config has no {exc.args[0]!r}", "unreadable") from None
+    except (TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ctx.fail(f"{where}: a value in its config is of a type it cannot have ({type(exc).__name__}: "
+                       f"{str(exc).splitlines()[0][:200] if str(exc) else ''})", "unreadable") from None
 
 
 def _refs(value: Any) -> list[tuple[str, int]]:
@@ -664,4 +681,7 @@ def _input_shape(shape: Any, given: tuple[int, ...] | None, where: str, ctx: Con
     if not isinstance(shape, list | tuple) or len(shape) < 2 or any(d is None for d in shape[1:]):
         raise ctx.fail(f"{where}: the input shape {shape} is not fixed; give it with --input "
                        "(e.g. --input 224x224x3)")
-    return tuple(int(d) for d in shape[1:])
+    sizes = tuple(int(d) for d in shape[1:])
+    if any(d < 1 for d in sizes):
+        raise ctx.fail(f"{where}: the input shape {shape} has a size below 1")
+    return sizes

@@ -275,6 +275,9 @@ class Finder:
         scores, qs, vs = self.shape(self.nodes[qk].output[0]), self.shape(qn), self.shape(vn)
         if scores is None or qs is None or vs is None or len(scores) < 3:
             raise _Partial(qk, "the shapes of the attention's scores, queries or values are not known")
+        axis = self.attr(s, "axis", -1 if self.g.opset >= 13 else 1)  # before opset 13: the axes from it, flattened
+        if not isinstance(axis, int) or axis % len(scores) != len(scores) - 1:
+            raise _Partial(s, f"it normalises the scores along axis {axis!r}, not over the keys (the last axis)")
         h, n_q, n_k = math.prod(scores[:-2]), scores[-2], scores[-1]
         dk, dv = qs[-1], vs[-1]
         if n_q != n_k:

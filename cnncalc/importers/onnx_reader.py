@@ -455,12 +455,16 @@ def gemm(op: Op) -> Mapped:
 
 
 def matmul(op: Op) -> Mapped:
-    w_in = op.node.input[1]
-    if len(op.x) < 2 or w_in not in op.g.init and w_in not in op.g.origin and op.const_in(1) is None:
+    a_in, w_in = op.node.input[0], op.node.input[1]
+    if w_in in op.data or w_in not in op.g.init and w_in not in op.g.origin and op.const_in(1) is None:
+        if a_in not in op.data:
+            raise Unmapped(f"the stored weight {a_in!r} times a computed tensor (a product over the tensor's "
+                           "positions, not its last axis as a dense layer)", "matmul")
         raise Unmapped("a matrix product of two computed tensors", "matmul")
     w = op.weight(1)
-    if len(w) != 2:
-        raise Unmapped("a matrix product with a weight of more than 2 dimensions", "matmul")
+    if len(op.x) < 2 or len(w) != 2:
+        raise Unmapped(f"a matrix product with a weight of {len(w)} dimension{'s' if len(w) != 1 else ''} (a "
+                       "dense layer's has 2)" if len(w) != 2 else "a matrix product of a vector", "matmul")
     return "dense", {"units": w[1], "bias": False}
 
 
@@ -915,12 +919,15 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
         return t
 
     names = _names(graph, is_data, absorbed)
-    for k in set(absorbed.values()):
-        names[k] = module(k, *(j for j, t in absorbed.items() if t == k)) or named.get(k) or names[k]
+    members: dict[int, list[int]] = {}  # the nodes absorbed into each layer's node, in order
+    for j, t in sorted(absorbed.items()):
+        members.setdefault(t, []).append(j)
+    for k, held_nodes in members.items():
+        names[k] = module(k, *held_nodes) or named.get(k) or names[k]
     for k, n in enumerate(nodes):
         if not is_data[k] or k in absorbed:
             continue
-        parts = sorted([j for j, t in absorbed.items() if t == k]) + [k]
+        parts = [*members.get(k, ()), k]
         op = Op(g, n, k, is_data[k])
         name = unique_name(names[k], ctx.taken)
         inputs = [owner[resolve(t)] for t in is_data[k]]
