@@ -155,6 +155,8 @@ KERAS = {  # application → input
     "MobileNetV2": (224, 224, 3),
     "DenseNet121": (224, 224, 3),
     "Xception": (299, 299, 3),
+    "EfficientNetB0": (224, 224, 3),  # Rescaling, Normalization, ZeroPadding2D; squeeze-excite: Reshape, Multiply
+    "EfficientNetV2B0": (224, 224, 3),
 }
 
 
