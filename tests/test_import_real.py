@@ -157,6 +157,7 @@ KERAS = {  # application → input
     "Xception": (299, 299, 3),
     "EfficientNetB0": (224, 224, 3),  # Rescaling, Normalization, ZeroPadding2D; squeeze-excite: Reshape, Multiply
     "EfficientNetV2B0": (224, 224, 3),
+    "ConvNeXtTiny": (224, 224, 3),  # a Sequential stem and downsampling blocks inside; Keras's own LayerScale
 }
 
 
