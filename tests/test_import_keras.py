@@ -156,6 +156,31 @@ def test_nested_models_are_read_as_their_layers(source, tmp_path):
     assert verify(a, "keras").ok
 
 
+def test_nested_model_outputs_are_the_layers_that_compute_them(tmp_path):
+    """A nested Functional of two outputs called twice, its outputs read by a layer and returned by the
+    model (Keras's output_layers count a Functional's own node: its second call is node 2 there), and a
+    nested Sequential returned."""
+    from keras import layers
+
+    i = keras.Input((8,), name="i")
+    two = keras.Model(i, [layers.Dense(4, name="a")(i), layers.Dense(3, name="b")(i)], name="two")
+    x = keras.Input((8,), name="x")
+    (p, q), (p2, q2) = two(x), two(x)
+    y = layers.Concatenate(name="cat")([q, p2])
+    model = keras.Model(x, [y, p, q2, keras.Sequential([layers.Dense(5, name="d")], name="seq")(y)], name="m")
+    assert model.get_config()["output_layers"] == [["cat", 0, 0], ["two", 1, 0], ["two", 2, 1], ["seq", 0, 0]]
+    path = tmp_path / "m.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    imp = importers.read(str(path))
+    assert imp.outputs == ["cat", "two.a", "two.b_1", "seq.d"]
+    assert [(n.name, n.shares) for n in imp.nodes] == [("two.a", ""), ("two.a_1", "two.a"), ("two.b", ""),
+                                                       ("two.b_1", "two.b"), ("cat", ""), ("seq.d", "")]
+    assert imp.nodes[4].inputs == ["two.b", "two.a_1"]
+    _, a = importers.to_spec(imp)
+    assert a.totals["params"] == model.count_params() == 103
+    assert verify(a, "keras").ok
+
+
 def test_nested_models_deeper_than_the_limit_are_an_error(tmp_path):
     from keras import layers
 

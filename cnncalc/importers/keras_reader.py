@@ -644,6 +644,8 @@ def _graph(cfg: dict[str, Any], sequential: bool, path: str, depth: int, state: 
     names = {_lname(lc, k) for k, lc in enumerate(layers)}
     flat: list[dict[str, Any]] = []
     alias: dict[Ref, Ref] = {}  # a nested model's output → the tensor of the layer inside it that computes it
+    alias_out: dict[Ref, Ref] = {}  # the same, as output_layers name it: Keras counts a Functional's own node
+    # (linking its inputs to its outputs) there, so its first call is node 1 (its consumers count from 0)
     for k, lc in enumerate(layers):
         if not _nested(lc):
             flat.append(lc)
@@ -656,6 +658,10 @@ def _graph(cfg: dict[str, Any], sequential: bool, path: str, depth: int, state: 
         sub, sub_ins, sub_outs = _graph(lc["config"], lc["class_name"] == "Sequential", f"{path}{name}.", depth + 1,
                                         state, ctx)
         calls = [n for n in lc.get("inbound_nodes") or [] if isinstance(n, dict | list)]
+        if any(isinstance(n, list) for n in calls):
+            raise ctx.fail(f"{where}: a model used as a layer in a Keras 2 config (cnncalc reads nested models "
+                           "from Keras 3 configs: save the model with Keras 3)")
+        own = 1 if lc["class_name"] != "Sequential" else 0
         counts = {_lname(s, i): len(s.get("inbound_nodes") or []) for i, s in enumerate(sub)
                   if s.get("class_name") != "InputLayer"}
         state.work += sum(counts.values()) * len(calls)
@@ -673,7 +679,7 @@ def _graph(cfg: dict[str, Any], sequential: bool, path: str, depth: int, state: 
                                      bind=dict(zip(sub_ins, srcs, strict=True)), where=where, ctx=ctx)
             moves.append(move)
             for t, out in enumerate(sub_outs):
-                alias[(name, c, t)] = move(out)
+                alias[(name, c, t)] = alias_out[(name, c + own, t)] = move(out)
         for i, s in enumerate(sub):
             if s.get("class_name") == "InputLayer":
                 continue
@@ -684,6 +690,7 @@ def _graph(cfg: dict[str, Any], sequential: bool, path: str, depth: int, state: 
             nodes = s.get("inbound_nodes") or []
             flat.append({**s, "name": full, "config": {**(s.get("config") or {}), "name": full},
                          "inbound_nodes": [_rewrite(n, move) for move in moves for n in nodes]})
+    outs = [alias_out.get(r, r) for r in outs]
     if alias:
         def resolve(ref: Ref) -> Ref:
             for _ in range(len(alias) + 1):
