@@ -176,11 +176,12 @@ def dense(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
 
 
 def batch_norm(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
-    center, scale = c.get("center", True), c.get("scale", True)
-    if center != scale:
-        raise Unmapped("batch normalisation with only one of center and scale (cnncalc's has both or neither)")
-    return "batch_norm", {"eps": c.get("epsilon", 1e-3), "momentum": round(1 - c.get("momentum", 0.99), 10),
-                          "affine": bool(center)}
+    center, scale = bool(c.get("center", True)), bool(c.get("scale", True))
+    params = {"eps": c.get("epsilon", 1e-3), "momentum": round(1 - c.get("momentum", 0.99), 10),
+              "affine": center or scale}
+    if center != scale:  # β alone (InceptionV3's scale=False) or γ alone
+        params.update(center=center, scale=scale)
+    return "batch_norm", params
 
 
 def pool(kind: str, nd: int) -> Layers:
