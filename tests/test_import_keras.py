@@ -225,3 +225,21 @@ def test_nested_model_called_beyond_the_node_limit_is_an_error(tmp_path, monkeyp
     with pytest.raises(ImportFailure, match=r"layer 1 \(Sequential 'inner'\): the nested models expand to more than "
                                             r"the 2 layer calls"):
         importers.read(str(path))
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('"keras_history": ["a", 0, 0]', '"keras_history": ["a", "0", 0]',
+     r"layer 1 \(Sequential 'block\.branch'\): \['a', '0', 0\] is not a tensor reference"),
+    ('"keras_history": ["stem", 0, 0]', '"keras_history": ["stem", true, 0]',
+     r"layer 2 \(Functional 'block'\): \['stem', True, 0\] is not a tensor reference"),
+    ('"output_layers": ["sum", 0, 0]', '"output_layers": ["nothing", 0, 0]',
+     r"layer 2 \(Functional 'block'\): a layer inside it reads 'nothing', which is not one of its layers")])
+def test_damaged_nested_model_config_is_a_located_error(old, new, message, tmp_path):
+    from cnncalc.importers.model import ImportFailure
+
+    text = _nested_model().to_json()
+    assert old in text
+    path = tmp_path / "damaged.json"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ImportFailure, match=r"damaged\.json:1:1: error: " + message):
+        importers.read(str(path))

@@ -491,7 +491,7 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
             if isinstance(node, dict):
                 for t in _tensors([node.get("args", []), node.get("kwargs", {})]):
                     hist = t.get("keras_history")
-                    if hist and t.get("shape") is not None:
+                    if hist and isinstance(t.get("shape"), list | tuple):
                         shapes[(hist[0], int(hist[1]))] = tuple(-1 if d is None else d for d in t["shape"])
     given = list(options.input_shapes)
     input_layers = [(k, lc) for k, lc in enumerate(layers) if lc.get("class_name") == "InputLayer"]
@@ -640,9 +640,12 @@ def _graph(cfg: dict[str, Any], sequential: bool, path: str, depth: int, state: 
     if sequential:
         layers, ins, outs = _chain(layers)
     else:
-        ins = [r[0] for r in _refs3(cfg.get("input_layers"))]
-        outs = _refs3(cfg.get("output_layers"))
+        what = f"the model {path.rstrip('.') or 'itself'!r}"
+        ins = [r[0] for r in _refs3(cfg.get("input_layers"), what, ctx)]
+        outs = _refs3(cfg.get("output_layers"), what, ctx)
     names = {_lname(lc, k) for k, lc in enumerate(layers)}
+    for k, lc in enumerate(layers):
+        _nodes(lc, f"layer {k} ({lc.get('class_name')} {path + _lname(lc, k)!r})", ctx)
     flat: list[dict[str, Any]] = []
     alias: dict[Ref, Ref] = {}  # a nested model's output → the tensor of the layer inside it that computes it
     alias_out: dict[Ref, Ref] = {}  # the same, as output_layers name it: Keras counts a Functional's own node
@@ -671,7 +674,7 @@ def _graph(cfg: dict[str, Any], sequential: bool, path: str, depth: int, state: 
                            "cnncalc imports")
         moves: list[Callable[[Ref], Ref]] = []
         for c, node in enumerate(calls):
-            srcs = _node_refs(node)
+            srcs = _node_refs(node, where, ctx)
             if len(srcs) != len(sub_ins):
                 raise ctx.fail(f"{where}, call {c + 1}: called on {len(srcs)} tensors, the model has "
                                f"{len(sub_ins)} inputs")
@@ -741,12 +744,32 @@ def _chain(layers: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str
     return out, [_lname(start, 0)], [prev]
 
 
-def _node_refs(node: Any) -> list[Ref]:
+def _ref(h: Any, where: str, ctx: Context) -> Ref:
+    """A tensor reference of a config, [layer, node index(, tensor index)], checked."""
+    if isinstance(h, list | tuple) and len(h) >= 2 and isinstance(h[0], str) \
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in h[1:3]):
+        return h[0], h[1], h[2] if len(h) > 2 else 0
+    raise ctx.fail(f"{where}: {str(h)[:80]} is not a tensor reference ([layer, node, tensor])", "unreadable")
+
+
+def _node_refs(node: Any, where: str, ctx: Context) -> list[Ref]:
     """The tensors one call (inbound node) reads, in order."""
     if isinstance(node, dict):  # Keras 3
-        return [(str(h[0]), int(h[1]), int(h[2]) if len(h) > 2 else 0)
-                for t in _tensors([node.get("args", []), node.get("kwargs", {})]) if (h := t.get("keras_history"))]
-    return [(str(e[0]), int(e[1]), int(e[2]) if len(e) > 2 else 0) for e in node]  # Keras 2
+        return [_ref(t.get("keras_history"), where, ctx)
+                for t in _tensors([node.get("args", []), node.get("kwargs", {})]) if t.get("keras_history")]
+    if isinstance(node, list):  # Keras 2
+        return [_ref(e, where, ctx) for e in node]
+    raise ctx.fail(f"{where}: an inbound node that is neither a Keras 3 nor a Keras 2 one", "unreadable")
+
+
+def _nodes(lc: dict[str, Any], where: str, ctx: Context) -> list[Any]:
+    """A layer's inbound nodes (a list), each checked."""
+    nodes = lc.get("inbound_nodes") or []
+    if not isinstance(nodes, list):
+        raise ctx.fail(f"{where}: its inbound_nodes are not a list", "unreadable")
+    for node in nodes:
+        _node_refs(node, where, ctx)
+    return nodes
 
 
 def _rewrite(node: Any, fn: Callable[[Ref], Ref]) -> Any:
@@ -776,13 +799,13 @@ def _built(model: Any, prefix: str, depth: int) -> dict[str, Any]:
     return out
 
 
-def _refs3(value: Any) -> list[Ref]:
+def _refs3(value: Any, what: str, ctx: Context) -> list[Ref]:
     """[layer, node index, tensor index] of each entry of a config's input_layers or output_layers."""
     if not isinstance(value, list) or not value:
         return []
     if isinstance(value[0], str):
         value = [value]
-    return [(str(v[0]), int(v[1]), int(v[2]) if len(v) > 2 else 0) for v in value if isinstance(v, list) and len(v) >= 2]
+    return [_ref(v, f"{what}: input_layers or output_layers", ctx) for v in value]
 
 
 def _refs(value: Any) -> list[tuple[str, int]]:
@@ -805,19 +828,15 @@ def _calls(layers: list[Any], sequential: bool, ctx: Context
             raise ctx.fail(f"layer {k} is not a layer config", "unreadable")
         if lc.get("class_name") == "InputLayer":
             continue
-        nodes = lc.get("inbound_nodes")
-        if sequential or nodes is None:
+        if sequential or lc.get("inbound_nodes") is None:
             out.append((k, lc, 0, []))
             continue
+        where = f"layer {k} ({lc.get('class_name')} {_lname(lc, k)!r})"
+        nodes = _nodes(lc, where, ctx)
         if not nodes:
             continue  # a layer never called: no part of the graph
-        for j, node in enumerate(nodes):
-            if isinstance(node, dict):  # Keras 3
-                srcs = [(str(t["keras_history"][0]), int(t["keras_history"][1]))
-                        for t in _tensors([node.get("args", []), node.get("kwargs", {})]) if t.get("keras_history")]
-            else:  # Keras 2: [[layer, node index, tensor index, kwargs], ...]
-                srcs = [(str(entry[0]), int(entry[1])) for entry in node]
-            out.append((k, lc, j, srcs))
+        for j, node in enumerate(nodes):  # Keras 3, or Keras 2: [[layer, node index, tensor index, kwargs], ...]
+            out.append((k, lc, j, [(r[0], r[1]) for r in _node_refs(node, where, ctx)]))
     if sequential:
         return out
     done = {(str((lc.get("config") or {}).get("name") or lc.get("name")), 0) for lc in layers
