@@ -428,6 +428,12 @@ KERAS = {  # id: (layer factory (keras.layers), input without batch, the importe
     "log_softmax": (lambda L: L.Activation("log_softmax"), (10,), "log_softmax", {}),
     "spatial_dropout3d": (lambda L: L.SpatialDropout3D(0.2), (4, 8, 8, 4), "dropout", {"rate": 0.2}),
     "batch_norm3d": (lambda L: L.BatchNormalization(), (4, 8, 8, 4), "batch_norm", {}),
+    # β without γ (InceptionV3), γ without β, neither
+    "batch_norm_no_scale": (lambda L: L.BatchNormalization(scale=False), (6, 6, 4), "batch_norm", {"scale": False}),
+    "batch_norm_no_center": (lambda L: L.BatchNormalization(center=False), (6, 6, 4), "batch_norm",
+                             {"center": False}),
+    "batch_norm_not_affine": (lambda L: L.BatchNormalization(center=False, scale=False), (6, 6, 4), "batch_norm",
+                              {"affine": False}),
     # Keras's instance normalisation (saved as groups = the channels once built)
     "group_norm_per_channel": (lambda L: L.GroupNormalization(groups=-1), (6, 6, 4), "instance_norm", {"affine": True}),
     "group_norm_per_channel_no_center": (lambda L: L.GroupNormalization(groups=-1, center=False), (6, 6, 4),

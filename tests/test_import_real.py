@@ -155,6 +155,10 @@ KERAS = {  # application → input
     "MobileNetV2": (224, 224, 3),
     "DenseNet121": (224, 224, 3),
     "Xception": (299, 299, 3),
+    "InceptionV3": (299, 299, 3),  # BatchNormalization(scale=False): β without γ
+    "EfficientNetB0": (224, 224, 3),  # Rescaling, Normalization, ZeroPadding2D; squeeze-excite: Reshape, Multiply
+    "EfficientNetV2B0": (224, 224, 3),
+    "ConvNeXtTiny": (224, 224, 3),  # a Sequential stem and downsampling blocks inside; Keras's own LayerScale
 }
 
 

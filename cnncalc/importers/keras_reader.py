@@ -9,11 +9,13 @@ to give them), and a model in memory is asked for each layer's `count_params()`.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..layers import all_types, lookup
@@ -179,11 +181,12 @@ def dense(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
 
 
 def batch_norm(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
-    center, scale = c.get("center", True), c.get("scale", True)
-    if center != scale:
-        raise Unmapped("batch normalisation with only one of center and scale (cnncalc's has both or neither)")
-    return "batch_norm", {"eps": c.get("epsilon", 1e-3), "momentum": round(1 - c.get("momentum", 0.99), 10),
-                          "affine": bool(center)}
+    center, scale = bool(c.get("center", True)), bool(c.get("scale", True))
+    params = {"eps": c.get("epsilon", 1e-3), "momentum": round(1 - c.get("momentum", 0.99), 10),
+              "affine": center or scale}
+    if center != scale:  # β alone (InceptionV3's scale=False) or γ alone
+        params.update(center=center, scale=scale)
+    return "batch_norm", params
 
 
 def pool(kind: str, nd: int) -> Layers:
@@ -417,6 +420,9 @@ LAYERS: dict[str, Layers] = {
     "Permute": lambda c, p: ("permute", {"dims": list(c["dims"])}), "Rescaling": rescaling,
     "Normalization": normalization, "Subtract": simple("subtract"), "Maximum": simple("maximum"),
     "Minimum": simple("minimum"), "Average": simple("average"),
+    # keras.applications' own (ConvNeXt): a residual branch dropped in training, the identity at inference
+    "StochasticDepth": lambda c, p: ("dropout", {"rate": float(c.get("drop_path_rate", 0.0))},
+                                     "stochastic depth: the identity at inference, as dropout"),
     # the layers cnncalc's export defines for what Keras lacks
     "PixelShuffle": lambda c, p: ("pixel_unshuffle" if c.get("inverse") else "pixel_shuffle", {"factor": c["factor"]}),
     "ChannelShuffle": lambda c, p: ("channel_shuffle", {"groups": c["groups"]}),
@@ -465,14 +471,23 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
         raise ctx.fail(f"the config of a {config.get('class_name')} has no layers", "unreadable")
     if len(layers) > MAX_NODES:
         raise ctx.fail(f"{len(layers):,} layers are more than the {MAX_NODES:,} cnncalc imports")
+    sequential = config.get("class_name") == "Sequential"
+    returned_refs = _refs(inner.get("output_layers"))
+    state = _Inlining()
+    if any(_nested(lc) for lc in layers):  # models used as layers: read as their layers, `<model>.<layer>`
+        layers, _, outs = _graph(inner, sequential, "", 0, state, ctx)
+        sequential, returned_refs = False, [(r[0], r[1]) for r in outs]
+        calls_total = sum(len(lc.get("inbound_nodes") or []) for lc in layers)
+        if calls_total > MAX_NODES:
+            raise ctx.fail(f"the nested models expand to {calls_total:,} layer calls, more than the "
+                           f"{MAX_NODES:,} cnncalc imports")
     # the layout of the layers that compute on images (Flatten's data_format only orders its output)
     formats = {lc.get("config", {}).get("data_format") for lc in layers
                if isinstance(lc, dict) and lc.get("class_name") != "Flatten"} - {None}
     if len(formats) > 1:
         raise ctx.fail("the model mixes channels_first and channels_last layers")
     layout = formats.pop() if formats else "channels_last"
-    built = {layer.name: layer for layer in model.layers} if model is not None else {}
-    sequential = config.get("class_name") == "Sequential"
+    built = _built(model, "", 0) if model is not None else {}
     calls = _calls(layers, sequential, ctx)
     # consumers' records of each call's output shape (Keras 3 configs carry them)
     shapes: dict[tuple[str, int], tuple[int, ...]] = {}
@@ -481,7 +496,7 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
             if isinstance(node, dict):
                 for t in _tensors([node.get("args", []), node.get("kwargs", {})]):
                     hist = t.get("keras_history")
-                    if hist and t.get("shape") is not None:
+                    if hist and isinstance(t.get("shape"), list | tuple):
                         shapes[(hist[0], int(hist[1]))] = tuple(-1 if d is None else d for d in t["shape"])
     given = list(options.input_shapes)
     input_layers = [(k, lc) for k, lc in enumerate(layers) if lc.get("class_name") == "InputLayer"]
@@ -580,9 +595,12 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
         raise ctx.fail("the model has no input layer with a shape; give it with --input")
     returned: list[str] = []
     if not sequential:
-        for ref in _refs(inner.get("output_layers")):
+        for ref in returned_refs:
             if ref in owner and owner[ref] not in inputs:
                 returned.append(owner[ref])
+    if state.models:
+        shown = ", ".join(state.models[:5]) + (f" and {len(state.models) - 5:,} more" if len(state.models) > 5 else "")
+        ctx.notes.insert(0, f"models used as layers, read as their layers (`<model>.<layer>`): {shown}")
     ctx.notes.insert(0, f"{config.get('class_name')} model of {len(layers)} layers, {layout}"
                      + ("; every layer's weights checked against count_params()" if model is not None else ""))
     name = str(inner.get("name") or os.path.splitext(os.path.basename(source))[0])
@@ -601,6 +619,210 @@ def _mapping(fn: Layers, cfg: dict[str, Any], piece: dict[str, Any], where: str,
     except (TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ctx.fail(f"{where}: a value in its config is of a type it cannot have ({type(exc).__name__}: "
                        f"{str(exc).splitlines()[0][:200] if str(exc) else ''})", "unreadable") from None
+
+
+NESTED_MODELS = ("Sequential", "Functional", "Model")  # a model used as a layer of another
+MAX_NESTING = 32  # models inside models
+Ref = tuple[str, int, int]  # a Keras tensor: [layer, call (node index), output (tensor index)]
+
+
+@dataclass
+class _Inlining:
+    work: int = 0  # layer calls written so far, over every level of nesting
+    models: list[str] = field(default_factory=list)  # the nested models read, as module paths
+
+
+def _nested(lc: Any) -> bool:
+    """A layer that is a Keras model of its own (a Sequential or Functional with its layers in its config)."""
+    return isinstance(lc, dict) and lc.get("class_name") in NESTED_MODELS \
+        and isinstance((lc.get("config") or {}).get("layers"), list)
+
+
+def _lname(lc: dict[str, Any], k: int) -> str:
+    return str((lc.get("config") or {}).get("name") or lc.get("name") or f"layer_{k}")
+
+
+def _graph(cfg: dict[str, Any], sequential: bool, path: str, depth: int, state: _Inlining, ctx: Context
+           ) -> tuple[list[dict[str, Any]], list[str], list[Ref]]:
+    """A model's config as the layers of a Functional with no model among them: each model used as a layer
+    replaced by its own layers (recursively), named `<model>.<layer>`, called once per call of the model
+    (a model called twice: its layers called twice, the same weights). Returns the layers, the names of
+    the input layers (in their order) and the tensors the model returns."""
+    layers = cfg.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise ctx.fail(f"the nested model {path.rstrip('.')!r} has no layers", "unreadable")
+    bad = next((k for k, lc in enumerate(layers) if not isinstance(lc, dict)), None)
+    if bad is not None:
+        raise ctx.fail(f"layer {bad} of {path.rstrip('.') or 'the model'!r} is not a layer config", "unreadable")
+    if sequential:
+        layers, ins, outs = _chain(layers)
+    else:
+        what = f"the model {path.rstrip('.') or 'itself'!r}"
+        ins = [r[0] for r in _refs3(cfg.get("input_layers"), what, ctx)]
+        outs = _refs3(cfg.get("output_layers"), what, ctx)
+    names = {_lname(lc, k) for k, lc in enumerate(layers)}
+    for k, lc in enumerate(layers):
+        _nodes(lc, f"layer {k} ({lc.get('class_name')} {path + _lname(lc, k)!r})", ctx)
+    flat: list[dict[str, Any]] = []
+    alias: dict[Ref, Ref] = {}  # a nested model's output → the tensor of the layer inside it that computes it
+    alias_out: dict[Ref, Ref] = {}  # the same, as output_layers name it: Keras counts a Functional's own node
+    # (linking its inputs to its outputs) there, so its first call is node 1 (its consumers count from 0)
+    for k, lc in enumerate(layers):
+        if not _nested(lc):
+            flat.append(lc)
+            continue
+        name = _lname(lc, k)
+        where = f"layer {k} ({lc['class_name']} {path + name!r})"
+        if depth >= MAX_NESTING:
+            raise ctx.fail(f"{where}: models nested more than {MAX_NESTING} deep")
+        state.models.append(path + name)
+        sub, sub_ins, sub_outs = _graph(lc["config"], lc["class_name"] == "Sequential", f"{path}{name}.", depth + 1,
+                                        state, ctx)
+        calls = [n for n in lc.get("inbound_nodes") or [] if isinstance(n, dict | list)]
+        if any(isinstance(n, list) for n in calls):
+            raise ctx.fail(f"{where}: a model used as a layer in a Keras 2 config (cnncalc reads nested models "
+                           "from Keras 3 configs: save the model with Keras 3)")
+        own = 1 if lc["class_name"] != "Sequential" else 0
+        counts = {_lname(s, i): len(s.get("inbound_nodes") or []) for i, s in enumerate(sub)
+                  if s.get("class_name") != "InputLayer"}
+        state.work += sum(counts.values()) * len(calls)
+        if state.work > 4 * MAX_NODES:
+            raise ctx.fail(f"{where}: the nested models expand to more than the {MAX_NODES:,} layer calls "
+                           "cnncalc imports")
+        moves: list[Callable[[Ref], Ref]] = []
+        for c, node in enumerate(calls):
+            srcs = _node_refs(node, where, ctx)
+            if len(srcs) != len(sub_ins):
+                raise ctx.fail(f"{where}, call {c + 1}: called on {len(srcs)} tensors, the model has "
+                               f"{len(sub_ins)} inputs")
+
+            move = functools.partial(_move, name=name, call=c, counts=counts,
+                                     bind=dict(zip(sub_ins, srcs, strict=True)), where=where, ctx=ctx)
+            moves.append(move)
+            for t, out in enumerate(sub_outs):
+                alias[(name, c, t)] = alias_out[(name, c + own, t)] = move(out)
+        for i, s in enumerate(sub):
+            if s.get("class_name") == "InputLayer":
+                continue
+            full = f"{name}.{_lname(s, i)}"
+            if full in names:
+                raise ctx.fail(f"{where}: its layer {_lname(s, i)!r} would be named {full!r}, the name of "
+                               "another layer of the model")
+            nodes = s.get("inbound_nodes") or []
+            flat.append({**s, "name": full, "config": {**(s.get("config") or {}), "name": full},
+                         "inbound_nodes": [_rewrite(n, move) for move in moves for n in nodes]})
+    outs = [alias_out.get(r, r) for r in outs]
+    if alias:
+        def resolve(ref: Ref) -> Ref:
+            for _ in range(len(alias) + 1):
+                if ref not in alias:
+                    return ref
+                ref = alias[ref]
+            raise ctx.fail(f"the nested models of {path.rstrip('.') or 'the model'!r} read each other in a cycle")
+        flat = [{**lc, "inbound_nodes": [_rewrite(n, resolve) for n in lc["inbound_nodes"]]}
+                if lc.get("inbound_nodes") else lc for lc in flat]
+        outs = [resolve(r) for r in outs]
+    return flat, ins, outs
+
+
+def _move(ref: Ref, name: str, call: int, counts: dict[str, int], bind: dict[str, Ref], where: str,
+          ctx: Context) -> Ref:
+    """A tensor inside the nested model `name`, at its call `call`, as a tensor of the model around it:
+    one of its inputs is the tensor the call reads, its layer `x` is `<name>.x`, called `counts[x]` times
+    at each call of the model."""
+    if ref[0] in bind:
+        return bind[ref[0]]
+    if ref[0] not in counts:
+        raise ctx.fail(f"{where}: a layer inside it reads {ref[0]!r}, which is not one of its layers")
+    return f"{name}.{ref[0]}", call * counts[ref[0]] + ref[1], ref[2]
+
+
+def _chain(layers: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str], list[Ref]]:
+    """A Sequential's layers as a Functional's: each reads the one before it (the shape it reads: its
+    build_config's input_shape); an input layer made from the first layer's shape if there is none."""
+    start = next((lc for lc in layers if lc.get("class_name") == "InputLayer"), None)
+    rest = [lc for lc in layers if lc.get("class_name") != "InputLayer"]
+    if start is None:
+        first = rest[0] if rest else {}
+        shape = (first.get("build_config") or {}).get("input_shape") or \
+            (first.get("config") or {}).get("batch_input_shape")
+        taken = {_lname(lc, k) for k, lc in enumerate(layers)}
+        iname = next(n for n in ("input", *(f"input_{i}" for i in range(1, len(taken) + 2))) if n not in taken)
+        start = {"class_name": "InputLayer", "name": iname, "config": {"name": iname, "batch_shape": shape},
+                 "inbound_nodes": []}
+    prev: Ref = (_lname(start, 0), 0, 0)
+    out = [start]
+    for k, lc in enumerate(rest, 1):
+        shape = (lc.get("build_config") or {}).get("input_shape")
+        tensor = {"keras_history": list(prev), **({"shape": shape} if isinstance(shape, list) else {})}
+        out.append({**lc, "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": tensor}],
+                                             "kwargs": {}}]})
+        prev = (_lname(lc, k), 0, 0)
+    return out, [_lname(start, 0)], [prev]
+
+
+def _ref(h: Any, where: str, ctx: Context) -> Ref:
+    """A tensor reference of a config, [layer, node index(, tensor index)], checked."""
+    if isinstance(h, list | tuple) and len(h) >= 2 and isinstance(h[0], str) \
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in h[1:3]):
+        return h[0], h[1], h[2] if len(h) > 2 else 0
+    raise ctx.fail(f"{where}: {str(h)[:80]} is not a tensor reference ([layer, node, tensor])", "unreadable")
+
+
+def _node_refs(node: Any, where: str, ctx: Context) -> list[Ref]:
+    """The tensors one call (inbound node) reads, in order."""
+    if isinstance(node, dict):  # Keras 3
+        return [_ref(t.get("keras_history"), where, ctx)
+                for t in _tensors([node.get("args", []), node.get("kwargs", {})]) if t.get("keras_history")]
+    if isinstance(node, list):  # Keras 2
+        return [_ref(e, where, ctx) for e in node]
+    raise ctx.fail(f"{where}: an inbound node that is neither a Keras 3 nor a Keras 2 one", "unreadable")
+
+
+def _nodes(lc: dict[str, Any], where: str, ctx: Context) -> list[Any]:
+    """A layer's inbound nodes (a list), each checked."""
+    nodes = lc.get("inbound_nodes") or []
+    if not isinstance(nodes, list):
+        raise ctx.fail(f"{where}: its inbound_nodes are not a list", "unreadable")
+    for node in nodes:
+        _node_refs(node, where, ctx)
+    return nodes
+
+
+def _rewrite(node: Any, fn: Callable[[Ref], Ref]) -> Any:
+    """An inbound node with each tensor it reads replaced by fn(tensor) (the rest, and each shape, kept)."""
+    if isinstance(node, list) and all(isinstance(e, list) and e and isinstance(e[0], str) for e in node):  # Keras 2
+        return [[*fn((str(e[0]), int(e[1]), int(e[2]) if len(e) > 2 else 0)), *e[3:]] for e in node]
+    if isinstance(node, dict):
+        t = node.get("config")
+        if node.get("class_name") == "__keras_tensor__" and isinstance(t, dict) and t.get("keras_history"):
+            h = t["keras_history"]
+            return {**node, "config": {**t, "keras_history": list(fn((str(h[0]), int(h[1]),
+                                                                      int(h[2]) if len(h) > 2 else 0)))}}
+        return {k: _rewrite(v, fn) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_rewrite(v, fn) for v in node]
+    return node
+
+
+def _built(model: Any, prefix: str, depth: int) -> dict[str, Any]:
+    """A built model's layers by the names the import gives them (a nested model's: `<model>.<layer>`)."""
+    out: dict[str, Any] = {}
+    for layer in model.layers:
+        if type(layer).__name__ in NESTED_MODELS and depth < MAX_NESTING and hasattr(layer, "layers"):
+            out.update(_built(layer, f"{prefix}{layer.name}.", depth + 1))
+        else:
+            out[prefix + layer.name] = layer
+    return out
+
+
+def _refs3(value: Any, what: str, ctx: Context) -> list[Ref]:
+    """[layer, node index, tensor index] of each entry of a config's input_layers or output_layers."""
+    if not isinstance(value, list) or not value:
+        return []
+    if isinstance(value[0], str):
+        value = [value]
+    return [_ref(v, f"{what}: input_layers or output_layers", ctx) for v in value]
 
 
 def _refs(value: Any) -> list[tuple[str, int]]:
@@ -623,19 +845,15 @@ def _calls(layers: list[Any], sequential: bool, ctx: Context
             raise ctx.fail(f"layer {k} is not a layer config", "unreadable")
         if lc.get("class_name") == "InputLayer":
             continue
-        nodes = lc.get("inbound_nodes")
-        if sequential or nodes is None:
+        if sequential or lc.get("inbound_nodes") is None:
             out.append((k, lc, 0, []))
             continue
+        where = f"layer {k} ({lc.get('class_name')} {_lname(lc, k)!r})"
+        nodes = _nodes(lc, where, ctx)
         if not nodes:
             continue  # a layer never called: no part of the graph
-        for j, node in enumerate(nodes):
-            if isinstance(node, dict):  # Keras 3
-                srcs = [(str(t["keras_history"][0]), int(t["keras_history"][1]))
-                        for t in _tensors([node.get("args", []), node.get("kwargs", {})]) if t.get("keras_history")]
-            else:  # Keras 2: [[layer, node index, tensor index, kwargs], ...]
-                srcs = [(str(entry[0]), int(entry[1])) for entry in node]
-            out.append((k, lc, j, srcs))
+        for j, node in enumerate(nodes):  # Keras 3, or Keras 2: [[layer, node index, tensor index, kwargs], ...]
+            out.append((k, lc, j, [(r[0], r[1]) for r in _node_refs(node, where, ctx)]))
     if sequential:
         return out
     done = {(str((lc.get("config") or {}).get("name") or lc.get("name")), 0) for lc in layers
