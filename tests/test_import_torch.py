@@ -58,6 +58,17 @@ def test_shared_modules_are_written_with_share_and_the_outputs_named():
     assert b.totals["trainable_params"] == 108_892 and b.totals["macs"] == 498_598_528
 
 
+def exported_and_read(a, name):  # type: ignore[no-untyped-def]
+    """`a` exported to PyTorch, built on the meta device and read back by the factory importer:
+    (the module, the export, the imported spec's text and its analysis)."""
+    e = export(a, "pytorch")
+    module = load_module(e.code, f"cnncalc_export_{name}")
+    with torch.device("meta"):
+        model = getattr(module, e.builder)()
+    text, b = importers.to_spec(read_module(model, f"{name}.py:build", Options(e.input_shape), name))
+    return model, e, text, b
+
+
 def test_cnncalc_export_modules_are_read_back_as_their_layers():
     """A ViT-like spec: patch_embedding, attention, select_token and dense on the last axis, exported to
     PyTorch (cnncalc's PatchEmbedding, SelfAttention, SelectToken modules) and imported from that code."""
@@ -73,11 +84,7 @@ layers:
   - {type: dense, name: head, units: 10}
 """, "vit.yaml")
     a = cnncalc.analyse(spec)
-    e = export(a, "pytorch")
-    module = load_module(e.code, "cnncalc_export_vit")
-    with torch.device("meta"):
-        model = getattr(module, e.builder)()
-    text, b = importers.to_spec(read_module(model, "vit.py:build", Options(e.input_shape), "vit"))
+    model, e, text, b = exported_and_read(a, "vit")
     assert [(layer.name, layer.type) for layer in b.layers] == [(layer.name, layer.type) for layer in a.layers]
     compare(a, b, e.names)
     assert b.totals["params"] == sum(p.numel() for p in model.parameters())
@@ -97,11 +104,7 @@ layers:
   - {type: layer_norm, name: norm, axis: [1, 2], eps: 1.0e-06}
 """, "scales.yaml")
     a = cnncalc.analyse(spec)
-    e = export(a, "pytorch")
-    module = load_module(e.code, "cnncalc_export_scales")
-    with torch.device("meta"):
-        model = getattr(module, e.builder)()
-    text, b = importers.to_spec(read_module(model, "scales.py:build", Options(e.input_shape), "scales"))
+    model, e, text, b = exported_and_read(a, "scales")
     assert [(layer.name, layer.type, layer.params) for layer in b.layers] == \
         [("channels", "layer_scale", 4), ("width", "layer_scale", 8), ("norm", "layer_norm", 2 * 4 * 6)]
     assert "{type: layer_scale, name: width, axis: 3}" in text and "axis: [1, 2]" in text

@@ -313,7 +313,7 @@ class Finder:
             raise _Partial(q.nodes[0], "the shape of the attention's input is not known")
         core = sorted({qk, s, av, *pre, *post, *q_path, *k_path, *v_path, *mid,
                        *(j for p in (*projs.values(), out) for j in p.nodes)})
-        scope = _common_path([self.paths.get(j, "") for j in core])
+        scope = common_path([self.paths.get(j, "") for j in core])
         before, x0 = self.around(x, e[-1], n_q, scope, set(core), backward=True)
         after_nodes, _ = self.around(y, out.units, n_q, scope, set(core), backward=False, like=self.shape(x0))
         parts = sorted({*core, *before, *after_nodes})
@@ -454,7 +454,8 @@ class Finder:
         return out
 
 
-def _common_path(paths: list[str]) -> str:
+def common_path(paths: list[str]) -> str:
+    """The module path the dotted `paths` share (`a.b` of `a.b.c` and `a.b.d`)."""
     split = [p.split(".") if p else [] for p in paths]
     out = []
     for parts in zip(*split, strict=False):

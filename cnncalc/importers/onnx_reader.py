@@ -824,7 +824,7 @@ def _map(g: Graph, graph: Any, input_names: dict[str, str], ctx: Context) -> tup
 
     def module(*ks: int) -> str:
         """The source module that holds exactly these nodes, or ''."""
-        common = _common([paths[j] for j in ks])
+        common = attention.common_path([paths[j] for j in ks])
         return common if common and inside.get(common) == len(ks) else ""
 
     def busy(j: int) -> bool:
@@ -1084,16 +1084,6 @@ def _scope(n: Any) -> tuple[str, str]:
         elif s:
             path.append(s)
     return ".".join(path), segs[-1]
-
-
-def _common(paths: list[str]) -> str:
-    split = [p.split(".") if p else [] for p in paths]
-    out = []
-    for parts in zip(*split, strict=False):
-        if len(set(parts)) != 1:
-            break
-        out.append(parts[0])
-    return ".".join(out)
 
 
 def _names(graph: Any, is_data: list[list[str]], absorbed: dict[int, int]) -> dict[int, str]:
