@@ -16,7 +16,7 @@ import pytest
 from browser import Browser, click, missing
 from click.testing import CliRunner
 from conftest import ARCH, ROOT
-from test_diff import SKIP
+from test_diff import ONE_INPUT, SKIP, TWO_INPUTS, edit
 
 from cnncalc.cli import main
 
@@ -432,23 +432,8 @@ def test_the_diff_page_marks_a_rewired_skip(browser, tmp_path):
 
 def test_the_diff_page_marks_inputs_and_outputs(browser, tmp_path):
     a, b = tmp_path / "one.yaml", tmp_path / "two.yaml"
-    a.write_text("""name: one input
-input: 32x32x3
-layers:
-  - {type: conv2d, name: stem, filters: 8, kernel: 3, padding: 1}
-  - {type: global_avg_pool2d, name: gap}
-  - {type: dense, name: fc, units: 10}
-""")
-    b.write_text("""name: two inputs
-inputs: {image: 32x32x3, depth: 32x32x1}
-outputs: [fc, gap]
-layers:
-  - {type: conv2d, name: stem, inputs: [image], filters: 8, kernel: 3, padding: 1}
-  - {type: conv2d, name: depth_stem, inputs: [depth], filters: 8, kernel: 3, padding: 1}
-  - {type: add, name: fuse, inputs: [stem, depth_stem]}
-  - {type: global_avg_pool2d, name: gap}
-  - {type: dense, name: fc, units: 10}
-""")
+    a.write_text(ONE_INPUT)
+    b.write_text(edit(TWO_INPUTS, "depth: 32x32x1}\n", "depth: 32x32x1}\noutputs: [fc, gap]\n"))
     open_page(browser, compare_page(tmp_path, a, b))
     io = browser.js("""var o = {}; ['a', 'b'].forEach(function (s) {
         o[s] = Array.from(document.querySelectorAll('.c-graph[data-side="' + s + '"] [data-io]')).map(function (n) {

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .model import Mapped, Unmapped, compact, f32
-from .patterns import chunk_piece, shuffle_layer
+from .patterns import affine, chunk_piece, shuffle_layer
 
 # the layer types mapped here; their weights are counted by `weights`
 KINDS = frozenset(("upsample", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "permute", "chunk",
@@ -339,12 +339,6 @@ def _learned(op: Any, k: int) -> bool:
     return op.has(k) and bool(stored(op.g, op.node.input[k]))
 
 
-def _affine(scale: bool, center: bool) -> dict[str, Any]:
-    if not scale and not center:
-        return {"affine": False}
-    return {k: False for k, on in (("scale", scale), ("center", center)) if not on}
-
-
 def layer_norm(op: Any) -> Mapped:
     x = op.x
     rank = len(x)
@@ -352,7 +346,7 @@ def layer_norm(op: Any) -> Mapped:
     if not -rank <= axis < rank or axis % rank == 0:
         raise Unmapped(f"a layer normalisation from axis {axis} (the batch axis is not normalised)")
     return "layer_norm", {"normalized_shape": list(x[axis % rank:]), "eps": op.a("epsilon", 1e-5),
-                          **_affine(_learned(op, 1), _learned(op, 2))}
+                          **affine(_learned(op, 1), _learned(op, 2))}
 
 
 def instance_norm(op: Any) -> Mapped:
@@ -379,7 +373,7 @@ def group_norm(op: Any) -> Mapped:
         raise Unmapped(f"GroupNormalization with a scale of shape {list(scale)} (opset 18's per group; cnncalc "
                        "counts torch's, one per channel)")
     return "group_norm", {"groups": op.a("num_groups"), "eps": op.a("epsilon", 1e-5),
-                          **_affine(_learned(op, 1), _learned(op, 2))}
+                          **affine(_learned(op, 1), _learned(op, 2))}
 
 
 # ---- constants: rescaling and normalization ------------------------------------------------------
@@ -555,7 +549,7 @@ def fuse(g: Any, nodes: Any, k: int, producer: dict[str, int], consumers: dict[s
                     return None
                 eps = op_of(inorm).a("epsilon", 1e-5)
                 return [r1, inorm, r2, mul], ("group_norm", {"groups": grouped[1], "eps": eps,
-                                                             **_affine(scale, center)}), None
+                                                             **affine(scale, center)}), None
             x = shape(is_data[mul][0])
             if x is None:
                 return None

@@ -3,7 +3,17 @@ reader and the PyTorch tracer share."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Mapped, Unmapped, unpack
+
+
+def affine(scale: bool, center: bool) -> dict[str, Any]:
+    """A normalisation's spec parameters for a learned scale γ and shift β that are there or not: both
+    (the default), neither (`affine: false`), or one (`scale: false` / `center: false`)."""
+    if not scale and not center:
+        return {"affine": False}
+    return {k: False for k, on in (("scale", scale), ("center", center)) if not on}
 
 
 def shuffle_layer(a: tuple[int, ...] | None, b: tuple[int, ...] | None, c: tuple[int, ...] | None,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .model import Mapped, Unmapped, compact
-from .patterns import chunk_piece, shuffle_layer
+from .patterns import affine, chunk_piece, shuffle_layer
 
 INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
 
@@ -69,22 +69,16 @@ def f_interpolate(c: Any) -> Mapped:
                         c.arg(4, "align_corners"), c.arg(5, "recompute_scale_factor"), c.arg(6, "antialias", False))
 
 
-def _affine(scale: bool, center: bool) -> dict[str, Any]:
-    if not scale and not center:
-        return {"affine": False}
-    return {k: False for k, on in (("scale", scale), ("center", center)) if not on}
-
-
 def m_layer_norm(c: Any) -> Mapped:
     m = c.m
     return "layer_norm", {"normalized_shape": list(m.normalized_shape), "eps": m.eps,
-                          **_affine(m.weight is not None, getattr(m, "bias", None) is not None)}
+                          **affine(m.weight is not None, getattr(m, "bias", None) is not None)}
 
 
 def f_layer_norm(c: Any) -> Mapped:
     shape = c.arg(1, "normalized_shape")
     return "layer_norm", {"normalized_shape": [shape] if isinstance(shape, int) else list(shape),
-                          "eps": c.arg(4, "eps", 1e-5), **_affine(c.arg(2, "weight") is not None,
+                          "eps": c.arg(4, "eps", 1e-5), **affine(c.arg(2, "weight") is not None,
                                                                      c.arg(3, "bias") is not None)}
 
 
@@ -95,7 +89,7 @@ def m_group_norm(c: Any) -> Mapped:
 
 def f_group_norm(c: Any) -> Mapped:
     return "group_norm", {"groups": c.arg(1, "num_groups"), "eps": c.arg(4, "eps", 1e-5),
-                          **_affine(c.arg(2, "weight") is not None, c.arg(3, "bias") is not None)}
+                          **affine(c.arg(2, "weight") is not None, c.arg(3, "bias") is not None)}
 
 
 def m_instance_norm(c: Any) -> Mapped:
@@ -203,7 +197,7 @@ def _normalization(c: Any) -> Mapped:
 def _layer_norm_axes(c: Any) -> Mapped:
     norm = c.m.norm
     return "layer_norm", {"axis": list(c.m.axes), "eps": norm.eps,
-                          **_affine(norm.weight is not None, getattr(norm, "bias", None) is not None)}
+                          **affine(norm.weight is not None, getattr(norm, "bias", None) is not None)}
 
 
 def _layer_scale(c: Any) -> Mapped:
