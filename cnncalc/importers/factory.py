@@ -35,7 +35,7 @@ from .model import (
     unique_name,
     unpack,
 )
-from .patterns import with_activation
+from .patterns import PAD_TYPES, with_activation
 
 
 def _one_line(exc: BaseException) -> str:
@@ -320,8 +320,6 @@ def m_flatten(c: Call) -> Mapped:
 
 
 TORCH_PAD_MODES = {"constant": "zeros", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
-PAD_TYPES = {"zeros": "zero_pad", "constant": "constant_pad", "reflect": "reflection_pad",
-             "replicate": "replication_pad", "circular": "circular_pad"}
 
 
 def _pad_layer(mode: str, flat: list[int], x: tuple[int, ...], value: float) -> Mapped:
@@ -360,6 +358,13 @@ def m_lrn(c: Call) -> Mapped:
     return "local_response_norm", {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}
 
 
+def _attention(m: Any) -> Mapped:
+    """An nn.MultiheadAttention (self-attention) as the spec's layer."""
+    return "multi_head_attention", {"heads": m.num_heads, "bias": m.in_proj_bias is not None,
+                                    "add_bias_kv": m.bias_k is not None, "add_zero_attn": m.add_zero_attn,
+                                    "dropout": float(m.dropout)}
+
+
 def m_attention(c: Call) -> Mapped:
     m = c.m
     q, k, v = (c.arg(i, name) for i, name in enumerate(("query", "key", "value")))
@@ -369,9 +374,7 @@ def m_attention(c: Call) -> Mapped:
         raise Unmapped("MultiheadAttention without batch_first (cnncalc's sequences come after the batch)")
     if c.arg(4, "key_padding_mask") is not None or c.arg(6, "attn_mask") is not None:
         raise Unmapped("attention with a mask computed by the network")
-    return "multi_head_attention", {"heads": m.num_heads, "bias": m.in_proj_bias is not None,
-                                    "add_bias_kv": m.bias_k is not None, "add_zero_attn": m.add_zero_attn,
-                                    "dropout": float(m.dropout)}
+    return _attention(m)
 
 
 def _module_table() -> dict[str, Callable[[Call], Mapped]]:
@@ -442,10 +445,7 @@ def h_select_token(c: Call) -> Mapped:
 
 def h_attention(c: Call) -> Mapped:
     _features_last(c)
-    m = c.m.attn
-    return "multi_head_attention", {"heads": m.num_heads, "bias": m.in_proj_bias is not None,
-                                    "add_bias_kv": m.bias_k is not None, "add_zero_attn": m.add_zero_attn,
-                                    "dropout": float(m.dropout)}
+    return _attention(c.m.attn)
 
 
 # the modules of cnncalc's own PyTorch export (class name → mapping), read back as the layers they export

@@ -38,7 +38,7 @@ from .model import (
     unreadable,
 )
 from .onnx_fold import Folder, data_tensors, settle
-from .patterns import with_activation
+from .patterns import PAD_TYPES, with_activation
 
 SMALL_TENSOR = 4096  # bytes of initializer data kept: shape constants (Reshape, Pad, Resize need their values)
 TENSOR_META = (1, 2, 8, 13, 14)  # TensorProto: dims, data_type, name, external_data, data_location
@@ -601,8 +601,6 @@ def merge(kind: str) -> Callable[[Op], Mapped]:
 
 
 PAD_MODES = {"constant": "zeros", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
-PAD_TYPES = {"zeros": "zero_pad", "constant": "constant_pad", "reflect": "reflection_pad",
-             "replicate": "replication_pad", "circular": "circular_pad"}
 
 
 def _pads(op: Op) -> tuple[str, list[int], list[int], float]:

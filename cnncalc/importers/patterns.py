@@ -7,6 +7,10 @@ from typing import Any
 
 from .model import Mapped, Unmapped, unpack
 
+# a padding mode (the spec's padding_mode names) → the spec's padding layer type, without its 1d/2d/3d
+PAD_TYPES = {"zeros": "zero_pad", "constant": "constant_pad", "reflect": "reflection_pad",
+             "replicate": "replication_pad", "circular": "circular_pad"}
+
 
 def affine(scale: bool, center: bool) -> dict[str, Any]:
     """A normalisation's spec parameters for a learned scale γ and shift β that are there or not: both
