@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..layers import all_types, lookup
+from ..layers import lookup
+from ..layers.activations import keras_functions
 from .model import (
     INPUT,
     MAX_NODES,
@@ -102,13 +103,16 @@ def _h5_total(z: zipfile.ZipFile) -> int | None:
 
 # ---- mapping ------------------------------------------------------------------------------------
 
-ACTIVATIONS = {"linear": None, "relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh",
-               "softmax": "softmax", "swish": "silu", "silu": "silu", "hard_sigmoid": "hardsigmoid",
-               "hard_silu": "hardswish", "hard_swish": "hardswish", "gelu": "gelu", "elu": "elu",
-               "leaky_relu": "leaky_relu", "selu": "selu", "celu": "celu", "mish": "mish", "softplus": "softplus",
-               "softsign": "softsign", "log_sigmoid": "log_sigmoid", "log_softmax": "log_softmax",
-               "hard_tanh": "hardtanh", "tanh_shrink": "tanhshrink", "hard_shrink": "hardshrink",
-               "soft_shrink": "softshrink"}
+KERAS_ALIASES = {"swish": "silu", "hard_swish": "hardswish"}  # Keras's other names of silu and hard_silu
+
+
+@functools.cache
+def activations() -> dict[str, str | None]:
+    """What Keras's activation= (or an Activation layer) names → the spec type: the activation
+    declarations' Keras functions, Keras's aliases of them, and linear (no layer)."""
+    return {"linear": None, **KERAS_ALIASES, **keras_functions(fusable=True)}
+
+
 Layers = Callable[[dict[str, Any], dict[str, Any]], Mapped]
 
 
@@ -214,7 +218,7 @@ def adaptive(kind: str) -> Layers:
 
 def activation(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     name = _act_name(c)
-    kind = ACTIVATIONS.get(name, "")
+    kind = activations().get(name, "")
     if name == "linear":
         return "identity", {}
     if not kind:
@@ -226,10 +230,10 @@ def activation_function(c: dict[str, Any], piece: dict[str, Any]) -> Mapped:
     """cnncalc's ActivationFunction: a keras.activations function with arguments, named back to the
     spec's parameters by the activation type's own Keras argument table."""
     name = str(c.get("function", ""))
-    found = [(kind, cls) for kind, cls in all_types().items() if getattr(cls, "keras_name", "") == name]
-    if len(found) != 1:
+    kind = keras_functions().get(name)
+    cls = lookup(kind) if kind else None
+    if kind is None or cls is None:
         raise Unmapped(f"activation {name!r}")
-    kind, cls = found[0]
     given = dict(c.get("arguments") or {})
     if name == "gelu" and set(given) <= {"approximate"}:  # Keras's approximate=True is PyTorch's "tanh"
         return kind, {"approximate": "tanh" if given.get("approximate") else "none"}
@@ -561,7 +565,7 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
         try:
             if fn is None:
                 raise Unmapped("no cnncalc layer type computes it")
-            if act != "linear" and act not in ACTIVATIONS:
+            if act != "linear" and act not in activations():
                 raise Unmapped(f"activation {act!r}")
             piece = pieces.get(base, {}) if not sep else {}
             if srcs and srcs[0] in shapes:  # the (first) input's shape, with the batch
@@ -575,7 +579,7 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
             kind_, params, note = unpack(m)
             layer_type = lookup(kind_)
             if act not in ("linear", "") and layer_type is not None and "activation" in layer_type.params:  # one layer
-                params, act = {**params, "activation": ACTIVATIONS[act]}, "linear"
+                params, act = {**params, "activation": activations()[act]}, "linear"
             node = Node(name, kind_, params, layer_inputs, shape, weights, note, where)
             if again is not None:  # the layer called again: the same weights (`share:`)
                 node.shares, node.weights = again.name, 0
@@ -584,7 +588,7 @@ def from_config(config: dict[str, Any], source: str, options: Options, kind: str
         nodes.append(node)
         owner[(lname, call)] = node.name
         if act not in ("linear", "") and node.type != "opaque":
-            act_type = ACTIVATIONS[act]
+            act_type = activations()[act]
             assert act_type is not None
             extra = Node(unique_name(f"{name}_{act}", ctx.taken), act_type, {}, [node.name], shape, None,
                          f"the activation of {name}", where)

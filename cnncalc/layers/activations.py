@@ -309,6 +309,15 @@ def _fusable(cls: type[Layer]) -> bool:
     return bool(cls.keras_name) and not any(p.required for p in cls.params.values())
 
 
+def keras_functions(fusable: bool = False) -> dict[str, str]:
+    """keras.activations function name → the spec type declaring it (`fusable`: only those Keras's
+    activation= can name, without required arguments)."""
+    from . import all_types
+
+    return {cls.keras_name: name for name, cls in all_types().items()
+            if getattr(cls, "keras_name", "") and (not fusable or _fusable(cls))}
+
+
 def fused_torch(values: dict[str, Any]) -> Call | None:
     """The PyTorch module of a layer's fused activation, to follow the layer in an nn.Sequential."""
     name = values.get("activation")
