@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import conventions
 from .errors import Diagnostic, Loc, visible
-from .render import human, json_doc, shape_text
+from .render import json_doc, shape_text
 
 if TYPE_CHECKING:
     from .analysis import Analysis
@@ -583,10 +583,3 @@ def to_table(d: dict[str, Any], console: Any, all_layers: bool = False) -> None:
         name = Text(visible(_name(e)), "yellow" if e["status"] == "renamed" else row_style.get(e["status"], ""))
         table.add_row(Text(MARK[e["status"]], row_style.get(e["status"], "yellow")), name, *cells)
     console.print(table)
-
-
-def totals_text(d: dict[str, Any]) -> str:
-    """One line: params and MACs before and after (for logs)."""
-    p, m = d["totals"]["params"], d["totals"]["macs"]
-    return (f"params {human(p['a'])} → {human(p['b'])} ({p['relative_text']}), "
-            f"MACs {human(m['a'])} → {human(m['b'])} ({m['relative_text']})")
